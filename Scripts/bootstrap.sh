@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs what facelabel needs to build, idempotently and without hand steps:
+#   1. libtorch (torch/lib + torch/include) unpacked from the CPU torch wheel into .deps/libtorch,
+#      unless LIBTORCH points at an existing libtorch;
+#   2. the Debian development packages of the C libraries the project links (only the missing ones).
+# Quiet and fast when everything is already in place.
+set -euo pipefail
+
+TORCH_VERSION="2.13.0+cpu"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+deps="$root/.deps"
+
+say() { echo "bootstrap: $*" >&2; }
+
+install_debian_packages() {
+  local wanted=(libjpeg62-turbo-dev libspng-dev libpng-dev zlib1g-dev libsqlite3-dev libcairo2-dev pkg-config)
+  local missing=()
+  for package in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+unpack_libtorch() {
+  local target="$deps/libtorch"
+  [ -f "$target/.complete-$TORCH_VERSION" ] && return 0
+  local wheel=""
+  local scratch
+  scratch="$(mktemp -d)"
+  trap 'rm -rf "$scratch"' RETURN
+  for folder in ${PIP_FIND_LINKS:-}; do
+    candidate=$(ls "$folder"/torch-"${TORCH_VERSION}"-*.whl 2>/dev/null | head -n 1 || true)
+    [ -n "$candidate" ] && wheel="$candidate" && break
+  done
+  if [ -z "$wheel" ]; then
+    say "downloading torch==$TORCH_VERSION (no local wheel found)"
+    python3 -m pip download --quiet --no-deps --dest "$scratch" "torch==$TORCH_VERSION" \
+      || python3 -m pip download --quiet --no-deps --dest "$scratch" \
+           --index-url https://download.pytorch.org/whl/cpu "torch==$TORCH_VERSION"
+    wheel=$(ls "$scratch"/torch-*.whl | head -n 1)
+  fi
+  say "unpacking libtorch from $(basename "$wheel")"
+  python3 - "$wheel" "$scratch/unpacked" <<'PY'
+import sys, zipfile
+wheel, out = sys.argv[1], sys.argv[2]
+skip = ("libtorch_python", "test", "libshm_windows")
+with zipfile.ZipFile(wheel) as archive:
+    for name in archive.namelist():
+        if not (name.startswith("torch/lib/") or name.startswith("torch/include/")):
+            continue
+        if name.startswith("torch/lib/") and any(s in name.rsplit("/", 1)[-1] for s in skip):
+            continue
+        archive.extract(name, out)
+PY
+  rm -rf "$target.partial" "$target"
+  mkdir -p "$deps"
+  mv "$scratch/unpacked/torch" "$target.partial"
+  touch "$target.partial/.complete-$TORCH_VERSION"
+  mv "$target.partial" "$target"
+}
+
+install_debian_packages
+if [ -n "${LIBTORCH:-}" ]; then
+  [ -d "$LIBTORCH/include" ] && [ -d "$LIBTORCH/lib" ] || { say "LIBTORCH=$LIBTORCH has no include/ and lib/"; exit 1; }
+else
+  unpack_libtorch
+fi

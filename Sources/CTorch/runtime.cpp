@@ -1,0 +1,235 @@
+// Errors, runtime settings, generators, tensor lifetime, properties and creation.
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <ATen/core/grad_mode.h>
+#include <c10/core/GradMode.h>
+
+#include <sstream>
+
+#include "internal.h"
+
+namespace ctorch {
+
+ctorch_error *make_error(ctorch_error_kind kind, const char *message) {
+  auto *error = static_cast<ctorch_error *>(std::malloc(sizeof(ctorch_error)));
+  if (error == nullptr) return nullptr;  // Nothing better can be done without memory.
+  error->kind = kind;
+  error->message = strdup(message == nullptr ? "" : message);
+  return error;
+}
+
+ctorch_error *error_from_current_exception() {
+  try {
+    throw;
+  } catch (const c10::OutOfMemoryError &e) {
+    return make_error(CTORCH_ERROR_OUT_OF_MEMORY, e.what_without_backtrace());
+  } catch (const c10::IndexError &e) {
+    return make_error(CTORCH_ERROR_INDEX, e.what_without_backtrace());
+  } catch (const c10::ValueError &e) {
+    return make_error(CTORCH_ERROR_VALUE, e.what_without_backtrace());
+  } catch (const c10::TypeError &e) {
+    return make_error(CTORCH_ERROR_TYPE, e.what_without_backtrace());
+  } catch (const c10::NotImplementedError &e) {
+    return make_error(CTORCH_ERROR_NOT_IMPLEMENTED, e.what_without_backtrace());
+  } catch (const c10::Error &e) {
+    return make_error(CTORCH_ERROR_OTHER, e.what_without_backtrace());
+  } catch (const std::bad_alloc &e) {
+    return make_error(CTORCH_ERROR_OUT_OF_MEMORY, e.what());
+  } catch (const std::exception &e) {
+    return make_error(CTORCH_ERROR_OTHER, e.what());
+  } catch (...) {
+    return make_error(CTORCH_ERROR_OTHER, "unknown C++ exception");
+  }
+}
+
+}  // namespace ctorch
+
+using ctorch::options;
+using ctorch::sizes;
+using ctorch::unwrap;
+using ctorch::wrap;
+
+extern "C" {
+
+void ctorch_error_free(ctorch_error *error) {
+  if (error == nullptr) return;
+  std::free(error->message);
+  std::free(error);
+}
+
+void ctorch_free(void *pointer) { std::free(pointer); }
+
+// ---- Runtime ---------------------------------------------------------------------------------
+
+void ctorch_set_num_threads(int32_t count) { at::set_num_threads(count); }
+int32_t ctorch_get_num_threads(void) { return at::get_num_threads(); }
+ctorch_error *ctorch_set_num_interop_threads(int32_t count) { CTORCH_GUARD(at::set_num_interop_threads(count)) }
+void ctorch_manual_seed(uint64_t seed) { at::manual_seed(seed); }
+int32_t ctorch_cuda_device_count(void) {
+  return at::hasCUDA() ? static_cast<int32_t>(at::detail::getCUDAHooks().deviceCount()) : 0;
+}
+bool ctorch_cuda_is_available(void) { return ctorch_cuda_device_count() > 0; }
+bool ctorch_grad_mode_is_enabled(void) { return c10::GradMode::is_enabled(); }
+void ctorch_grad_mode_set_enabled(bool enabled) { c10::GradMode::set_enabled(enabled); }
+
+ctorch_error *ctorch_generator_new(ctorch_generator *out, uint64_t seed) {
+  CTORCH_GUARD(*out = ctorch_generator{new at::Generator(at::make_generator<at::CPUGeneratorImpl>(seed))})
+}
+
+void ctorch_generator_free(ctorch_generator generator) { delete static_cast<at::Generator *>(generator.ptr); }
+
+// ---- Lifetime and properties -----------------------------------------------------------------
+
+void ctorch_tensor_free(ctorch_tensor tensor) { delete static_cast<at::Tensor *>(tensor.ptr); }
+ctorch_tensor ctorch_tensor_retain(ctorch_tensor tensor) { return wrap(unwrap(tensor)); }
+int64_t ctorch_tensor_dim(ctorch_tensor tensor) { return unwrap(tensor).dim(); }
+
+int64_t ctorch_tensor_sizes(ctorch_tensor tensor, int64_t *values, int64_t capacity) {
+  auto shape = unwrap(tensor).sizes();
+  auto dim = static_cast<int64_t>(shape.size());
+  for (int64_t i = 0; i < dim && i < capacity; ++i) values[i] = shape[static_cast<size_t>(i)];
+  return dim;
+}
+
+int64_t ctorch_tensor_numel(ctorch_tensor tensor) { return unwrap(tensor).numel(); }
+ctorch_dtype ctorch_tensor_dtype(ctorch_tensor tensor) { return static_cast<ctorch_dtype>(unwrap(tensor).scalar_type()); }
+
+ctorch_device ctorch_tensor_device(ctorch_tensor tensor) {
+  auto where = unwrap(tensor).device();
+  return ctorch_device{where.is_cuda() ? CTORCH_CUDA : CTORCH_CPU, where.index()};
+}
+
+bool ctorch_tensor_is_contiguous(ctorch_tensor tensor) { return unwrap(tensor).is_contiguous(); }
+bool ctorch_tensor_is_channels_last(ctorch_tensor tensor) {
+  auto &t = unwrap(tensor);
+  return t.dim() == 4 && t.is_contiguous(at::MemoryFormat::ChannelsLast);
+}
+bool ctorch_tensor_requires_grad(ctorch_tensor tensor) { return unwrap(tensor).requires_grad(); }
+bool ctorch_tensor_is_defined(ctorch_tensor tensor) { return tensor.ptr != nullptr && unwrap(tensor).defined(); }
+bool ctorch_tensor_is_same(ctorch_tensor a, ctorch_tensor b) { return unwrap(a).is_same(unwrap(b)); }
+
+char *ctorch_tensor_description(ctorch_tensor tensor) {
+  try {
+    std::ostringstream stream;
+    stream << unwrap(tensor);
+    return strdup(stream.str().c_str());
+  } catch (...) {
+    return strdup("<tensor that cannot be printed>");
+  }
+}
+
+// ---- Creation --------------------------------------------------------------------------------
+
+ctorch_error *ctorch_from_data(ctorch_tensor *out, const void *data, size_t byte_count, const int64_t *shape,
+                               int64_t dim, ctorch_dtype dtype) {
+  CTORCH_GUARD({
+    auto tensor = at::empty(sizes(shape, dim), options(dtype, ctorch_device{CTORCH_CPU, -1}));
+    auto expected = static_cast<size_t>(tensor.numel()) * tensor.element_size();
+    TORCH_CHECK_VALUE(expected == byte_count, "from_data: shape ", tensor.sizes(), " of ",
+                      tensor.scalar_type(), " needs ", expected, " bytes but ", byte_count, " were given");
+    if (byte_count > 0) std::memcpy(tensor.data_ptr(), data, byte_count);
+    *out = wrap(std::move(tensor));
+  })
+}
+
+ctorch_error *ctorch_copy_to_data(ctorch_tensor tensor, void *data, size_t byte_count) {
+  CTORCH_GUARD({
+    auto source = unwrap(tensor).detach().to(at::kCPU).contiguous();
+    auto expected = static_cast<size_t>(source.numel()) * source.element_size();
+    TORCH_CHECK_VALUE(expected == byte_count, "copy_to_data: tensor of shape ", source.sizes(), " has ",
+                      expected, " bytes but the buffer has ", byte_count);
+    if (byte_count > 0) std::memcpy(data, source.data_ptr(), byte_count);
+  })
+}
+
+ctorch_error *ctorch_item(double *out, ctorch_tensor tensor) { CTORCH_GUARD(*out = unwrap(tensor).item<double>()) }
+ctorch_error *ctorch_item_int(int64_t *out, ctorch_tensor tensor) { CTORCH_GUARD(*out = unwrap(tensor).item<int64_t>()) }
+
+ctorch_error *ctorch_zeros(ctorch_tensor *out, const int64_t *shape, int64_t dim, ctorch_dtype dtype,
+                           ctorch_device where) {
+  CTORCH_RETURN(at::zeros(sizes(shape, dim), options(dtype, where)))
+}
+
+ctorch_error *ctorch_ones(ctorch_tensor *out, const int64_t *shape, int64_t dim, ctorch_dtype dtype,
+                          ctorch_device where) {
+  CTORCH_RETURN(at::ones(sizes(shape, dim), options(dtype, where)))
+}
+
+ctorch_error *ctorch_full(ctorch_tensor *out, const int64_t *shape, int64_t dim, ctorch_scalar value,
+                          ctorch_dtype dtype, ctorch_device where) {
+  CTORCH_RETURN(at::full(sizes(shape, dim), ctorch::scalar(value), options(dtype, where)))
+}
+
+ctorch_error *ctorch_arange(ctorch_tensor *out, ctorch_scalar start, ctorch_scalar end, ctorch_scalar step,
+                            ctorch_dtype dtype, ctorch_device where) {
+  CTORCH_RETURN(at::arange(ctorch::scalar(start), ctorch::scalar(end), ctorch::scalar(step), options(dtype, where)))
+}
+
+ctorch_error *ctorch_linspace(ctorch_tensor *out, double start, double end, int64_t steps, ctorch_dtype dtype,
+                              ctorch_device where) {
+  CTORCH_RETURN(at::linspace(start, end, steps, options(dtype, where)))
+}
+
+}  // extern "C"
+
+namespace {
+
+/// Random tensors are drawn on the CPU with the given generator (libtorch's default when
+/// absent), then moved: the same seed gives the same values on every device.
+template <typename Draw>
+ctorch_error *draw(ctorch_tensor *out, ctorch_generator generator, ctorch_dtype dtype, ctorch_device where,
+                   Draw draw_values) {
+  CTORCH_GUARD({
+    std::optional<at::Generator> source;
+    if (generator.ptr != nullptr) source = *static_cast<at::Generator *>(generator.ptr);
+    auto cpu = options(dtype, ctorch_device{CTORCH_CPU, -1});
+    *out = wrap(draw_values(source, cpu).to(ctorch::device(where)));
+  })
+}
+
+}  // namespace
+
+extern "C" {
+
+ctorch_error *ctorch_rand(ctorch_tensor *out, const int64_t *shape, int64_t dim, ctorch_generator generator,
+                          ctorch_dtype dtype, ctorch_device where) {
+  return draw(out, generator, dtype, where, [&](auto source, auto cpu) { return at::rand(sizes(shape, dim), source, cpu); });
+}
+
+ctorch_error *ctorch_randn(ctorch_tensor *out, const int64_t *shape, int64_t dim, ctorch_generator generator,
+                           ctorch_dtype dtype, ctorch_device where) {
+  return draw(out, generator, dtype, where, [&](auto source, auto cpu) { return at::randn(sizes(shape, dim), source, cpu); });
+}
+
+ctorch_error *ctorch_randint(ctorch_tensor *out, int64_t low, int64_t high, const int64_t *shape, int64_t dim,
+                             ctorch_generator generator, ctorch_dtype dtype, ctorch_device where) {
+  return draw(out, generator, dtype, where,
+              [&](auto source, auto cpu) { return at::randint(low, high, sizes(shape, dim), source, cpu); });
+}
+
+ctorch_error *ctorch_randperm(ctorch_tensor *out, int64_t n, ctorch_generator generator, ctorch_device where) {
+  return draw(out, generator, CTORCH_INT64, where, [&](auto source, auto cpu) { return at::randperm(n, source, cpu); });
+}
+
+ctorch_error *ctorch_zeros_like(ctorch_tensor *out, ctorch_tensor tensor) { CTORCH_RETURN(at::zeros_like(unwrap(tensor))) }
+ctorch_error *ctorch_ones_like(ctorch_tensor *out, ctorch_tensor tensor) { CTORCH_RETURN(at::ones_like(unwrap(tensor))) }
+ctorch_error *ctorch_full_like(ctorch_tensor *out, ctorch_tensor tensor, ctorch_scalar value) {
+  CTORCH_RETURN(at::full_like(unwrap(tensor), ctorch::scalar(value)))
+}
+
+// ---- Conversion and copies -------------------------------------------------------------------
+
+ctorch_error *ctorch_to_dtype(ctorch_tensor *out, ctorch_tensor tensor, ctorch_dtype dtype) {
+  CTORCH_RETURN(unwrap(tensor).to(static_cast<at::ScalarType>(dtype)))
+}
+ctorch_error *ctorch_to_device(ctorch_tensor *out, ctorch_tensor tensor, ctorch_device where) {
+  CTORCH_RETURN(unwrap(tensor).to(ctorch::device(where)))
+}
+ctorch_error *ctorch_clone(ctorch_tensor *out, ctorch_tensor tensor) { CTORCH_RETURN(unwrap(tensor).clone()) }
+ctorch_error *ctorch_contiguous(ctorch_tensor *out, ctorch_tensor tensor) { CTORCH_RETURN(unwrap(tensor).contiguous()) }
+ctorch_error *ctorch_channels_last(ctorch_tensor *out, ctorch_tensor tensor) {
+  CTORCH_RETURN(unwrap(tensor).contiguous(at::MemoryFormat::ChannelsLast))
+}
+
+}  // extern "C"

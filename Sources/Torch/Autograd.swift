@@ -1,0 +1,53 @@
+import CTorch
+
+extension Tensor {
+    /// Whether autograd records operations on this tensor. Set it on leaf tensors only.
+    public var requiresGrad: Bool {
+        get { ctorch_tensor_requires_grad(handle) }
+        set { check("requiresGrad", [self]) { ctorch_set_requires_grad(handle, newValue) } }
+    }
+
+    /// Sets ``requiresGrad`` and returns `self`, for chaining: `Tensor.randn([3]).requiringGrad()`.
+    @discardableResult
+    public func requiringGrad(_ flag: Bool = true) -> Tensor {
+        requiresGrad = flag
+        return self
+    }
+
+    /// Back-propagates from this tensor, accumulating into the `grad` of the leaves.
+    ///
+    /// - Parameters:
+    ///   - gradient: d(loss)/d(self); omit it for a scalar.
+    ///   - retainGraph: keep the graph for another backward pass.
+    public func backward(gradient: Tensor? = nil, retainGraph: Bool = false) {
+        withExtendedLifetime(gradient) {
+            check("backward", [self]) { ctorch_backward(handle, gradient.c, retainGraph) }
+        }
+    }
+
+    /// The accumulated gradient, or `nil` when none has been computed.
+    public var grad: Tensor? {
+        var out = ctorch_tensor(ptr: nil)
+        check("grad", [self]) { ctorch_grad(&out, handle) }
+        return out.ptr == nil ? nil : Tensor(handle: out)
+    }
+
+    /// Drops the accumulated gradient (as `tensor.grad = None` in PyTorch).
+    public func zeroGrad() { check("zeroGrad", [self]) { ctorch_zero_grad(handle) } }
+
+    /// The same data, cut off from the autograd graph.
+    public func detached() -> Tensor { unary("detached", ctorch_detach) }
+}
+
+/// Runs `body` with gradient recording off on this thread (as `torch.no_grad()`).
+///
+/// Grad mode is thread-local in libtorch, so the closure is synchronous: it cannot span an `await`.
+public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
+    let previous = ctorch_grad_mode_is_enabled()
+    ctorch_grad_mode_set_enabled(false)
+    defer { ctorch_grad_mode_set_enabled(previous) }
+    return try body()
+}
+
+/// Whether autograd records operations on this thread.
+public var isGradEnabled: Bool { ctorch_grad_mode_is_enabled() }

@@ -1,0 +1,72 @@
+import CTorch
+
+// In-place updates, for optimizers, BatchNorm and EMA (inside `withNoGrad`).
+
+extension Tensor {
+    public func copyInPlace(_ source: Tensor) { check("copyInPlace", [self, source]) { ctorch_copy_(handle, source.handle) } }
+    public func zeroInPlace() { check("zeroInPlace", [self]) { ctorch_zero_(handle) } }
+    public func fillInPlace(_ value: Scalar) { check("fillInPlace", [self]) { ctorch_fill_(handle, value.c) } }
+
+    /// `self += alpha · other`
+    public func addInPlace(_ other: Tensor, alpha: Scalar = 1) {
+        check("addInPlace", [self, other]) { ctorch_add_(handle, other.handle, alpha.c) }
+    }
+
+    public func addInPlace(_ value: Scalar) { check("addInPlace", [self]) { ctorch_add_scalar_(handle, value.c) } }
+    public func mulInPlace(_ other: Tensor) { check("mulInPlace", [self, other]) { ctorch_mul_(handle, other.handle) } }
+    public func mulInPlace(_ value: Scalar) { check("mulInPlace", [self]) { ctorch_mul_scalar_(handle, value.c) } }
+    public func divInPlace(_ other: Tensor) { check("divInPlace", [self, other]) { ctorch_div_(handle, other.handle) } }
+
+    /// `self += value · a · b`
+    public func addcmulInPlace(_ a: Tensor, _ b: Tensor, value: Scalar = 1) {
+        check("addcmulInPlace", [self, a, b]) { ctorch_addcmul_(handle, a.handle, b.handle, value.c) }
+    }
+
+    /// `self += value · a / b`
+    public func addcdivInPlace(_ a: Tensor, _ b: Tensor, value: Scalar = 1) {
+        check("addcdivInPlace", [self, a, b]) { ctorch_addcdiv_(handle, a.handle, b.handle, value.c) }
+    }
+
+    /// `self += weight · (end − self)`
+    public func lerpInPlace(_ end: Tensor, weight: Scalar) {
+        check("lerpInPlace", [self, end]) { ctorch_lerp_(handle, end.handle, weight.c) }
+    }
+
+    public func clampInPlace(min: Double? = nil, max: Double? = nil) {
+        withBounds(min, max) { low, high in check("clampInPlace", [self]) { ctorch_clamp_(handle, low, high) } }
+    }
+
+    // MARK: Multi-tensor updates (one call for a whole parameter list)
+
+    /// `t *= value` for every tensor.
+    public static func mulInPlace(_ tensors: [Tensor], _ value: Scalar) {
+        withHandles(tensors) { list, count in check("mulInPlace(list)", []) { ctorch_foreach_mul_scalar_(list, count, value.c) } }
+    }
+
+    /// `tensors[i] += alpha · others[i]` for every pair.
+    public static func addInPlace(_ tensors: [Tensor], _ others: [Tensor], alpha: Scalar = 1) {
+        precondition(tensors.count == others.count, "addInPlace(list) needs lists of equal length")
+        withHandles(tensors) { list, count in
+            withHandles(others) { second, _ in
+                check("addInPlace(list)", []) { ctorch_foreach_add_(list, second, count, alpha.c) }
+            }
+        }
+    }
+
+    /// `tensors[i] += weight · (ends[i] − tensors[i])` for every pair.
+    public static func lerpInPlace(_ tensors: [Tensor], _ ends: [Tensor], weight: Scalar) {
+        precondition(tensors.count == ends.count, "lerpInPlace(list) needs lists of equal length")
+        withHandles(tensors) { list, count in
+            withHandles(ends) { second, _ in
+                check("lerpInPlace(list)", []) { ctorch_foreach_lerp_(list, second, count, weight.c) }
+            }
+        }
+    }
+
+    /// The 2-norm of each tensor (one 0-d tensor each).
+    public static func norms(_ tensors: [Tensor]) -> [Tensor] {
+        var out = [ctorch_tensor](repeating: ctorch_tensor(ptr: nil), count: tensors.count)
+        withHandles(tensors) { list, count in check("norms(list)", []) { ctorch_foreach_norm(&out, list, count) } }
+        return out.map { Tensor(handle: $0) }
+    }
+}

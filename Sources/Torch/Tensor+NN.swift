@@ -1,0 +1,100 @@
+import CTorch
+
+/// How a loss reduces its per-element values.
+public enum Reduction: Sendable {
+    case none, mean, sum
+
+    var c: ctorch_reduction {
+        switch self {
+        case .none: CTORCH_REDUCTION_NONE
+        case .mean: CTORCH_REDUCTION_MEAN
+        case .sum: CTORCH_REDUCTION_SUM
+        }
+    }
+}
+
+extension Tensor {
+    /// 2-d convolution of `self` `[N, C, H, W]` with `weight` `[O, C/groups, kH, kW]`.
+    ///
+    /// `stride`, `padding` and `dilation` are (height, width) pairs. Result: `[N, O, H', W']`.
+    public func conv2d(
+        weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+        dilation: (Int, Int) = (1, 1), groups: Int = 1
+    ) -> Tensor {
+        let strides = [Int64(stride.0), Int64(stride.1)]
+        let paddings = [Int64(padding.0), Int64(padding.1)]
+        let dilations = [Int64(dilation.0), Int64(dilation.1)]
+        return withExtendedLifetime(bias) {
+            Tensor.make("conv2d", [self, weight] + (bias.map { [$0] } ?? [])) {
+                ctorch_conv2d(
+                    $0, handle, weight.handle, bias.c, strides, paddings, dilations, Int64(groups))
+            }
+        }
+    }
+
+    /// Batch normalisation over `[N, C, ...]` per channel.
+    ///
+    /// In training it normalises with the batch statistics and updates `runningMean` and
+    /// `runningVar` in place (`new = (1 - momentum) · old + momentum · batch`, unbiased variance),
+    /// as torch.nn.BatchNorm2d; in evaluation it uses the running statistics.
+    public func batchNorm(
+        weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?, training: Bool,
+        momentum: Double = 0.1, eps: Double = 1e-5
+    ) -> Tensor {
+        let optionals = [weight, bias, runningMean, runningVar]
+        return withExtendedLifetime(optionals) {
+            Tensor.make("batchNorm", [self] + optionals.compactMap { $0 }) {
+                ctorch_batch_norm(
+                    $0, handle, weight.c, bias.c, runningMean.c, runningVar.c, training, momentum, eps)
+            }
+        }
+    }
+
+    /// 2-d max pooling; `stride` defaults to the kernel size.
+    public func maxPool2d(
+        kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), ceilMode: Bool = false
+    ) -> Tensor {
+        let step = stride ?? kernel
+        let kernels = [Int64(kernel.0), Int64(kernel.1)]
+        let strides = [Int64(step.0), Int64(step.1)]
+        let paddings = [Int64(padding.0), Int64(padding.1)]
+        return Tensor.make("maxPool2d", [self]) {
+            ctorch_max_pool2d($0, handle, kernels, strides, paddings, ceilMode)
+        }
+    }
+
+    /// Nearest-neighbour upsampling of `[N, C, H, W]` by an integer-valued factor.
+    public func upsampleNearest2d(scale: Double) -> Tensor {
+        Tensor.make("upsampleNearest2d", [self]) { ctorch_upsample_nearest2d($0, handle, scale, scale) }
+    }
+
+    public func softmax(dim: Int) -> Tensor {
+        Tensor.make("softmax", [self]) { ctorch_softmax($0, handle, Int64(dim)) }
+    }
+
+    public func logSoftmax(dim: Int) -> Tensor {
+        Tensor.make("logSoftmax", [self]) { ctorch_log_softmax($0, handle, Int64(dim)) }
+    }
+
+    /// Binary cross-entropy of logits `self` against probabilities `target`, computed stably.
+    public func binaryCrossEntropyWithLogits(
+        target: Tensor, weight: Tensor? = nil, positiveWeight: Tensor? = nil, reduction: Reduction = .mean
+    ) -> Tensor {
+        withExtendedLifetime([weight, positiveWeight]) {
+            Tensor.make("binaryCrossEntropyWithLogits", [self, target]) {
+                ctorch_binary_cross_entropy_with_logits(
+                    $0, handle, target.handle, weight.c, positiveWeight.c, reduction.c)
+            }
+        }
+    }
+
+    /// Cross-entropy of logits `self` `[N, C]` against int64 class indices `target` `[N]`.
+    public func crossEntropy(target: Tensor, reduction: Reduction = .mean) -> Tensor {
+        Tensor.make("crossEntropy", [self, target]) { ctorch_cross_entropy($0, handle, target.handle, reduction.c) }
+    }
+}
+
+extension Optional where Wrapped == Tensor {
+    /// The handle, or a NULL handle for an absent optional argument.
+    var c: ctorch_tensor { self?.handle ?? ctorch_tensor(ptr: nil) }
+}
