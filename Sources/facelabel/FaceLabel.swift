@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct FaceLabel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "facelabel",
+        abstract: "Train YOLOv8-pose landmark detectors and label partly-labelled data sets iteratively.",
+        subcommands: [
+            Demo.self,
+        ]
+    )
+}
