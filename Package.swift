@@ -13,9 +13,11 @@ let package = Package(
         .executable(name: "facelabel", targets: ["facelabel"]),
         .library(name: "Torch", targets: ["Torch"]),
         .library(name: "TorchNN", targets: ["TorchNN"]),
+        .library(name: "PoseData", targets: ["PoseData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .target(
@@ -33,10 +35,20 @@ let package = Package(
         ),
         .target(name: "Torch", dependencies: ["CTorch"]),
         .target(name: "TorchNN", dependencies: ["Torch"]),
+        // JPEG (libjpeg-turbo) and PNG (libspng) behind a small C API whose errors are return values.
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("spng")]
+        ),
+        .target(
+            name: "PoseData",
+            dependencies: ["CImageCodecs", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "facelabel",
             dependencies: [
                 "TorchNN",
+                "PoseData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +59,7 @@ let package = Package(
         ),
         .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PoseDataTests", dependencies: ["PoseData"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx20
