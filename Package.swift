@@ -57,8 +57,11 @@ let package = Package(
             dependencies: ["TorchNN"],
             path: "Benchmarks/TorchBench"
         ),
-        .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TorchNNTests", dependencies: ["TorchNN"], resources: [.copy("Fixtures")]),
+        .target(
+            name: "TorchTestSupport", dependencies: ["Torch"], path: "Tests/TorchTestSupport",
+            resources: [.copy("Fixtures")]),
+        .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchTestSupport"]),
+        .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchTestSupport"]),
         .testTarget(name: "PoseDataTests", dependencies: ["PoseData"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6],

@@ -22,7 +22,7 @@ extension Tensor {
     public subscript(_ indices: TensorIndex...) -> Tensor { index(indices) }
 
     /// Elements where `mask` (bool, broadcast to the leading dims) is true: `x[mask]`.
-    public subscript(mask: Tensor) -> Tensor { index([.tensor(mask)]) }
+    public subscript(mask mask: Tensor) -> Tensor { index([.tensor(mask)]) }
 
     private func index(_ indices: [TensorIndex]) -> Tensor {
         var result = self
