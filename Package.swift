@@ -62,6 +62,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchTestSupport"]),
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchTestSupport"]),
+        .testTarget(name: "facelabelTests", dependencies: ["facelabel"]),
         .testTarget(name: "PoseDataTests", dependencies: ["PoseData"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6],
