@@ -2,8 +2,8 @@ import CImageCodecs
 import Foundation
 
 /// Why an image could not be read or written. Its description is `file: reason`.
-public struct ImageError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Reason: Sendable, Equatable, CustomStringConvertible {
+public struct ImageError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Reason: Sendable, Hashable, CustomStringConvertible {
         /// The file could not be opened or read.
         case unreadable(String)
         /// Not a JPEG or PNG file; the associated value names what was found.

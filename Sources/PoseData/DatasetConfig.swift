@@ -1,0 +1,269 @@
+import Foundation
+import Yams
+
+/// The data splits of a YOLO data set.
+public enum Split: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    case train
+    case val
+    case test
+
+    public var description: String { rawValue }
+}
+
+/// An Ultralytics pose `data.yaml`: where the images of each split are, the keypoint layout and the
+/// class names.
+///
+/// ```yaml
+/// path: /data/faces          # root; train/val/test are relative to it
+/// train: images/train        # a folder, a .txt list of images, or a list of either
+/// val: images/val
+/// kpt_shape: [51, 3]
+/// flip_idx: [9, 8, 7, ...]
+/// names:
+///   0: face
+/// ```
+///
+/// Differences from the reference, on purpose: a relative `path` is taken relative to the yaml's
+/// folder (the reference uses its global `datasets_dir` setting), and so is a relative line of a
+/// `.txt` image list (the reference uses the working directory unless the line starts with `./`).
+public struct DatasetConfig: Sendable, Hashable {
+    /// The `path` key: the root folder. nil when absent (the yaml's folder is then the root).
+    public var path: String?
+    /// Entries of `train`: folders or `.txt` image lists, relative to the root or absolute.
+    public var train: [String]
+    /// Entries of `val` (the reference also accepts the key `validation`).
+    public var val: [String]
+    /// Entries of `test`; empty when absent.
+    public var test: [String]
+    /// `kpt_shape`.
+    public var keypointShape: KeypointShape
+    /// `flip_idx`: after a horizontal flip, point i takes the place of point `flipIndex[i]`.
+    public var flipIndex: [Int]?
+    /// `names`, indexed by class.
+    public var names: [String]
+    /// `kpt_oks_sigmas`: per-keypoint σ for OKS, when the data set defines its own.
+    public var keypointSigmas: [Double]?
+
+    public init(
+        path: String? = nil, train: [String], val: [String], test: [String] = [], keypointShape: KeypointShape,
+        flipIndex: [Int]? = nil, names: [String], keypointSigmas: [Double]? = nil
+    ) {
+        self.path = path
+        self.train = train
+        self.val = val
+        self.test = test
+        self.keypointShape = keypointShape
+        self.flipIndex = flipIndex
+        self.names = names
+        self.keypointSigmas = keypointSigmas
+    }
+
+    /// The entries of a split.
+    public func entries(_ split: Split) -> [String] {
+        switch split {
+        case .train: train
+        case .val: val
+        case .test: test
+        }
+    }
+
+    /// Reads and validates a `data.yaml`. Every problem found is thrown together as
+    /// ``DataProblems``, each naming the file and the line of the offending key.
+    public static func read(contentsOf url: URL) throws -> DatasetConfig {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw DataProblems([DataProblem(file: url.path, reason: .io("cannot read: \(error.localizedDescription)"))])
+        }
+        return try parse(text, file: url.path)
+    }
+
+    /// Parses and validates `data.yaml` text; `file` names it in problems.
+    public static func parse(_ text: String, file: String) throws -> DatasetConfig {
+        var problems: [DataProblem] = []
+        func problem(_ node: Node?, _ reason: DataProblem.Reason) {
+            problems.append(DataProblem(file: file, line: node?.mark?.line, reason: reason))
+        }
+        let root: Node
+        do {
+            guard let composed = try Yams.compose(yaml: text) else {
+                throw DataProblems([DataProblem(file: file, reason: .yaml("the file is empty"))])
+            }
+            root = composed
+        } catch let error as YamlError {
+            throw DataProblems([yamlProblem(error, file: file)])
+        }
+        guard let mapping = root.mapping else {
+            throw DataProblems([DataProblem(file: file, line: root.mark?.line, reason: .yaml("the top level is not a mapping"))])
+        }
+        var values: [String: Node] = [:]
+        var keyNodes: [String: Node] = [:]
+        for (key, value) in mapping {
+            guard let name = key.scalar?.string else { continue }
+            values[name] = value
+            keyNodes[name] = key
+        }
+        if values["val"] == nil, let validation = values["validation"] {
+            values["val"] = validation
+            keyNodes["val"] = keyNodes["validation"]
+        }
+
+        // path
+        var path: String? = nil
+        if let node = values["path"], node.null == nil {
+            if let string = node.scalar?.string { path = string } else { problem(node, .badValue(key: "path", reason: "is not a string")) }
+        }
+
+        // train / val / test
+        func entries(_ key: String, required: Bool) -> [String] {
+            guard let node = values[key], node.null == nil else {
+                if required { problem(nil, .missingKey(key)) }
+                return []
+            }
+            if let scalar = node.scalar { return [scalar.string] }
+            if let sequence = node.sequence {
+                var result: [String] = []
+                for item in sequence {
+                    if let string = item.scalar?.string { result.append(string) } else {
+                        problem(item, .badValue(key: key, reason: "has an entry that is not a path"))
+                    }
+                }
+                if result.isEmpty { problem(node, .badValue(key: key, reason: "is an empty list")) }
+                return result
+            }
+            problem(node, .badValue(key: key, reason: "is neither a path nor a list of paths"))
+            return []
+        }
+        let train = entries("train", required: true)
+        let val = entries("val", required: true)
+        let test = entries("test", required: false)
+
+        // kpt_shape
+        var shape: KeypointShape? = nil
+        if let node = values["kpt_shape"] {
+            let numbers = node.sequence?.compactMap { $0.int } ?? []
+            if numbers.count == 2, node.sequence?.count == 2, numbers[0] > 0, numbers[1] == 2 || numbers[1] == 3 {
+                shape = KeypointShape(count: numbers[0], dimensions: numbers[1])
+            } else {
+                problem(node, .badValue(key: "kpt_shape", reason: "must be [K, 2] or [K, 3] with K > 0"))
+            }
+        } else {
+            problem(nil, .missingKey("kpt_shape"))
+        }
+
+        // flip_idx
+        var flipIndex: [Int]? = nil
+        if let node = values["flip_idx"], node.null == nil {
+            let items = node.sequence ?? []
+            let numbers = items.compactMap { $0.int }
+            if node.sequence == nil || numbers.count != items.count {
+                problem(node, .badValue(key: "flip_idx", reason: "must be a list of whole numbers"))
+            } else if let shape, numbers.count != shape.count {
+                problem(node, .badValue(key: "flip_idx", reason: "has \(numbers.count) entries for \(shape.count) keypoints"))
+            } else if numbers.sorted() != Array(0..<numbers.count) {
+                problem(node, .badValue(key: "flip_idx", reason: "is not a permutation of 0...\(numbers.count - 1)"))
+            } else {
+                flipIndex = numbers
+            }
+        }
+
+        // names / nc
+        var names: [String] = []
+        let classCountNode = values["nc"]
+        if let node = values["names"] {
+            if let sequence = node.sequence {
+                for item in sequence {
+                    if let string = item.scalar?.string { names.append(string) } else {
+                        problem(item, .badValue(key: "names", reason: "has an entry that is not a string"))
+                    }
+                }
+            } else if let map = node.mapping {
+                var byIndex: [Int: String] = [:]
+                for (key, value) in map {
+                    guard let index = key.int, index >= 0, let name = value.scalar?.string else {
+                        problem(key, .badValue(key: "names", reason: "must map class numbers to names"))
+                        continue
+                    }
+                    byIndex[index] = name
+                }
+                if byIndex.keys.sorted() == Array(0..<byIndex.count) {
+                    names = (0..<byIndex.count).map { byIndex[$0]! }
+                } else if !byIndex.isEmpty {
+                    problem(node, .badValue(key: "names", reason: "class numbers must be 0...\(byIndex.count - 1)"))
+                }
+            } else {
+                problem(node, .badValue(key: "names", reason: "must be a list or a map of class names"))
+            }
+            if let classCountNode, let count = classCountNode.int, count != names.count, !names.isEmpty {
+                problem(classCountNode, .badValue(key: "nc", reason: "is \(count) but 'names' has \(names.count) classes"))
+            }
+        } else if let classCountNode {
+            if let count = classCountNode.int, count > 0 {
+                names = (0..<count).map { "class\($0)" }
+            } else {
+                problem(classCountNode, .badValue(key: "nc", reason: "must be a positive whole number"))
+            }
+        } else {
+            problem(nil, .missingKey("names"))
+        }
+
+        // kpt_oks_sigmas
+        var sigmas: [Double]? = nil
+        if let node = values["kpt_oks_sigmas"], node.null == nil {
+            let items = node.sequence ?? []
+            let numbers = items.compactMap { $0.float }
+            if node.sequence == nil || numbers.count != items.count || numbers.contains(where: { !($0 > 0) }) {
+                problem(node, .badValue(key: "kpt_oks_sigmas", reason: "must be a list of positive numbers"))
+            } else if let shape, numbers.count != shape.count {
+                problem(node, .badValue(key: "kpt_oks_sigmas", reason: "has \(numbers.count) entries for \(shape.count) keypoints"))
+            } else {
+                sigmas = numbers
+            }
+        }
+
+        if !problems.isEmpty { throw DataProblems(problems) }
+        return DatasetConfig(
+            path: path, train: train, val: val, test: test, keypointShape: shape!, flipIndex: flipIndex, names: names,
+            keypointSigmas: sigmas)
+    }
+
+    /// The `data.yaml` text: keys in the reference's order, lists of numbers in flow style, names as
+    /// a map `{index: name}` as in the reference's own pose yamls. A split with one entry is
+    /// written as a single path.
+    public func yaml() -> String {
+        // Strings that YAML would read as something else ("yes", "1", "null") are quoted.
+        func text(_ string: String) -> Node { .scalar(string.represented()) }
+        func paths(_ entries: [String]) -> Node {
+            entries.count == 1 ? text(entries[0]) : Node(entries.map(text))
+        }
+        func flow(_ numbers: [Node]) -> Node { Node(numbers, .implicit, .flow) }
+        var pairs: [(Node, Node)] = []
+        if let path { pairs.append((Node("path"), text(path))) }
+        pairs.append((Node("train"), paths(train)))
+        pairs.append((Node("val"), paths(val)))
+        if !test.isEmpty { pairs.append((Node("test"), paths(test))) }
+        pairs.append((Node("kpt_shape"), flow([Node(String(keypointShape.count)), Node(String(keypointShape.dimensions))])))
+        if let flipIndex { pairs.append((Node("flip_idx"), flow(flipIndex.map { Node(String($0)) }))) }
+        if let keypointSigmas { pairs.append((Node("kpt_oks_sigmas"), flow(keypointSigmas.map { Node("\($0)") }))) }
+        pairs.append((Node("names"), Node(names.enumerated().map { (Node(String($0.offset)), text($0.element)) })))
+        // Serialising a tree we built cannot fail: every node is a plain scalar, sequence or mapping.
+        return (try? Yams.serialize(node: Node(pairs), width: -1, sortKeys: false)) ?? ""
+    }
+
+    /// Writes the yaml atomically.
+    public func write(to url: URL) throws {
+        try AtomicFile.write(yaml(), to: url)
+    }
+
+    static func yamlProblem(_ error: YamlError, file: String) -> DataProblem {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+            DataProblem(file: file, line: mark.line, reason: .yaml(problem))
+        case .composer(_, let problem, let mark, _):
+            DataProblem(file: file, line: mark.line, reason: .yaml(problem))
+        default:
+            DataProblem(file: file, reason: .yaml("\(error)"))
+        }
+    }
+}
