@@ -44,6 +44,7 @@ let package = Package(
             name: "PoseData",
             dependencies: ["CImageCodecs", .product(name: "Yams", package: "Yams")]
         ),
+        .target(name: "Pose", dependencies: ["TorchNN"]),
         .executableTarget(
             name: "facelabel",
             dependencies: [
@@ -62,6 +63,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchTestSupport"]),
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchTestSupport"]),
+        .testTarget(name: "PoseTests", dependencies: ["Pose", "TorchTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "facelabelTests", dependencies: ["facelabel"]),
         .testTarget(name: "PoseDataTests", dependencies: ["PoseData"], resources: [.copy("Fixtures")]),
     ],

@@ -1,16 +1,20 @@
 import Foundation
 import Torch
 
-/// A trainable tensor. Its identity keys the optimizer state.
+/// A tensor of the model's weights. Its identity keys the optimizer state.
 public final class Parameter {
     /// The dotted state-dict key, e.g. `model.0.conv.weight`.
     public let key: String
-    /// The value, a leaf that requires grad. Replace values in place (``ParameterStore/load(_:strict:)``).
+    /// The value, a leaf that requires grad unless frozen. Replace values in place
+    /// (``ParameterStore/load(_:strict:source:)``).
     public let value: Tensor
+    /// Whether optimizers update it (false for fixed weights such as the DFL's bin indices).
+    public let isTrainable: Bool
 
-    init(key: String, value: Tensor) {
+    init(key: String, value: Tensor, trainable: Bool) {
         self.key = key
-        self.value = value.detached().requiringGrad()
+        self.value = value.detached().requiringGrad(trainable)
+        isTrainable = trainable
     }
 
     public var grad: Tensor? { value.grad }
@@ -66,6 +70,9 @@ public final class ParameterStore {
         entries.compactMap { if case .parameter(let parameter) = $0 { parameter } else { nil } }
     }
 
+    /// The parameters optimizers update.
+    public var trainableParameters: [Parameter] { parameters.filter(\.isTrainable) }
+
     public var buffers: [Buffer] {
         entries.compactMap { if case .buffer(let buffer) = $0 { buffer } else { nil } }
     }
@@ -73,7 +80,7 @@ public final class ParameterStore {
     /// Every entry's key and value, in registration order.
     public var stateDict: [(name: String, tensor: Tensor)] { entries.map { ($0.key, $0.value) } }
 
-    /// The number of trainable scalars.
+    /// The number of scalars in all parameters, frozen ones included (as the reference counts).
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 
     func register(_ entry: Entry) {
@@ -161,9 +168,9 @@ public struct Scope {
     /// The full key of `name` inside this scope.
     public func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
 
-    /// Registers a trainable tensor under `name`.
-    public func parameter(_ name: String, _ initial: Tensor) -> Parameter {
-        let parameter = Parameter(key: key(name), value: initial)
+    /// Registers a weight under `name`; a frozen one (`trainable: false`) gets no gradient.
+    public func parameter(_ name: String, _ initial: Tensor, trainable: Bool = true) -> Parameter {
+        let parameter = Parameter(key: key(name), value: initial, trainable: trainable)
         store.register(.parameter(parameter))
         return parameter
     }

@@ -1,0 +1,77 @@
+import Torch
+import TorchNN
+
+/// The reference's `Conv`: a bias-free Conv2d, BatchNorm (eps 0.001, momentum 0.03) and SiLU, with
+/// keys `<scope>.conv.weight` and `<scope>.bn.*` (reference §1.3).
+final class ConvBlock {
+    let conv: Conv2d
+    let norm: BatchNorm2d
+
+    init(_ scope: Scope, input: Int, output: Int, kernel: Int = 1, stride: Int = 1) {
+        conv = Conv2d(scope / "conv", input: input, output: output, kernel: kernel, stride: stride, bias: false)
+        norm = BatchNorm2d(scope / "bn", features: output, eps: 0.001, momentum: 0.03)
+    }
+
+    /// `[B, input, H, W]` → `[B, output, H/stride, W/stride]`
+    func callAsFunction(_ x: Tensor, mode: Mode) -> Tensor { norm(conv(x), mode: mode).silu() }
+}
+
+/// Two 3×3 ConvBlocks c→c, with a residual add when `shortcut` (inside C2f, reference §1.3).
+final class Bottleneck {
+    let first: ConvBlock
+    let second: ConvBlock
+    let shortcut: Bool
+
+    init(_ scope: Scope, channels: Int, shortcut: Bool) {
+        first = ConvBlock(scope / "cv1", input: channels, output: channels, kernel: 3)
+        second = ConvBlock(scope / "cv2", input: channels, output: channels, kernel: 3)
+        self.shortcut = shortcut
+    }
+
+    func callAsFunction(_ x: Tensor, mode: Mode) -> Tensor {
+        let y = second(first(x, mode: mode), mode: mode)
+        return shortcut ? x + y : y
+    }
+}
+
+/// CSP bottleneck with two convolutions (reference §1.3): a 1×1 conv to 2c channels split in two
+/// halves, a chain of bottlenecks from the second half, and a 1×1 conv over all of them.
+final class C2f {
+    let expand: ConvBlock
+    let merge: ConvBlock
+    let bottlenecks: [Bottleneck]
+
+    init(_ scope: Scope, input: Int, output: Int, repeats: Int, shortcut: Bool) {
+        let hidden = output / 2
+        expand = ConvBlock(scope / "cv1", input: input, output: 2 * hidden)
+        merge = ConvBlock(scope / "cv2", input: (2 + repeats) * hidden, output: output)
+        bottlenecks = (0..<repeats).map { Bottleneck(scope / "m" / $0, channels: hidden, shortcut: shortcut) }
+    }
+
+    /// `[B, input, H, W]` → `[B, output, H, W]`
+    func callAsFunction(_ x: Tensor, mode: Mode) -> Tensor {
+        var parts = expand(x, mode: mode).chunk(2, dim: 1)  // [a, b], each [B, c, H, W]
+        for bottleneck in bottlenecks { parts.append(bottleneck(parts[parts.count - 1], mode: mode)) }
+        return merge(Tensor.cat(parts, dim: 1), mode: mode)  // [B, (2 + n)·c, H, W] → [B, output, H, W]
+    }
+}
+
+/// Spatial pyramid pooling, fast (reference §1.3): a 1×1 conv to c/2, three chained 5×5 max pools,
+/// and a 1×1 conv over the four.
+final class SPPF {
+    let reduce: ConvBlock
+    let merge: ConvBlock
+
+    init(_ scope: Scope, input: Int, output: Int) {
+        reduce = ConvBlock(scope / "cv1", input: input, output: input / 2)
+        merge = ConvBlock(scope / "cv2", input: input / 2 * 4, output: output)
+    }
+
+    func callAsFunction(_ x: Tensor, mode: Mode) -> Tensor {
+        var pooled = [reduce(x, mode: mode)]
+        for _ in 0..<3 {
+            pooled.append(pooled[pooled.count - 1].maxPool2d(kernel: (5, 5), stride: (1, 1), padding: (2, 2)))
+        }
+        return merge(Tensor.cat(pooled, dim: 1), mode: mode)
+    }
+}

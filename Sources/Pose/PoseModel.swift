@@ -1,0 +1,72 @@
+import Foundation
+import Torch
+import TorchNN
+
+/// YOLOv8-pose (reference §1): backbone, PAN neck and Pose head, with the reference's state-dict
+/// keys (`model.<layer>.…`), so weights move between the two implementations without a mapping.
+public final class PoseModel {
+    public let config: PoseModelConfig
+    public let store: ParameterStore
+
+    private let stem: ConvBlock  // 0: P1/2
+    private let down1: ConvBlock  // 1: P2/4
+    private let stage1: C2f  // 2
+    private let down2: ConvBlock  // 3: P3/8
+    private let stage2: C2f  // 4
+    private let down3: ConvBlock  // 5: P4/16
+    private let stage3: C2f  // 6
+    private let down4: ConvBlock  // 7: P5/32
+    private let stage4: C2f  // 8
+    private let pooling: SPPF  // 9
+    private let topDown1: C2f  // 12 (after upsample 10 and concat 11)
+    private let topDown2: C2f  // 15: P3 output
+    private let bottomUp1Down: ConvBlock  // 16
+    private let bottomUp1: C2f  // 18: P4 output
+    private let bottomUp2Down: ConvBlock  // 19
+    private let bottomUp2: C2f  // 21: P5 output
+    let head: PoseHead  // 22
+
+    /// Builds the network with freshly initialised weights drawn from `seed`.
+    public init(_ config: PoseModelConfig, seed: UInt64 = 0) {
+        self.config = config
+        store = ParameterStore(seed: seed)
+        let scale = config.scale
+        let model = store.root / "model"
+        func c(_ yaml: Int) -> Int { scale.channels(yaml) }
+        func n(_ yaml: Int) -> Int { scale.repeats(yaml) }
+
+        stem = ConvBlock(model / 0, input: 3, output: c(64), kernel: 3, stride: 2)
+        down1 = ConvBlock(model / 1, input: c(64), output: c(128), kernel: 3, stride: 2)
+        stage1 = C2f(model / 2, input: c(128), output: c(128), repeats: n(3), shortcut: true)
+        down2 = ConvBlock(model / 3, input: c(128), output: c(256), kernel: 3, stride: 2)
+        stage2 = C2f(model / 4, input: c(256), output: c(256), repeats: n(6), shortcut: true)
+        down3 = ConvBlock(model / 5, input: c(256), output: c(512), kernel: 3, stride: 2)
+        stage3 = C2f(model / 6, input: c(512), output: c(512), repeats: n(6), shortcut: true)
+        down4 = ConvBlock(model / 7, input: c(512), output: c(1024), kernel: 3, stride: 2)
+        stage4 = C2f(model / 8, input: c(1024), output: c(1024), repeats: n(3), shortcut: true)
+        pooling = SPPF(model / 9, input: c(1024), output: c(1024))
+        topDown1 = C2f(model / 12, input: c(1024) + c(512), output: c(512), repeats: n(3), shortcut: false)
+        topDown2 = C2f(model / 15, input: c(512) + c(256), output: c(256), repeats: n(3), shortcut: false)
+        bottomUp1Down = ConvBlock(model / 16, input: c(256), output: c(256), kernel: 3, stride: 2)
+        bottomUp1 = C2f(model / 18, input: c(256) + c(512), output: c(512), repeats: n(3), shortcut: false)
+        bottomUp2Down = ConvBlock(model / 19, input: c(512), output: c(512), kernel: 3, stride: 2)
+        bottomUp2 = C2f(model / 21, input: c(512) + c(1024), output: c(1024), repeats: n(3), shortcut: false)
+        head = PoseHead(model / 22, inputs: [c(256), c(512), c(1024)], config: config)
+    }
+
+    /// Images `[B, 3, H, W]` (RGB in 0…1, H and W multiples of 32) → the head's raw outputs.
+    public func callAsFunction(_ images: Tensor, mode: Mode) -> RawPredictions {
+        let p2 = stage1(down1(stem(images, mode: mode), mode: mode), mode: mode)  // [B, c128, H/4, W/4]
+        let p3 = stage2(down2(p2, mode: mode), mode: mode)  // [B, c256, H/8, W/8]
+        let p4 = stage3(down3(p3, mode: mode), mode: mode)  // [B, c512, H/16, W/16]
+        let p5 = pooling(stage4(down4(p4, mode: mode), mode: mode), mode: mode)  // [B, c1024, H/32, W/32]
+        let n4 = topDown1(Tensor.cat([p5.upsampleNearest2d(scale: 2), p4], dim: 1), mode: mode)  // [B, c512, H/16, W/16]
+        let out3 = topDown2(Tensor.cat([n4.upsampleNearest2d(scale: 2), p3], dim: 1), mode: mode)  // [B, c256, H/8, W/8]
+        let out4 = bottomUp1(Tensor.cat([bottomUp1Down(out3, mode: mode), n4], dim: 1), mode: mode)  // [B, c512, H/16, W/16]
+        let out5 = bottomUp2(Tensor.cat([bottomUp2Down(out4, mode: mode), p5], dim: 1), mode: mode)  // [B, c1024, H/32, W/32]
+        return head([out3, out4, out5], mode: mode)
+    }
+
+    /// The DFL's bin values 0…15 as `[1, 1, 16, 1]`, for decoding.
+    var binValues: Tensor { head.binWeights.value.reshaped([1, 1, PoseModelConfig.regressionBins, 1]) }
+}

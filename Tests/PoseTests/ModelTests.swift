@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import Torch
+import TorchNN
+import TorchTestSupport
+
+@testable import Pose
+
+@Suite struct `YOLOv8-pose architecture` {
+    /// Reference §8.3 (checked by running 8.1.14), nc = 1.
+    @Test(arguments: [
+        (ModelScale.n, 17, 3_295_470), (.n, 51, 4_332_504), (.s, 17, 11_626_046), (.s, 51, 13_074_344),
+        (.m, 17, 26_464_462), (.m, 51, 28_147_768), (.l, 17, 44_489_196), (.l, 51, 46_097_736),
+        (.x, 17, 69_491_724), (.x, 51, 71_061_336),
+    ])
+    func `parameter counts equal the reference's`(scale: ModelScale, keypoints: Int, expected: Int) {
+        let model = PoseModel(PoseModelConfig(scale: scale, keypointCount: keypoints))
+        #expect(model.store.parameterCount == expected)
+        // only the DFL's 16 bin weights are frozen
+        #expect(model.store.trainableParameters.reduce(0) { $0 + $1.value.count } == expected - 16)
+    }
+
+    @Test func `every state-dict key and shape of yolov8n-pose K=17 equals the reference's, in order`() throws {
+        let url = try #require(Bundle.module.url(forResource: "yolov8n-pose-k17-state-dict", withExtension: "txt", subdirectory: "Fixtures"))
+        let expected = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+            .filter { !$0.hasPrefix("#") }
+            .map { line -> (String, [Int]) in
+                let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+                return (String(parts[0]), parts[1].split(separator: ",").map { Int($0)! })
+            }
+        let model = PoseModel(PoseModelConfig(scale: .n, keypointCount: 17))
+        let actual = model.store.stateDict.map { ($0.name, $0.tensor.shape) }
+        #expect(actual.count == 397)
+        for (index, (mine, theirs)) in zip(actual, expected).enumerated() {
+            #expect(mine.0 == theirs.0 && mine.1 == theirs.1, "entry \(index): \(mine) vs reference \(theirs)")
+        }
+        #expect(model.store.stateDict.filter { $0.name.hasSuffix("num_batches_tracked") }.allSatisfy { $0.tensor.dtype == .int64 })
+    }
+
+    @Test func `with K=51 only the keypoint branch widens to 153 channels`() {
+        let keys17 = PoseModel(PoseModelConfig(scale: .n, keypointCount: 17)).store.stateDict
+        let keys51 = PoseModel(PoseModelConfig(scale: .n, keypointCount: 51)).store.stateDict
+        #expect(keys17.map(\.name) == keys51.map(\.name))
+        let changed = zip(keys17, keys51).filter { $0.0.tensor.shape != $0.1.tensor.shape }
+        #expect(changed.count == 36 && changed.allSatisfy { $0.0.name.contains(".cv4.") })
+        let weight = keys51.first { $0.name == "model.22.cv4.1.0.conv.weight" }!
+        #expect(weight.tensor.shape == [153, 128, 3, 3])
+    }
+
+    @Test func `biases start as the reference's bias_init and the DFL holds 0 to 15`() {
+        let model = PoseModel(PoseModelConfig(scale: .n, keypointCount: 51))
+        let expected = [-7.15462, -5.76832, -4.38203]  // ln(5 / 1 / (640 / s)²), reference §1.4
+        for level in 0..<3 {
+            #expect(Swift.abs(model.head.classBranches[level].output.bias!.value.item() - expected[level]) < 1e-5)
+            #expect(model.head.boxBranches[level].output.bias!.value.toArray(of: Float.self) == Array(repeating: 1, count: 64))
+        }
+        #expect(model.head.binWeights.value.flattened().toArray(of: Float.self) == (0..<16).map(Float.init))
+        #expect(!model.head.binWeights.value.requiresGrad)
+    }
+
+    @Test func `a forward pass gives 4·16 box, nc class and K·D keypoint channels per anchor`() {
+        let model = PoseModel(PoseModelConfig(scale: .n, classCount: 2, keypointCount: 5))
+        let raw = model(Tensor.zeros([2, 3, 64, 96]), mode: .train)
+        let anchors = 8 * 12 + 4 * 6 + 2 * 3
+        #expect(raw.boxDistributions.shape == [2, 64, anchors])
+        #expect(raw.classLogits.shape == [2, 2, anchors])
+        #expect(raw.keypoints.shape == [2, 15, anchors])
+        #expect(raw.levelSizes.map(\.height) == [8, 4, 2] && raw.levelSizes.map(\.width) == [12, 6, 3])
+    }
+}
