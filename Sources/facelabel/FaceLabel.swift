@@ -7,6 +7,7 @@ struct FaceLabel: AsyncParsableCommand {
         abstract: "Train YOLOv8-pose landmark detectors and label partly-labelled data sets iteratively.",
         subcommands: [
             Demo.self,
+            Check.self,
         ]
     )
 }

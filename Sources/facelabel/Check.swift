@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import PoseData
+
+/// `facelabel check DATA.yaml`: counts and problems of a YOLO-pose data set; never writes into it.
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a YOLO-pose data set without changing it.",
+        discussion: """
+            Reads data.yaml, every image and every label file the way training will, and prints per \
+            split the number of images, labelled images, faces, images without labels, unreadable \
+            images and duplicate images (same bytes), then every problem as 'file:line: reason'. \
+            Exits with status 1 when anything is wrong. Nothing is written into the data set.
+            """)
+
+    @Argument(help: "The data set's data.yaml.")
+    var data: String
+
+    @Flag(help: "Print the result as one JSON object on stdout.")
+    var json = false
+
+    @Flag(inversion: .prefixedNo, help: "Decode every image to find corrupt and truncated files (slower than reading headers).")
+    var decode = true
+
+    @Option(help: "Images checked at the same time.")
+    var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1.") }
+    }
+
+    func run() async throws {
+        let url = URL(fileURLWithPath: data)
+        let progress = CheckProgress()
+        let report = await DatasetCheck.run(
+            configURL: url, options: .init(decodesImages: decode, concurrency: workers),
+            progress: { done, total in progress.update(done, total) })
+        progress.finish()
+        if json {
+            print(report.json())
+        } else {
+            print(Self.table(report))
+        }
+        if !report.isOK { throw ExitCode(1) }
+    }
+
+    /// The human-readable report: a table of counts, then the problems.
+    static func table(_ report: DatasetCheckReport) -> String {
+        let columns = ["images", "labelled", "faces", "no labels", "unreadable", "duplicates"]
+        var lines = [report.data]
+        if !report.splits.isEmpty {
+            let header = ["split"] + columns
+            var rows = [header]
+            for (split, counts) in report.splits {
+                rows.append(
+                    [split.rawValue] + [
+                        counts.images, counts.labelledImages, counts.faces, counts.imagesWithoutLabels,
+                        counts.unreadableImages, counts.duplicateImages,
+                    ].map(String.init))
+            }
+            let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+            for row in rows {
+                lines.append(
+                    row.enumerated().map { column, cell in
+                        let pad = String(repeating: " ", count: widths[column] - cell.count)
+                        return column == 0 ? cell + pad : pad + cell
+                    }.joined(separator: "  "))
+            }
+        }
+        if report.isOK {
+            lines.append("no problems")
+        } else {
+            lines.append("\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"):")
+            lines += report.problems.map(\.description)
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Progress on stderr: a line redrawn in place on a terminal, a line per 10% otherwise.
+private final class CheckProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let isTerminal = isatty(STDERR_FILENO) != 0
+    private var lastDecile = -1
+    private var drew = false
+
+    func update(_ done: Int, _ total: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        if isTerminal {
+            if done == total || done % 16 == 0 {
+                FileHandle.standardError.write(Data("\rchecking images \(done)/\(total)".utf8))
+                drew = true
+            }
+        } else {
+            let decile = total == 0 ? 10 : done * 10 / total
+            if decile != lastDecile {
+                lastDecile = decile
+                FileHandle.standardError.write(Data("checking images \(done)/\(total)\n".utf8))
+            }
+        }
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if drew { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
