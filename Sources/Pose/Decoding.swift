@@ -1,0 +1,61 @@
+import Torch
+
+/// Anchor points of all levels (reference §2.2): the centre of every feature cell in grid units,
+/// `(x + 0.5, y + 0.5)`, row-major per level, levels in order P3, P4, P5.
+public struct Anchors {
+    /// `[A, 2]` (x, y) in grid units.
+    public let points: Tensor
+    /// `[A, 1]` the stride of each anchor's level.
+    public let strides: Tensor
+
+    public init(levelSizes: [(height: Int, width: Int)], strides levelStrides: [Int] = PoseModelConfig.strides) {
+        var points: [Float] = []
+        var strides: [Float] = []
+        for ((height, width), stride) in zip(levelSizes, levelStrides) {
+            for y in 0..<height {
+                for x in 0..<width {
+                    points += [Float(x) + 0.5, Float(y) + 0.5]
+                    strides.append(Float(stride))
+                }
+            }
+        }
+        self.points = Tensor(points, shape: [strides.count, 2])
+        self.strides = Tensor(strides, shape: [strides.count, 1])
+    }
+
+    public var count: Int { strides.count }
+}
+
+extension PoseModel {
+    /// Expected distances to the four box sides from the DFL logits (reference §1.4, §2.3):
+    /// `[B, 64, A]` → `[B, 4, A]` (l, t, r, b) in grid units.
+    public func sideDistances(_ boxDistributions: Tensor) -> Tensor {
+        let (batch, _, anchors) = boxDistributions.shape3
+        let bins = PoseModelConfig.regressionBins
+        let probabilities = boxDistributions.view([batch, 4, bins, anchors]).softmax(dim: 2)  // [B, 4, 16, A]
+        return (probabilities * binValues).sum(dim: 2)  // [B, 4, A]
+    }
+
+    /// The reference's eval-mode output (reference §1.5, §2.3, §2.4): `[B, 4 + nc + K·D, A]` with
+    /// boxes as centre x, y, width, height in input pixels, class probabilities, and keypoints as
+    /// x, y in input pixels and (for D = 3) visibility probability.
+    public func decode(_ raw: RawPredictions) -> Tensor {
+        let anchors = Anchors(levelSizes: raw.levelSizes)
+        let (batch, _, count) = raw.keypoints.shape3
+        let points = anchors.points.transposed(0, 1).unsqueezed(0)  // [1, 2, A]
+        let strides = anchors.strides.transposed(0, 1).unsqueezed(0)  // [1, 1, A]
+        let distances = sideDistances(raw.boxDistributions)  // [B, 4, A]
+        let topLeft = points - distances.narrow(dim: 1, start: 0, length: 2)  // [B, 2, A]
+        let bottomRight = points + distances.narrow(dim: 1, start: 2, length: 2)  // [B, 2, A]
+        let boxes = Tensor.cat([(topLeft + bottomRight) / 2, bottomRight - topLeft], dim: 1) * strides  // [B, 4, A]
+
+        let dimensions = config.keypointDimensions
+        let keypoints = raw.keypoints.view([batch, config.keypointCount, dimensions, count])  // [B, K, D, A]
+        let cells = (points - 0.5).unsqueezed(1)  // [1, 1, 2, A]: the integer cell index
+        let xy = (keypoints.narrow(dim: 2, start: 0, length: 2) * 2 + cells) * strides.unsqueezed(1)  // [B, K, 2, A]
+        var parts = [xy]
+        if dimensions == 3 { parts.append(keypoints.narrow(dim: 2, start: 2, length: 1).sigmoid()) }  // [B, K, 1, A]
+        let decodedKeypoints = Tensor.cat(parts, dim: 2).view([batch, config.keypointChannels, count])  // [B, K·D, A]
+        return Tensor.cat([boxes, raw.classLogits.sigmoid(), decodedKeypoints], dim: 1)
+    }
+}
