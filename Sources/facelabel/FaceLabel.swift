@@ -8,6 +8,7 @@ struct FaceLabel: AsyncParsableCommand {
         subcommands: [
             Demo.self,
             Check.self,
+            Synth.self,
         ]
     )
 }
