@@ -21,7 +21,7 @@ public struct Box: Sendable, Equatable, Codable {
 }
 
 /// One keypoint in pixels, with its confidence (1 when the model has no visibility channel).
-public struct Keypoint: Sendable, Equatable, Codable {
+public struct PredictedKeypoint: Sendable, Equatable, Codable {
     public var x: Float, y: Float, confidence: Float
 
     public init(x: Float, y: Float, confidence: Float) {
@@ -34,7 +34,7 @@ public struct PoseDetection: Sendable, Equatable, Codable {
     public var box: Box
     public var score: Float
     public var classIndex: Int
-    public var keypoints: [Keypoint]
+    public var keypoints: [PredictedKeypoint]
 }
 
 /// Settings of non-maximum suppression (reference §2.6).
@@ -91,7 +91,7 @@ public func suppress(
             let box = Box(x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2)
             let keypoints = (0..<keypointCount).map { k in
                 let base = 4 + classCount + k * keypointDimensions
-                return Keypoint(x: v[base], y: v[base + 1], confidence: keypointDimensions == 3 ? v[base + 2] : 1)
+                return PredictedKeypoint(x: v[base], y: v[base + 1], confidence: keypointDimensions == 3 ? v[base + 2] : 1)
             }
             let classScores = v[4..<(4 + classCount)]
             if options.multiLabel && classCount > 1 {

@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+@testable import PoseData
+
+/// A grey image with one bright dot (3×3, red) at each given point.
+func dottedImage(width: Int, height: Int, dots: [(Int, Int)]) -> RGBImage {
+    var image = RGBImage(width: width, height: height, fill: (60, 60, 60))
+    for (x, y) in dots {
+        for dy in -1...1 { for dx in -1...1 { image[x + dx, y + dy] = (255, 0, 0) } }
+    }
+    return image
+}
+
+/// The centre of mass of the red pixels near (x, y).
+func redCentre(_ image: RGBImage, near x: Double, _ y: Double, radius: Int = 8) -> (x: Double, y: Double)? {
+    var (sx, sy, total) = (0.0, 0.0, 0.0)
+    for py in max(0, Int(y) - radius)...min(image.height - 1, Int(y) + radius) {
+        for px in max(0, Int(x) - radius)...min(image.width - 1, Int(x) + radius) {
+            let (r, g, _) = image[px, py]
+            let weight = max(Double(r) - Double(g) - 60, 0)
+            (sx, sy, total) = (sx + weight * Double(px), sy + weight * Double(py), total + weight)
+        }
+    }
+    return total > 0 ? (sx / total, sy / total) : nil
+}
+
+func instance(at points: [(Double, Double)], box: (Double, Double, Double, Double)) -> PixelInstance {
+    PixelInstance(classIndex: 0, x1: box.0, y1: box.1, x2: box.2, y2: box.3, keypoints: points.map { Keypoint(x: $0.0, y: $0.1) })
+}
+
+@Suite struct `Augmentation` {
+    @Test func `a left-right flip twice is the identity, with keypoints re-indexed by flip_idx`() {
+        let augmenter = Augmenter(settings: AugmentationSettings(), imageSize: 64, flipIndex: [1, 0, 2])
+        let sample = AugmentedSample(
+            image: dottedImage(width: 64, height: 48, dots: [(10, 10), (40, 20), (30, 30)]),
+            instances: [instance(at: [(10.5, 10.5), (40.5, 20.5), (30.5, 30.5)], box: (5, 5, 45, 35))])
+        let once = augmenter.flippedLeftRight(sample)
+        // new keypoint 0 is old keypoint 1, mirrored: x = 64 − 40.5
+        #expect(once.instances[0].keypoints[0] == Keypoint(x: 23.5, y: 20.5))
+        #expect(once.instances[0].x1 == 19 && once.instances[0].x2 == 59)
+        let pointed = redCentre(once.image, near: 23.5, 20.5)!
+        #expect(Swift.abs(pointed.x + 0.5 - 23.5) < 0.01 && Swift.abs(pointed.y + 0.5 - 20.5) < 0.01)
+        let twice = augmenter.flippedLeftRight(once)
+        #expect(twice.image == sample.image && twice.instances == sample.instances)
+        let upDown = augmenter.flippedUpDown(augmenter.flippedUpDown(sample))
+        #expect(upDown.image == sample.image && upDown.instances == sample.instances)
+    }
+
+    @Test func `dots follow their keypoints through the random affine transform`() {
+        var settings = AugmentationSettings()
+        (settings.degrees, settings.shear, settings.scale, settings.translate) = (30, 5, 0.3, 0.1)
+        let augmenter = Augmenter(settings: settings, imageSize: 96, flipIndex: nil)
+        let dots = [(30, 30), (60, 40), (45, 65)]
+        let sample = AugmentedSample(
+            image: dottedImage(width: 96, height: 96, dots: dots),
+            instances: [instance(at: dots.map { (Double($0.0) + 0.5, Double($0.1) + 0.5) }, box: (20, 20, 75, 75))])
+        for seed in 0..<5 {
+            var random = SeededRandom(seed: UInt64(seed))
+            let out = augmenter.randomPerspective(sample, border: 0, random: &random)
+            guard let moved = out.instances.first else { continue }
+            for point in moved.keypoints where point.visibility > 0 {
+                let found = redCentre(out.image, near: point.x, point.y)
+                #expect(found != nil, "seed \(seed): no dot near \(point)")
+                if let found {
+                    #expect(Swift.abs(found.x + 0.5 - point.x) < 0.6 && Swift.abs(found.y + 0.5 - point.y) < 0.6, "seed \(seed)")
+                }
+            }
+        }
+    }
+
+    @Test func `dots follow their keypoints through the mosaic and the transform after it`() {
+        let augmenter = Augmenter(settings: AugmentationSettings(), imageSize: 64, flipIndex: nil)
+        let tiles = (0..<4).map { index -> AugmentedSample in
+            let dot = (16 + 8 * index, 20 + 4 * index)
+            return AugmentedSample(
+                image: dottedImage(width: 64, height: 48, dots: [dot]),
+                instances: [instance(at: [(Double(dot.0) + 0.5, Double(dot.1) + 0.5)], box: (4, 4, 60, 44))])
+        }
+        var checked = 0
+        for seed in 0..<6 {
+            var random = SeededRandom(seed: UInt64(seed))
+            let canvas = augmenter.mosaic(tiles, random: &random)
+            #expect(canvas.image.width == 128 && canvas.image.height == 128)
+            for point in canvas.instances.flatMap(\.keypoints) where point.visibility > 0 {
+                let found = redCentre(canvas.image, near: point.x, point.y)!
+                #expect(Swift.abs(found.x + 0.5 - point.x) < 0.01 && Swift.abs(found.y + 0.5 - point.y) < 0.01)
+                checked += 1
+            }
+            let out = augmenter.randomPerspective(canvas, border: -32, random: &random)
+            #expect(out.image.width == 64 && out.image.height == 64)
+            for point in out.instances.flatMap(\.keypoints) where point.visibility > 0 {
+                if let found = redCentre(out.image, near: point.x, point.y, radius: 4) {
+                    #expect(Swift.abs(found.x + 0.5 - point.x) < 0.8 && Swift.abs(found.y + 0.5 - point.y) < 0.8)
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 10)
+    }
+
+    @Test func `keypoints pushed out of the image become invisible and the box is clipped`() {
+        var settings = AugmentationSettings()
+        (settings.scale, settings.translate) = (0, 0)
+        let augmenter = Augmenter(settings: settings, imageSize: 64, flipIndex: nil)
+        // with no scale or translate draws, border 0 leaves the frame as is: shift by hand instead
+        let shifted = instance(at: [(-3, 10), (20, 20), (70, 5)], box: (-10, 0, 50, 40)).clipped(width: 64, height: 64)
+        #expect(shifted.keypoints.map(\.visibility) == [0, 2, 0])
+        #expect(shifted.keypoints[0].x == 0 && shifted.keypoints[2].x == 64)
+        #expect(shifted.x1 == 0 && shifted.x2 == 50)
+        var random = SeededRandom(seed: 1)
+        let out = augmenter.randomPerspective(
+            AugmentedSample(image: RGBImage(width: 64, height: 64), instances: [shifted]), border: 0, random: &random)
+        #expect(out.instances[0].keypoints.map(\.visibility) == [0, 2, 0])
+    }
+
+    @Test func `the box filter drops slivers and boxes that lost 90 percent of their area`() {
+        let before = instance(at: [], box: (0, 0, 100, 100))
+        #expect(Augmenter.isBoxCandidate(before: before, scale: 1, after: instance(at: [], box: (0, 0, 40, 40))))
+        #expect(!Augmenter.isBoxCandidate(before: before, scale: 1, after: instance(at: [], box: (0, 0, 30, 30))))
+        #expect(!Augmenter.isBoxCandidate(before: before, scale: 1, after: instance(at: [], box: (0, 0, 100, 2))))
+        #expect(Augmenter.isBoxCandidate(before: before, scale: 0.5, after: instance(at: [], box: (0, 0, 20, 20))))
+    }
+
+    @Test func `letterbox scales, centres and pads with grey, and labels follow the unrounded pad`() {
+        let (image, placement) = dottedImage(width: 40, height: 20, dots: [(20, 10)]).letterboxed(width: 64, height: 64)
+        #expect(placement.gain == 1.6 && placement.padX == 0 && placement.padY == 16)
+        #expect(placement.top == 16 && placement.left == 0)
+        #expect(image[5, 5] == (114, 114, 114) && image[5, 60] == (114, 114, 114))
+        let centre = redCentre(image, near: 32.8, 32.8)!
+        #expect(Swift.abs(centre.x + 0.5 - 20.5 * 1.6) < 0.3 && Swift.abs(centre.y + 0.5 - (10.5 * 1.6 + 16)) < 0.3)
+    }
+
+    @Test func `HSV conversion round-trips and unit gains leave the image alone`() {
+        for (r, g, b) in [(255, 0, 0), (12, 200, 90), (30, 30, 30), (250, 240, 10)] as [(UInt8, UInt8, UInt8)] {
+            let (h, s, v) = Augmenter.toHSV(r, g, b)
+            let back = Augmenter.toRGB(h, s, v)
+            #expect(Swift.abs(Int(back.0) - Int(r)) <= 3 && Swift.abs(Int(back.1) - Int(g)) <= 3 && Swift.abs(Int(back.2) - Int(b)) <= 3)
+        }
+        #expect(Augmenter.toHSV(255, 0, 0) == (0, 255, 255) && Augmenter.toHSV(0, 0, 255) == (120, 255, 255))
+        var random = SeededRandom(seed: 3)
+        let image = dottedImage(width: 8, height: 8, dots: [(3, 3)])
+        #expect(Augmenter(settings: .none, imageSize: 8, flipIndex: nil).hsv(image, random: &random) == image)
+    }
+
+    @Test func `the same seed gives the same augmented sample`() {
+        let augmenter = Augmenter(settings: AugmentationSettings(), imageSize: 64, flipIndex: nil)
+        let tile = AugmentedSample(
+            image: dottedImage(width: 64, height: 48, dots: [(20, 20)]),
+            instances: [instance(at: [(20.5, 20.5)], box: (4, 4, 60, 44))])
+        func run() -> AugmentedSample {
+            var random = SeededRandom(seed: 9)
+            return augmenter(tile, partners: { [tile, tile, tile] }, random: &random)
+        }
+        let (a, b) = (run(), run())
+        #expect(a.image == b.image && a.instances == b.instances)
+    }
+}
