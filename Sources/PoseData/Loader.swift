@@ -1,0 +1,267 @@
+import Foundation
+import Synchronization
+
+/// An image of a split with its labels, ready for the loader.
+public struct LabelledImage: Sendable, Hashable {
+    public var url: URL
+    /// Normalised labels (empty for an image without objects).
+    public var instances: [PoseInstance]
+
+    public init(url: URL, instances: [PoseInstance]) {
+        self.url = url
+        self.instances = instances
+    }
+}
+
+extension Dataset {
+    /// The images of `split` with their labels read leniently: bad label lines are left out and
+    /// returned as problems, which the caller reports.
+    public func labelledImages(_ split: Split) -> (images: [LabelledImage], problems: [DataProblem]) {
+        let (images, listProblems) = self.images(split)
+        var problems = listProblems
+        let labelled = images.map { image -> LabelledImage in
+            guard let text = try? String(contentsOf: image.labelURL, encoding: .utf8) else {
+                return LabelledImage(url: image.url, instances: [])
+            }
+            let parsed = LabelFile.parse(
+                text, file: image.labelURL.path, keypointShape: config.keypointShape, classCount: config.names.count)
+            problems += parsed.problems
+            return LabelledImage(url: image.url, instances: parsed.instances)
+        }
+        return (labelled, problems)
+    }
+}
+
+/// A batch of equally sized images in the network's layout, with their labels.
+public struct Batch: Sendable {
+    /// Images `[B, 3, height, width]` as planar RGB bytes (CHW per image).
+    public var pixels: [UInt8]
+    public var width: Int
+    public var height: Int
+    /// Normalised labels of each image, relative to the batch's image size.
+    public var instances: [[PoseInstance]]
+    public var files: [URL]
+    /// Width and height of each original image.
+    public var originalSizes: [(width: Int, height: Int)]
+    /// How each original image was placed in the batch: scaled by `gain`, then padded.
+    public var placements: [LetterboxPlacement]
+
+    public var count: Int { files.count }
+}
+
+/// Produces training and validation batches from decoded, augmented images on parallel workers.
+///
+/// Every random draw of sample `i` in epoch `e` comes from a generator seeded by (seed, e, i), and
+/// batches are delivered in order, so the batches of a seed are the same whatever the thread
+/// timing. Mosaic partners are drawn from the whole split with that generator (the reference
+/// draws them from a buffer of recently loaded images).
+public final class BatchLoader: Sendable {
+    public let images: [LabelledImage]
+    public let imageSize: Int
+    public let batchSize: Int
+    public let seed: UInt64
+    public let workers: Int
+    private let cache: Mutex<[Int: Fitted]>?
+    private let failures = Mutex<[URL: String]>([:])
+
+    /// - Parameters:
+    ///   - cacheImages: keep decoded, resized images in memory after the first use.
+    public init(images: [LabelledImage], imageSize: Int, batchSize: Int, seed: UInt64, workers: Int = 2, cacheImages: Bool = false) {
+        precondition(batchSize >= 1 && workers >= 1, "batch size and workers must be at least 1")
+        self.images = images
+        self.imageSize = imageSize
+        self.batchSize = batchSize
+        self.seed = seed
+        self.workers = workers
+        cache = cacheImages ? Mutex([:]) : nil
+    }
+
+    /// Images that could not be decoded so far, with the reason; they are skipped.
+    public var unreadableImages: [URL: String] { failures.withLock { $0 } }
+
+    public var batchesPerEpoch: Int { (images.count + batchSize - 1) / batchSize }
+
+    /// A decoded image resized so its long side is `imageSize`, and its original size.
+    struct Fitted: Sendable {
+        var sample: AugmentedSample
+        var originalWidth: Int
+        var originalHeight: Int
+    }
+
+    /// Image `index` decoded and fitted, or nil (recorded) when it cannot be read.
+    func fitted(_ index: Int) -> Fitted? {
+        if let cached = cache?.withLock({ $0[index] }) { return cached }
+        let item = images[index]
+        let image: RGBImage
+        do {
+            var options = ImageDecodeOptions()
+            options.minimumLongSide = imageSize
+            image = try ImageCodec.decode(contentsOf: item.url, options: options)
+        } catch {
+            failures.withLock { $0[item.url] = error.description }
+            return nil
+        }
+        let sample = Augmenter.fitted(
+            AugmentedSample(
+                image: image, instances: item.instances.map { PixelInstance($0, width: image.width, height: image.height) }),
+            longSide: imageSize)
+        // A JPEG may have been decoded at a reduced DCT scale: the original size is the header's.
+        let header = try? ImageCodec.info(contentsOf: item.url)
+        let swapped = header?.orientation.swapsAxes ?? false
+        let fitted = Fitted(
+            sample: sample, originalWidth: header.map { swapped ? $0.height : $0.width } ?? image.width,
+            originalHeight: header.map { swapped ? $0.width : $0.height } ?? image.height)
+        cache?.withLock { $0[index] = fitted }
+        return fitted
+    }
+
+    /// The order of the training images in `epoch`: a permutation seeded by (seed, epoch).
+    public func order(epoch: Int) -> [Int] {
+        var random = SeededRandom(seed: seed, stream: UInt64(epoch) << 32)
+        var order = Array(images.indices)
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, random.int(0...i)) }
+        return order
+    }
+
+    /// The training batches of `epoch`, augmented by `augmenter`, in order.
+    public func trainingBatches(epoch: Int, augmenter: Augmenter) -> BatchQueue {
+        let order = self.order(epoch: epoch)
+        let groups = stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0..<min($0 + batchSize, order.count)]) }
+        return stream(groups) { [self] index in
+            let stream = (UInt64(epoch) << 32) | UInt64(index + 1)
+            var random = SeededRandom(seed: seed, stream: stream)
+            var partnerRandom = SeededRandom(seed: ~seed, stream: stream)
+            let partners = (0..<3).map { _ in partnerRandom.int(0...(images.count - 1)) }
+            guard let item = fitted(index) else { return nil }
+            let result = augmenter(item.sample, partners: {
+                partners.compactMap { self.fitted($0)?.sample }.padded(to: 3, with: item.sample)
+            }, random: &random)
+            let size = (item.originalWidth, item.originalHeight)
+            return (result, LetterboxPlacement(gain: 1, padX: 0, padY: 0, left: 0, top: 0), size)
+        }
+    }
+
+    /// Validation batches (reference §6.1): images sorted by aspect ratio, each batch letterboxed
+    /// (never scaled up) to the smallest multiple of 32 that holds its images, plus half a stride.
+    public func validationBatches() -> BatchQueue {
+        let plan = ValidationPlan(images: images, imageSize: imageSize, batchSize: batchSize, aspectRatio: aspectRatio)
+        return stream(plan.groups) { [self] index in
+            guard let item = fitted(index) else { return nil }
+            let shape = plan.shape(ofImage: index)
+            let sample = item.sample
+            var (image, placement) = sample.image.letterboxed(width: shape.width, height: shape.height, scaleUp: false)
+            let instances = sample.instances.map { $0.scaled(placement.gain, dx: placement.padX, dy: placement.padY) }
+            // original pixels → batch pixels: the fit to imageSize, then the letterbox
+            placement.gain *= Double(sample.image.width) / Double(item.originalWidth)
+            return (AugmentedSample(image: image, instances: instances), placement, (item.originalWidth, item.originalHeight))
+        }
+    }
+
+    /// Height / width of image `index` without decoding all of it.
+    private func aspectRatio(_ index: Int) -> Double {
+        guard let info = try? ImageCodec.info(contentsOf: images[index].url) else { return 1 }
+        let swapped = info.orientation.swapsAxes
+        let (w, h) = swapped ? (info.height, info.width) : (info.width, info.height)
+        return Double(h) / Double(max(w, 1))
+    }
+
+    /// The batches of `groups`, built on up to `workers` tasks at a time, at most `workers`
+    /// batches ahead of the consumer.
+    private func stream(_ groups: [[Int]], makeSample: @escaping @Sendable (Int) -> Made?) -> BatchQueue {
+        BatchQueue(count: groups.count, prefetch: workers) { [self] position in collate(groups[position], makeSample) }
+    }
+
+    /// One sample as it enters a batch: the image and labels, how the original was placed, and
+    /// the original's width and height.
+    typealias Made = (sample: AugmentedSample, placement: LetterboxPlacement, original: (Int, Int))
+
+    private func collate(_ indices: [Int], _ makeSample: (Int) -> Made?) -> Batch {
+        let samples = indices.compactMap { index in makeSample(index).map { (index, $0) } }
+        let width = samples.first?.1.sample.image.width ?? imageSize
+        let height = samples.first?.1.sample.image.height ?? imageSize
+        var pixels = [UInt8](repeating: 0, count: samples.count * 3 * width * height)
+        let plane = width * height
+        pixels.withUnsafeMutableBufferPointer { target in
+            for (position, (_, made)) in samples.enumerated() {
+                made.sample.image.pixels.withUnsafeBufferPointer { source in
+                    let base = position * 3 * plane
+                    for pixel in 0..<plane {
+                        target[base + pixel] = source[3 * pixel]
+                        target[base + plane + pixel] = source[3 * pixel + 1]
+                        target[base + 2 * plane + pixel] = source[3 * pixel + 2]
+                    }
+                }
+            }
+        }
+        return Batch(
+            pixels: pixels, width: width, height: height, instances: samples.map { $0.1.sample.normalisedInstances },
+            files: samples.map { images[$0.0].url }, originalSizes: samples.map { $0.1.original },
+            placements: samples.map { $0.1.placement })
+    }
+}
+
+/// Batches delivered in order, each built by a task started when it comes within `prefetch` of
+/// the consumer: the loader never runs further ahead than that.
+public final class BatchQueue {
+    private let count: Int
+    private let prefetch: Int
+    private let make: @Sendable (Int) -> Batch
+    private var tasks: [Int: Task<Batch, Never>] = [:]
+    private var position = 0
+
+    init(count: Int, prefetch: Int, make: @escaping @Sendable (Int) -> Batch) {
+        self.count = count
+        self.prefetch = max(prefetch, 1)
+        self.make = make
+    }
+
+    public var batchCount: Int { count }
+
+    /// The next batch, or nil after the last.
+    public func next() async -> Batch? {
+        guard position < count else { return nil }
+        for ahead in position..<min(position + prefetch + 1, count) where tasks[ahead] == nil {
+            let make = self.make
+            tasks[ahead] = Task.detached { make(ahead) }
+        }
+        let batch = await tasks.removeValue(forKey: position)!.value
+        position += 1
+        return batch
+    }
+
+    deinit { for task in tasks.values { task.cancel() } }
+}
+
+/// The rectangular batches of validation (reference §6.1).
+struct ValidationPlan {
+    let groups: [[Int]]
+    private let shapes: [Int: (width: Int, height: Int)]
+
+    init(images: [LabelledImage], imageSize: Int, batchSize: Int, aspectRatio: (Int) -> Double) {
+        let ratios = images.indices.map(aspectRatio)
+        let order = images.indices.sorted { (ratios[$0], $0) < (ratios[$1], $1) }
+        var groups: [[Int]] = []
+        var shapes: [Int: (width: Int, height: Int)] = [:]
+        for start in stride(from: 0, to: order.count, by: batchSize) {
+            let group = Array(order[start..<min(start + batchSize, order.count)])
+            let groupRatios = group.map { ratios[$0] }
+            let (minimum, maximum) = (groupRatios.min()!, groupRatios.max()!)
+            // [h, w] relative to imgsz: [max_ar, 1] if all ar < 1, [1, 1/min_ar] if all ar > 1, else [1, 1]
+            let relative: (h: Double, w: Double) = maximum < 1 ? (maximum, 1) : minimum > 1 ? (1, 1 / minimum) : (1, 1)
+            func side(_ fraction: Double) -> Int { Int((fraction * Double(imageSize) / 32 + 0.5).rounded(.up)) * 32 }
+            for index in group { shapes[index] = (side(relative.w), side(relative.h)) }
+            groups.append(group)
+        }
+        self.groups = groups
+        self.shapes = shapes
+    }
+
+    func shape(ofImage index: Int) -> (width: Int, height: Int) { shapes[index]! }
+}
+
+extension Array {
+    /// The array with `element` appended until it has `count` elements.
+    func padded(to count: Int, with element: Element) -> [Element] {
+        self + Array(repeating: element, count: Swift.max(0, count - self.count))
+    }
+}
