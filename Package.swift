@@ -44,7 +44,7 @@ let package = Package(
             name: "PoseData",
             dependencies: ["CImageCodecs", .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "Pose", dependencies: ["TorchNN"]),
+        .target(name: "Pose", dependencies: ["TorchNN", "PoseData"]),
         .executableTarget(
             name: "facelabel",
             dependencies: [

@@ -13,9 +13,13 @@ public final class ModelEMA {
     private let averaged: [Tensor]
     private let sources: [Tensor]
 
-    /// Starts the average at the model's current values. `average` must have the same keys and
-    /// shapes as `model` (build it with the same constructor).
-    public init(model: ParameterStore, average: ParameterStore, decay: Double = 0.9999, tau: Double = 2000, updates: Int = 0) {
+    /// Starts the average at the model's current values (or, with `keepingAverage`, at the values
+    /// `average` already holds, as when resuming). `average` must have the same keys and shapes as
+    /// `model` (build it with the same constructor).
+    public init(
+        model: ParameterStore, average: ParameterStore, decay: Double = 0.9999, tau: Double = 2000, updates: Int = 0,
+        keepingAverage: Bool = false
+    ) {
         precondition(
             model.entries.map(\.key) == average.entries.map(\.key), "ModelEMA needs two stores of the same layout")
         self.average = average
@@ -25,8 +29,10 @@ public final class ModelEMA {
         let pairs = zip(model.entries, average.entries).filter { $0.0.value.dtype.isFloatingPoint }
         sources = pairs.map(\.0.value)
         averaged = pairs.map(\.1.value)
-        withNoGrad {
-            for (source, target) in zip(model.entries, average.entries) { target.value.copyInPlace(source.value) }
+        if !keepingAverage {
+            withNoGrad {
+                for (source, target) in zip(model.entries, average.entries) { target.value.copyInPlace(source.value) }
+            }
         }
     }
 

@@ -1,0 +1,102 @@
+import Foundation
+import Torch
+import TorchNN
+
+/// A training run's folder, as the reference lays it out:
+/// `config.json`, `results.csv`, `weights/{last,best}.safetensors`, plus
+/// `weights/last.state.safetensors` holding what `--resume` needs (training weights, optimizer
+/// state, counters). Every file is written atomically.
+public struct RunDirectory: Sendable {
+    public let url: URL
+
+    public init(_ url: URL) { self.url = url }
+
+    public var configURL: URL { url.appendingPathComponent("config.json") }
+    public var resultsURL: URL { url.appendingPathComponent("results.csv") }
+    public var weightsURL: URL { url.appendingPathComponent("weights") }
+    public var lastURL: URL { weightsURL.appendingPathComponent("last.safetensors") }
+    public var bestURL: URL { weightsURL.appendingPathComponent("best.safetensors") }
+    public var stateURL: URL { weightsURL.appendingPathComponent("last.state.safetensors") }
+
+    /// Everything a run was started with, fully resolved.
+    public struct RunConfig: Codable, Sendable, Equatable {
+        public var data: String
+        public var model: PoseModelConfig
+        public var training: TrainingConfig
+        /// The weights training started from, if any.
+        public var startingWeights: String?
+        /// The keypoint σ used by the loss and OKS.
+        public var sigmas: [Float]
+        public var flipIndex: [Int]?
+
+        public init(data: String, model: PoseModelConfig, training: TrainingConfig, startingWeights: String?, sigmas: [Float], flipIndex: [Int]?) {
+            (self.data, self.model, self.training, self.startingWeights, self.sigmas, self.flipIndex) =
+                (data, model, training, startingWeights, sigmas, flipIndex)
+        }
+    }
+
+    public func create(_ config: RunConfig) throws {
+        try FileManager.default.createDirectory(at: weightsURL, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(config).write(to: configURL, options: .atomic)
+    }
+
+    public func readConfig() throws -> RunConfig {
+        try JSONDecoder().decode(RunConfig.self, from: Data(contentsOf: configURL))
+    }
+
+    /// Saves the epoch that just ended: the averaged weights as `last` (and `best`), the resume state.
+    public func save(_ trainer: Trainer, isBest: Bool) throws {
+        let metadata = [
+            "producer": "facelabel", "epoch": String(trainer.state.nextEpoch),
+            "fitness": String(trainer.state.history.last?.metrics?.fitness ?? 0),
+        ]
+        try trainer.average.store.save(to: lastURL, metadata: metadata)
+        if isBest { try trainer.average.store.save(to: bestURL, metadata: metadata) }
+        let stateJSON = try String(decoding: JSONEncoder().encode(trainer.state), as: UTF8.self)
+        let tensors = trainer.model.store.stateDict.map { ("train.\($0.name)", $0.tensor) }
+            + trainer.optimizer.stateTensors().map { ("optimizer.\($0.name)", $0.tensor) }
+        try Safetensors.write(tensors, metadata: ["state": stateJSON], to: stateURL)
+        try writeResults(trainer.state.history)
+    }
+
+    /// Loads the weights, optimizer state and counters of the last saved epoch into `trainer`.
+    public func resume(_ trainer: Trainer) throws {
+        let saved = try Safetensors.read(from: stateURL)
+        guard let json = saved.metadata["state"] else {
+            throw Safetensors.Error(path: stateURL.path, reason: "no training state in the metadata")
+        }
+        let state = try JSONDecoder().decode(TrainingState.self, from: Data(json.utf8))
+        let model = Safetensors.Contents(
+            tensors: saved.tensors.filter { $0.name.hasPrefix("train.") }.map { (String($0.name.dropFirst(6)), $0.tensor) })
+        try trainer.model.store.load(model, strict: true, source: stateURL.path)
+        let optimizer = Safetensors.Contents(
+            tensors: saved.tensors.filter { $0.name.hasPrefix("optimizer.") }.map { (String($0.name.dropFirst(10)), $0.tensor) })
+        try trainer.optimizer.loadState(optimizer)
+        try trainer.average.store.load(from: lastURL)
+        trainer.restore(state)
+    }
+
+    /// `results.csv` with the reference's columns (§4.9).
+    func writeResults(_ history: [EpochRecord]) throws {
+        let header = ["epoch"] + LossItems.names.map { "train/\($0)" } + [
+            "metrics/precision(B)", "metrics/recall(B)", "metrics/mAP50(B)", "metrics/mAP50-95(B)",
+            "metrics/precision(P)", "metrics/recall(P)", "metrics/mAP50(P)", "metrics/mAP50-95(P)",
+        ] + LossItems.names.map { "val/\($0)" } + ["lr/pg0", "lr/pg1", "lr/pg2"]
+        var lines = [header.joined(separator: ",")]
+        for record in history {
+            let box = record.metrics?.box ?? DetectionScores()
+            let pose = record.metrics?.pose ?? DetectionScores()
+            var values = [String(record.epoch + 1)]
+            values += record.trainLoss.values.map { format($0) }
+            values += [box.precision, box.recall, box.map50, box.map50_95, pose.precision, pose.recall, pose.map50, pose.map50_95].map { format($0) }
+            values += (record.metrics?.loss?.values ?? [Double](repeating: .nan, count: 5)).map { format($0) }
+            values += record.learningRates.map { format($0) }
+            lines.append(values.joined(separator: ","))
+        }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: resultsURL, options: .atomic)
+    }
+
+    private func format(_ value: Double) -> String { value.isNaN ? "" : String(format: "%.5g", value) }
+}
