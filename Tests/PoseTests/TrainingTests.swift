@@ -84,3 +84,54 @@ func landmarkError(_ network: PoseModel, on batch: Batch) -> (error: Double, mat
         #expect(matched == faces && error < 3, "\(matched)/\(faces) faces, mean landmark error \(error) px")
     }
 }
+
+@Suite struct `Checkpoints and resume` {
+    struct Interrupted: Error {}
+
+    func trainer(_ images: [LabelledImage], run: RunDirectory, stopAfter: Int? = nil) -> Trainer {
+        let modelConfig = PoseModelConfig(scale: .n, keypointCount: 5)
+        var config = fastConfig(epochs: 4, imageSize: 64, batch: 2)
+        (config.augmentation, config.warmupEpochs, config.optimizer, config.nominalBatchSize) = (AugmentationSettings(), 0.5, .sgd, 4)
+        config.closeMosaic = 1
+        let loader = BatchLoader(images: images, imageSize: 64, batchSize: 2, seed: 3, workers: 2)
+        let trainer = Trainer(
+            model: PoseModel(modelConfig, seed: 0), loss: PoseLoss(config: modelConfig), config: config, loader: loader,
+            flipIndex: fivePointFlip)
+        trainer.checkpoint = { trainer, isBest in
+            try run.save(trainer, isBest: isBest)
+            if let stopAfter, trainer.state.nextEpoch == stopAfter { throw Interrupted() }
+        }
+        return trainer
+    }
+
+    @Test func `a run stopped after epoch 2 and resumed ends with the same weights as an uninterrupted run`() async throws {
+        let (folder, images) = try fixtureImages(count: 4, size: 64, points: fivePoints)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let straightRun = RunDirectory(folder.appendingPathComponent("straight"))
+        let straight = trainer(images, run: straightRun)
+        try straightRun.create(RunDirectory.RunConfig(data: "", model: straight.model.config, training: straight.config, startingWeights: nil, sigmas: [], flipIndex: nil))
+        try await straight.train()
+
+        let stoppedRun = RunDirectory(folder.appendingPathComponent("stopped"))
+        try stoppedRun.create(RunDirectory.RunConfig(data: "", model: straight.model.config, training: straight.config, startingWeights: nil, sigmas: [], flipIndex: nil))
+        await #expect(throws: Interrupted.self) { try await trainer(images, run: stoppedRun, stopAfter: 2).train() }
+        let resumed = trainer(images, run: stoppedRun)
+        try stoppedRun.resume(resumed)
+        #expect(resumed.state.nextEpoch == 2 && resumed.state.history.count == 2)
+        try await resumed.train()
+
+        for (a, b) in zip(straight.model.store.stateDict + straight.average.store.stateDict, resumed.model.store.stateDict + resumed.average.store.stateDict) {
+            let identical = a.tensor.bytes() == b.tensor.bytes()
+            #expect(identical, "\(a.name) differs")
+        }
+        #expect(straight.state.history.map(\.trainLoss) == resumed.state.history.map(\.trainLoss))
+        // results.csv has the reference's header and one row per epoch
+        let csv = try String(contentsOf: stoppedRun.resultsURL, encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 5)
+        #expect(csv[0].hasPrefix("epoch,train/box_loss,train/pose_loss,train/kobj_loss,train/cls_loss,train/dfl_loss,metrics/precision(B)"))
+        #expect(csv[0].hasSuffix("lr/pg0,lr/pg1,lr/pg2"))
+        // the saved weights are the averaged model's, under the reference's keys
+        let last = try Safetensors.read(from: stoppedRun.lastURL)
+        #expect(last.tensors.count == resumed.average.store.stateDict.count && last.metadata["epoch"] == "4")
+    }
+}
