@@ -45,6 +45,7 @@ let package = Package(
             dependencies: ["CImageCodecs", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "Pose", dependencies: ["TorchNN", "PoseData"]),
+        .target(name: "PoseMetrics"),
         .executableTarget(
             name: "facelabel",
             dependencies: [
@@ -66,6 +67,7 @@ let package = Package(
         .testTarget(name: "PoseTests", dependencies: ["Pose", "TorchTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "facelabelTests", dependencies: ["facelabel"]),
         .testTarget(name: "PoseDataTests", dependencies: ["PoseData"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PoseMetricsTests", dependencies: ["PoseMetrics"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx20

@@ -1,0 +1,201 @@
+/// The metrics of a pose validation run: box and pose precision, recall and mAP as the reference
+/// reports them, the landmark accuracy of matched faces, and the counts.
+public struct PoseValidationMetrics: Sendable, Equatable {
+    /// Metrics with box IoU as the similarity ("(B)" in the reference's columns).
+    public var box: DetectionMetrics
+    /// Metrics with keypoint OKS as the similarity ("(P)").
+    public var pose: DetectionMetrics
+    /// MSE, NME, FR and AUC of the faces matched at box IoU ≥ 0.5.
+    public var landmarks: LandmarkMetrics
+    /// Images seen.
+    public var images: Int
+    /// Ground-truth objects seen.
+    public var instances: Int
+
+    public init(box: DetectionMetrics, pose: DetectionMetrics, landmarks: LandmarkMetrics, images: Int, instances: Int)
+    {
+        self.box = box
+        self.pose = pose
+        self.landmarks = landmarks
+        self.images = images
+        self.instances = instances
+    }
+
+    /// The reference's `PoseMetrics.fitness`, which picks `best` checkpoints (§4.9):
+    /// `0.1·mAP50(P) + 0.9·mAP50-95(P) + 0.1·mAP50(B) + 0.9·mAP50-95(B)`.
+    public var fitness: Double { pose.fitness + box.fitness }
+}
+
+extension PoseValidationMetrics: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case box, pose, landmarks, images, instances, fitness
+    }
+
+    /// `{"box": {...}, "pose": {...}, "landmarks": {...}, "images": n, "instances": n, "fitness": f}`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(box, forKey: .box)
+        try container.encode(pose, forKey: .pose)
+        try container.encode(landmarks, forKey: .landmarks)
+        try container.encode(images, forKey: .images)
+        try container.encode(instances, forKey: .instances)
+        try container.encode(fitness, forKey: .fitness)
+    }
+}
+
+/// Collects what the validator sees, image by image, and computes the reference's box and pose
+/// metrics and the face-alignment metrics at the end (reference §6; `PoseValidator.update_metrics`
+/// and `get_stats` in 8.1.14).
+///
+/// Per image, as the reference: the box IoU and the OKS of every ground truth with every
+/// detection are matched at the ten thresholds (``Matching``); the flags, confidences and classes
+/// are kept, and at the end ``AveragePrecision/evaluate(truePositives:confidences:detectionClasses:truthClasses:thresholdCount:)``
+/// runs once for boxes and once for poses. An image without ground truth makes all its
+/// detections false positives; an image without detections adds its ground truths to the counts.
+///
+/// The reference's rule for an empty result is kept: **if no detection is a box true positive at
+/// any threshold, every box and pose metric stays 0** (its `metrics.process` is skipped), even
+/// when some OKS match exists. ``hasBoxTruePositive`` tells whether that happened. The landmark
+/// metrics do not follow this rule: they only depend on the faces matched at IoU ≥ 0.5.
+///
+/// ```swift
+/// var accumulator = PoseMetricsAccumulator(keypointCount: 51)
+/// for (truths, detections) in images {  // pixels of the original image, detections in NMS order
+///     accumulator.add(truths: truths, detections: detections)
+/// }
+/// let metrics = accumulator.result()
+/// print(metrics.box.map50, metrics.pose.map50to95, metrics.landmarks.normalisedMeanError ?? .nan)
+/// ```
+public struct PoseMetricsAccumulator: Sendable {
+    /// K, the number of keypoints per object (0 evaluates boxes only).
+    public let keypointCount: Int
+    /// Per-keypoint OKS σ.
+    public let sigmas: [Float]
+    /// The thresholds of the flag columns (``Matching/iouThresholds``).
+    public let thresholds: [Float]
+    /// Matching and normalisation of the landmark metrics.
+    public let faceAlignment: FaceAlignmentSettings
+
+    /// Images added.
+    public private(set) var images = 0
+    /// Ground-truth objects added.
+    public private(set) var instances = 0
+
+    private var boxFlags: [[Bool]] = []
+    private var poseFlags: [[Bool]] = []
+    private var confidences: [Float] = []
+    private var detectionClasses: [Int] = []
+    private var truthClasses: [Int] = []
+    private var faces: [FaceError] = []
+    private var missedFaces = 0
+
+    /// - Parameters:
+    ///   - keypointCount: K.
+    ///   - keypointDimensions: 2 or 3, the `kpt_shape`'s second value; only picks the default σ.
+    ///   - sigmas: OKS σ per keypoint; default ``OKSSigmas/reference(keypointCount:dimensions:)``.
+    ///   - faceAlignment: default ``FaceAlignmentSettings/init(keypointCount:)``.
+    ///   - thresholds: default ``Matching/iouThresholds``.
+    public init(
+        keypointCount: Int, keypointDimensions: Int = 3, sigmas: [Float]? = nil,
+        faceAlignment: FaceAlignmentSettings? = nil, thresholds: [Float] = Matching.iouThresholds
+    ) {
+        precondition(keypointCount >= 0, "PoseMetricsAccumulator: keypoint count \(keypointCount)")
+        let sigmas =
+            sigmas
+            ?? (keypointCount > 0
+                ? OKSSigmas.reference(keypointCount: keypointCount, dimensions: keypointDimensions) : [])
+        precondition(
+            sigmas.count == keypointCount,
+            "PoseMetricsAccumulator: \(sigmas.count) sigmas for \(keypointCount) keypoints")
+        precondition(!thresholds.isEmpty, "PoseMetricsAccumulator: no thresholds")
+        self.keypointCount = keypointCount
+        self.sigmas = sigmas
+        self.thresholds = thresholds
+        self.faceAlignment = faceAlignment ?? FaceAlignmentSettings(keypointCount: keypointCount)
+    }
+
+    /// Adds one image.
+    ///
+    /// - Parameters:
+    ///   - truths: its ground-truth objects, each with K keypoints, in original-image pixels.
+    ///   - detections: its detections after NMS, in NMS order (confidence descending): when two
+    ///     detections claim one label, the reference's matching keeps the earlier one.
+    public mutating func add(truths: [TruthObject], detections: [DetectedObject]) {
+        for truth in truths {
+            precondition(
+                truth.keypoints.count == keypointCount,
+                "PoseMetricsAccumulator.add: a ground truth has \(truth.keypoints.count) keypoints, expected \(keypointCount)"
+            )
+        }
+        for detection in detections {
+            precondition(
+                detection.keypoints.count == keypointCount,
+                "PoseMetricsAccumulator.add: a detection has \(detection.keypoints.count) keypoints, expected \(keypointCount)"
+            )
+        }
+        images += 1
+        instances += truths.count
+        truthClasses += truths.map(\.classIndex)
+        confidences += detections.map(\.confidence)
+        detectionClasses += detections.map(\.classIndex)
+
+        let classesOfTruths = truths.map(\.classIndex)
+        let classesOfDetections = detections.map(\.classIndex)
+        if truths.isEmpty {
+            let none = Array(repeating: Array(repeating: false, count: thresholds.count), count: detections.count)
+            boxFlags += none
+            poseFlags += none
+        } else if !detections.isEmpty {
+            let iou = Similarity.boxIoU(truths: truths.map(\.box), detections: detections.map(\.box))
+            boxFlags += Matching.truePositives(
+                similarity: iou, truthClasses: classesOfTruths, detectionClasses: classesOfDetections,
+                thresholds: thresholds)
+            if keypointCount > 0 {
+                let oks = Similarity.keypointOKS(
+                    truths: truths.map { ($0.keypoints, Similarity.oksArea(of: $0.box)) },
+                    predictions: detections.map(\.keypoints), sigmas: sigmas)
+                poseFlags += Matching.truePositives(
+                    similarity: oks, truthClasses: classesOfTruths, detectionClasses: classesOfDetections,
+                    thresholds: thresholds)
+            } else {
+                poseFlags += Array(repeating: Array(repeating: false, count: thresholds.count), count: detections.count)
+            }
+        }
+
+        let matches = FaceAlignment.greedyMatches(
+            truths: truths, detections: detections, minimumIoU: faceAlignment.minimumIoU)
+        missedFaces += truths.count - matches.count
+        if keypointCount > 0 {
+            faces += matches.map {
+                FaceAlignment.error(
+                    prediction: detections[$0.detection].keypoints, truth: truths[$0.truth].keypoints,
+                    eyeCorners: faceAlignment.eyeCorners)
+            }
+        } else {
+            faces += matches.map { _ in FaceError(squaredErrorSum: 0, labelledPoints: 0, normalisedMeanError: nil) }
+        }
+    }
+
+    /// Whether any detection so far is a box true positive at some threshold. When not, the
+    /// reference skips its metric computation and ``result()`` reports 0 for every box and pose
+    /// figure.
+    public var hasBoxTruePositive: Bool { boxFlags.contains { $0.contains(true) } }
+
+    /// The metrics of everything added so far.
+    public func result() -> PoseValidationMetrics {
+        var box = DetectionMetrics.empty
+        var pose = DetectionMetrics.empty
+        if hasBoxTruePositive {
+            box = AveragePrecision.evaluate(
+                truePositives: boxFlags, confidences: confidences, detectionClasses: detectionClasses,
+                truthClasses: truthClasses, thresholdCount: thresholds.count)
+            pose = AveragePrecision.evaluate(
+                truePositives: poseFlags, confidences: confidences, detectionClasses: detectionClasses,
+                truthClasses: truthClasses, thresholdCount: thresholds.count)
+        }
+        return PoseValidationMetrics(
+            box: box, pose: pose,
+            landmarks: LandmarkMetrics(faces: faces, missed: missedFaces, settings: faceAlignment),
+            images: images, instances: instances)
+    }
+}
