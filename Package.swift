@@ -44,12 +44,12 @@ let package = Package(
             name: "PoseData",
             dependencies: ["CImageCodecs", .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "Pose", dependencies: ["TorchNN", "PoseData"]),
+        .target(name: "Pose", dependencies: ["TorchNN", "PoseData", "PoseMetrics"]),
         .target(name: "PoseMetrics"),
         .executableTarget(
             name: "facelabel",
             dependencies: [
-                "TorchNN",
+                "Pose",
                 "PoseData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -1,4 +1,5 @@
 import Foundation
+import PoseMetrics
 import Torch
 
 /// The labelled objects of one batch, in the reference's collated form (reference §3.1): one entry
@@ -47,20 +48,12 @@ public struct LossItems: Sendable, Codable, Equatable {
     public var distribution: Double
 
     public static let names = ["box_loss", "pose_loss", "kobj_loss", "cls_loss", "dfl_loss"]
+
+    enum CodingKeys: String, CodingKey {
+        case box, pose, keypointObjectness = "kobj", classification = "cls", distribution = "dfl"
+    }
     public var values: [Double] { [box, pose, keypointObjectness, classification, distribution] }
     public var sum: Double { values.reduce(0, +) }
-}
-
-/// The keypoint σ of COCO's 17 body keypoints (cocoeval's values / 10), used by the reference only
-/// when `kpt_shape` is exactly [17, 3].
-public let cocoKeypointSigmas: [Float] = [
-    0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062, 0.062, 0.107, 0.107, 0.087, 0.087, 0.089, 0.089,
-]
-
-/// The reference's keypoint σ for a layout: COCO's for [17, 3], otherwise 1/K for every keypoint.
-public func defaultKeypointSigmas(keypointCount: Int, dimensions: Int) -> [Float] {
-    keypointCount == 17 && dimensions == 3
-        ? cocoKeypointSigmas : Array(repeating: 1 / Float(keypointCount), count: keypointCount)
 }
 
 /// YOLOv8-pose's training loss (reference §3): task-aligned assignment, BCE classification, CIoU
@@ -72,7 +65,7 @@ public struct PoseLoss {
     var assigner = TaskAlignedAssigner()
 
     public init(config: PoseModelConfig, gains: LossGains = LossGains(), sigmas: [Float]? = nil) {
-        let sigmas = sigmas ?? defaultKeypointSigmas(keypointCount: config.keypointCount, dimensions: config.keypointDimensions)
+        let sigmas = sigmas ?? OKSSigmas.reference(keypointCount: config.keypointCount, dimensions: config.keypointDimensions)
         precondition(sigmas.count == config.keypointCount, "need one σ per keypoint, got \(sigmas.count) for K = \(config.keypointCount)")
         self.config = config
         self.gains = gains

@@ -52,8 +52,8 @@ public struct RunDirectory: Sendable {
             "producer": "facelabel", "epoch": String(trainer.state.nextEpoch),
             "fitness": String(trainer.state.history.last?.metrics?.fitness ?? 0),
         ]
-        try trainer.average.store.save(to: lastURL, metadata: metadata)
-        if isBest { try trainer.average.store.save(to: bestURL, metadata: metadata) }
+        try trainer.average.save(to: lastURL, metadata: metadata)
+        if isBest { try trainer.average.save(to: bestURL, metadata: metadata) }
         let stateJSON = try String(decoding: JSONEncoder().encode(trainer.state), as: UTF8.self)
         let tensors = trainer.model.store.stateDict.map { ("train.\($0.name)", $0.tensor) }
             + trainer.optimizer.stateTensors().map { ("optimizer.\($0.name)", $0.tensor) }

@@ -15,18 +15,18 @@ public struct DetectionScores: Sendable, Codable, Equatable {
 
 /// The face-alignment field's landmark metrics on faces matched to the truth at box IoU ≥ 0.5.
 public struct LandmarkScores: Sendable, Codable, Equatable {
-    /// Mean squared landmark error, px².
-    public var mse: Double
-    /// Normalised mean error (by the inter-ocular distance).
-    public var nme: Double
+    /// Mean squared landmark error, px² (nil without matched faces).
+    public var mse: Double?
+    /// Normalised mean error (by the inter-ocular distance; nil when the layout has no eye corners).
+    public var nme: Double?
     /// Failure rate: the share of faces with NME above 0.1.
-    public var failureRate: Double
+    public var failureRate: Double?
     /// Area under the cumulative NME curve up to 0.1, normalised to [0, 1].
-    public var auc: Double
+    public var auc: Double?
     public var matched: Int
     public var missed: Int
 
-    public init(mse: Double, nme: Double, failureRate: Double, auc: Double, matched: Int, missed: Int) {
+    public init(mse: Double?, nme: Double?, failureRate: Double?, auc: Double?, matched: Int, missed: Int) {
         (self.mse, self.nme, self.failureRate, self.auc, self.matched, self.missed) = (mse, nme, failureRate, auc, matched, missed)
     }
 
@@ -39,14 +39,14 @@ public struct LandmarkScores: Sendable, Codable, Equatable {
 public struct ValidationMetrics: Sendable, Codable, Equatable {
     public var box: DetectionScores
     public var pose: DetectionScores
-    public var landmarks: LandmarkScores?
+    public var landmarks: LandmarkScores
     public var images: Int
     public var instances: Int
     /// The validation loss (gained terms), when computed.
     public var loss: LossItems?
 
     public init(
-        box: DetectionScores, pose: DetectionScores, landmarks: LandmarkScores?, images: Int, instances: Int,
+        box: DetectionScores, pose: DetectionScores, landmarks: LandmarkScores, images: Int, instances: Int,
         loss: LossItems? = nil
     ) {
         self.box = box

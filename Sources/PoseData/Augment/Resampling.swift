@@ -92,11 +92,20 @@ public struct LetterboxPlacement: Sendable, Equatable, Codable {
 
 extension RGBImage {
     /// The reference's LetterBox (§5.8): scale to fit `newWidth` × `newHeight` (never up when
-    /// `scaleUp` is false), centre, pad with grey. Labels follow with ``LetterboxPlacement``.
-    public func letterboxed(width newWidth: Int, height newHeight: Int, scaleUp: Bool = true) -> (RGBImage, LetterboxPlacement) {
-        var gain = min(Double(newHeight) / Double(height), Double(newWidth) / Double(width))
+    /// `scaleUp` is false), centre, pad with grey. With `minimalPadding`, the padding is cut to
+    /// its remainder modulo that stride (the reference's `auto=True` for prediction), so the
+    /// result can be smaller than asked. Labels follow with ``LetterboxPlacement``.
+    public func letterboxed(
+        width targetWidth: Int, height targetHeight: Int, scaleUp: Bool = true, minimalPadding stride: Int? = nil
+    ) -> (RGBImage, LetterboxPlacement) {
+        var gain = min(Double(targetHeight) / Double(height), Double(targetWidth) / Double(width))
         if !scaleUp { gain = min(gain, 1) }
         let unpadded = (width: Int((Double(width) * gain).rounded()), height: Int((Double(height) * gain).rounded()))
+        var (newWidth, newHeight) = (targetWidth, targetHeight)
+        if let stride {
+            newWidth = unpadded.width + (targetWidth - unpadded.width) % stride
+            newHeight = unpadded.height + (targetHeight - unpadded.height) % stride
+        }
         let dw = Double(newWidth - unpadded.width) / 2
         let dh = Double(newHeight - unpadded.height) / 2
         let resizedImage = resized(width: unpadded.width, height: unpadded.height)

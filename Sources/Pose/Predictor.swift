@@ -1,0 +1,121 @@
+import Foundation
+import PoseData
+import Torch
+
+/// The detections of one image, in that image's pixels.
+public struct ImagePrediction: Sendable, Codable, Equatable {
+    public var file: String
+    public var width: Int
+    public var height: Int
+    public var detections: [PoseDetection]
+}
+
+/// Runs a model on image files (reference §2): letterbox (minimal padding for one image, square for
+/// a batch), forward, decode, NMS, and mapping back to the original pixels.
+public struct Predictor {
+    public let model: PoseModel
+    public var imageSize: Int
+    public var options: SuppressionOptions
+
+    public init(model: PoseModel, imageSize: Int = 640, options: SuppressionOptions = SuppressionOptions()) {
+        self.model = model
+        self.imageSize = imageSize
+        self.options = options
+    }
+
+    /// Predicts on `urls` in batches of `batchSize`. An unreadable image throws its `ImageError`.
+    public func predict(_ urls: [URL], batchSize: Int = 1) throws -> [ImagePrediction] {
+        var results: [ImagePrediction] = []
+        for start in stride(from: 0, to: urls.count, by: max(batchSize, 1)) {
+            let group = Array(urls[start..<min(start + batchSize, urls.count)])
+            let images = try group.map { url throws(ImageError) in try ImageCodec.decode(contentsOf: url) }
+            results += predict(images: images, names: group.map(\.path))
+        }
+        return results
+    }
+
+    /// Predicts on decoded images; one image gets the smallest stride-aligned input, several get
+    /// `imageSize` squares.
+    public func predict(images: [RGBImage], names: [String]) -> [ImagePrediction] {
+        let minimal = images.count == 1 ? 32 : nil
+        let boxed = images.map { $0.letterboxed(width: imageSize, height: imageSize, minimalPadding: minimal) }
+        let (width, height) = (boxed[0].0.width, boxed[0].0.height)
+        var pixels = [UInt8](repeating: 0, count: images.count * 3 * width * height)
+        let plane = width * height
+        for (index, (image, _)) in boxed.enumerated() {
+            for pixel in 0..<plane {
+                for channel in 0..<3 { pixels[(index * 3 + channel) * plane + pixel] = image.pixels[3 * pixel + channel] }
+            }
+        }
+        let input = pixels.withUnsafeBytes { try! Tensor(bytes: $0, shape: [images.count, 3, height, width], dtype: .uint8) }
+        let decoded = withNoGrad { model.decode(model(input.to(.float32) / 255, mode: .eval)) }
+        let detections = suppress(
+            decoded, classCount: model.config.classCount, keypointDimensions: model.config.keypointDimensions, options: options)
+        return zip(images.indices, detections).map { index, found in
+            let (image, placement) = (images[index], boxed[index].1)
+            return ImagePrediction(
+                file: names[index], width: image.width, height: image.height,
+                detections: found.map { Self.toOriginal($0, placement: placement, width: image.width, height: image.height) })
+        }
+    }
+
+    /// Maps a detection from the network input back to the original image (reference §2.7): the
+    /// box with the letterbox's rounded padding, then rounded; keypoints with the unrounded padding.
+    static func toOriginal(_ detection: PoseDetection, placement: LetterboxPlacement, width: Int, height: Int) -> PoseDetection {
+        let gain = Float(placement.gain)
+        let (padX, padY) = (Float((placement.padX - 0.1).rounded()), Float((placement.padY - 0.1).rounded()))
+        let (w, h) = (Float(width), Float(height))
+        func clamp(_ value: Float, _ limit: Float) -> Float { min(max(value, 0), limit) }
+        var mapped = detection
+        mapped.box = Box(
+            x1: clamp((detection.box.x1 - padX) / gain, w).rounded(), y1: clamp((detection.box.y1 - padY) / gain, h).rounded(),
+            x2: clamp((detection.box.x2 - padX) / gain, w).rounded(), y2: clamp((detection.box.y2 - padY) / gain, h).rounded())
+        mapped.keypoints = detection.keypoints.map { point in
+            PredictedKeypoint(
+                x: clamp((point.x - Float(placement.padX)) / gain, w), y: clamp((point.y - Float(placement.padY)) / gain, h),
+                confidence: point.confidence)
+        }
+        return mapped
+    }
+}
+
+extension ImagePrediction {
+    /// The detections as YOLO-pose label lines (normalised to the image), each keypoint followed by
+    /// its confidence; the detection score is appended when `score` is true.
+    public func labelLines(score: Bool = false) -> [String] {
+        let (w, h) = (Double(width), Double(height))
+        func number(_ value: Double) -> String { String(format: "%.6g", value) }
+        return detections.map { detection in
+            let box = detection.box
+            var fields = [String(detection.classIndex)]
+            fields += [
+                (Double(box.x1) + Double(box.x2)) / 2 / w, (Double(box.y1) + Double(box.y2)) / 2 / h,
+                Double(box.x2 - box.x1) / w, Double(box.y2 - box.y1) / h,
+            ].map(number)
+            for point in detection.keypoints {
+                fields += [number(Double(point.x) / w), number(Double(point.y) / h), number(Double(point.confidence))]
+            }
+            if score { fields.append(number(Double(detection.score))) }
+            return fields.joined(separator: " ")
+        }
+    }
+}
+
+extension ImagePrediction {
+    /// The detections as labels normalised to the image; keypoints whose confidence is below
+    /// `keypointConfidence` get visibility 0 (never the published code's visible point at 0, 0),
+    /// the others visibility 2.
+    public func labels(keypointConfidence: Float = 0.5) -> [PoseInstance] {
+        let (w, h) = (Double(width), Double(height))
+        return detections.map { detection in
+            let box = detection.box
+            return PoseInstance(
+                classIndex: detection.classIndex,
+                box: BoundingBox(minX: Double(box.x1) / w, minY: Double(box.y1) / h, maxX: Double(box.x2) / w, maxY: Double(box.y2) / h),
+                keypoints: detection.keypoints.map { point in
+                    point.confidence < keypointConfidence
+                        ? Keypoint(x: 0, y: 0, visibility: 0) : Keypoint(x: Double(point.x) / w, y: Double(point.y) / h, visibility: 2)
+                })
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import PoseData
+import PoseMetrics
+import Torch
+
+/// Measures a model on a split as the reference's pose validator does (§6): rectangular batches,
+/// NMS at conf 0.001 / IoU 0.7 with multi-label, matching in original-image pixels, box and pose
+/// P, R, mAP50 and mAP50-95; plus landmark MSE, NME, FR and AUC on matched faces and, when asked,
+/// the validation loss.
+public struct Validator {
+    public var options: SuppressionOptions
+    public var sigmas: [Float]
+    public var faceAlignment: FaceAlignmentSettings
+
+    public init(
+        config: PoseModelConfig, sigmas: [Float]? = nil, eyeCorners: EyeCorners? = nil,
+        options: SuppressionOptions = SuppressionOptions(confidence: 0.001, iou: 0.7, multiLabel: true)
+    ) {
+        self.options = options
+        self.sigmas = sigmas ?? OKSSigmas.reference(keypointCount: config.keypointCount, dimensions: config.keypointDimensions)
+        var alignment = FaceAlignmentSettings(keypointCount: config.keypointCount)
+        if let eyeCorners { alignment.eyeCorners = eyeCorners }
+        faceAlignment = alignment
+    }
+
+    /// Validates `model` on the loader's images; with `loss`, also the mean validation loss.
+    public func callAsFunction(_ model: PoseModel, on loader: BatchLoader, loss: PoseLoss? = nil) async -> ValidationMetrics {
+        let config = model.config
+        var accumulator = PoseMetricsAccumulator(
+            keypointCount: config.keypointCount, keypointDimensions: config.keypointDimensions, sigmas: sigmas,
+            faceAlignment: faceAlignment)
+        var lossSums = [Double](repeating: 0, count: 5)
+        var lossBatches = 0
+        let queue = loader.validationBatches()
+        while let batch = await queue.next() {
+            guard batch.count > 0 else { continue }
+            let raw = withNoGrad { model(batch.imageTensor(), mode: .eval) }
+            if let loss {
+                let (_, items) = withNoGrad {
+                    loss(raw, targets: batch.targets(keypointDimensions: config.keypointDimensions),
+                        imageSize: (batch.height, batch.width), model: model)
+                }
+                for (k, value) in items.values.enumerated() { lossSums[k] += value }
+                lossBatches += 1
+            }
+            let detections = suppress(
+                withNoGrad { model.decode(raw) }, classCount: config.classCount, keypointDimensions: config.keypointDimensions,
+                options: options)
+            for image in 0..<batch.count {
+                let frame = Frame(batch: batch, image: image)
+                accumulator.add(
+                    truths: batch.instances[image].map { frame.truth($0) }, detections: detections[image].map { frame.detection($0) })
+            }
+        }
+        let result = accumulator.result()
+        let lossItems = lossBatches > 0 ? lossSums.map { $0 / Double(lossBatches) } : nil
+        return ValidationMetrics(
+            box: DetectionScores(result.box), pose: DetectionScores(result.pose), landmarks: LandmarkScores(result.landmarks),
+            images: result.images, instances: result.instances,
+            loss: lossItems.map {
+                LossItems(box: $0[0], pose: $0[1], keypointObjectness: $0[2], classification: $0[3], distribution: $0[4])
+            })
+    }
+}
+
+/// Maps one batch image's coordinates back to its original pixels (the reference's `ratio_pad`
+/// path, §2.7 and §6.3: subtract the integer padding, divide by the gain, clip).
+private struct Frame {
+    let gain: Float, left: Float, top: Float, width: Float, height: Float, batchWidth: Double, batchHeight: Double
+
+    init(batch: Batch, image: Int) {
+        let placement = batch.placements[image]
+        (gain, left, top) = (Float(placement.gain), Float(placement.left), Float(placement.top))
+        (width, height) = (Float(batch.originalSizes[image].width), Float(batch.originalSizes[image].height))
+        (batchWidth, batchHeight) = (Double(batch.width), Double(batch.height))
+    }
+
+    func x(_ value: Float) -> Float { min(max((value - left) / gain, 0), width) }
+    func y(_ value: Float) -> Float { min(max((value - top) / gain, 0), height) }
+
+    func truth(_ instance: PoseInstance) -> TruthObject {
+        let box = instance.box
+        return TruthObject(
+            classIndex: instance.classIndex,
+            box: PixelBox(
+                x1: x(Float(box.minX * batchWidth)), y1: y(Float(box.minY * batchHeight)), x2: x(Float(box.maxX * batchWidth)),
+                y2: y(Float(box.maxY * batchHeight))),
+            keypoints: instance.keypoints.map {
+                PixelKeypoint(x: x(Float($0.x * batchWidth)), y: y(Float($0.y * batchHeight)), visibility: Float($0.visibility))
+            })
+    }
+
+    func detection(_ detection: PoseDetection) -> DetectedObject {
+        DetectedObject(
+            classIndex: detection.classIndex, confidence: detection.score,
+            box: PixelBox(x1: x(detection.box.x1), y1: y(detection.box.y1), x2: x(detection.box.x2), y2: y(detection.box.y2)),
+            keypoints: detection.keypoints.map { PixelKeypoint(x: x($0.x), y: y($0.y), visibility: $0.confidence) })
+    }
+}
+
+extension DetectionScores {
+    init(_ metrics: DetectionMetrics) {
+        self.init(precision: metrics.precision, recall: metrics.recall, map50: metrics.map50, map50_95: metrics.map50to95)
+    }
+}
+
+extension LandmarkScores {
+    init(_ metrics: LandmarkMetrics) {
+        self.init(
+            mse: metrics.meanSquaredError, nme: metrics.normalisedMeanError, failureRate: metrics.failureRate,
+            auc: metrics.areaUnderCurve, matched: metrics.matched, missed: metrics.missed)
+    }
+}
