@@ -6,6 +6,8 @@ import TorchNN
 final class ConvBlock {
     let conv: Conv2d
     let norm: BatchNorm2d
+    /// The BatchNorm folded into the convolution, for evaluation (see ``fold()``).
+    private var folded: (weight: Tensor, bias: Tensor)?
 
     init(_ scope: Scope, input: Int, output: Int, kernel: Int = 1, stride: Int = 1) {
         conv = Conv2d(scope / "conv", input: input, output: output, kernel: kernel, stride: stride, bias: false)
@@ -13,11 +15,37 @@ final class ConvBlock {
     }
 
     /// `[B, input, H, W]` → `[B, output, H/stride, W/stride]`
-    func callAsFunction(_ x: Tensor, mode: Mode) -> Tensor { norm(conv(x), mode: mode).silu() }
+    func callAsFunction(_ x: Tensor, mode: Mode) -> Tensor {
+        if mode == .eval, let folded {
+            let padding = (conv.padding, conv.padding)
+            return x.conv2d(weight: folded.weight, bias: folded.bias, stride: (conv.stride, conv.stride), padding: padding).silu()
+        }
+        return norm(conv(x), mode: mode).silu()
+    }
+
+    /// Folds the BatchNorm's current statistics into one convolution for evaluation:
+    /// `w' = w · γ / √(var + ε)`, `b' = β − mean · γ / √(var + ε)` (what the reference's `fuse()`
+    /// does). Training mode keeps using the separate layers; call again after the weights change.
+    func fold() {
+        withNoGrad {
+            let scale = norm.weight.value / (norm.runningVar.value + Scalar(norm.eps)).sqrt()  // [O]
+            let weight = conv.weight.value * scale.reshaped([-1, 1, 1, 1])  // [O, I, k, k]
+            let bias = norm.bias.value - norm.runningMean.value * scale  // [O]
+            folded = (weight.detached(), bias.detached())
+        }
+    }
+
+    /// Drops the folded copy (evaluation uses the separate layers again).
+    func unfold() { folded = nil }
+}
+
+/// A module built from ConvBlocks, which BatchNorm folding visits.
+protocol ConvBlockContainer {
+    var convBlocks: [ConvBlock] { get }
 }
 
 /// Two 3×3 ConvBlocks c→c, with a residual add when `shortcut` (inside C2f, reference §1.3).
-final class Bottleneck {
+final class Bottleneck: ConvBlockContainer {
     let first: ConvBlock
     let second: ConvBlock
     let shortcut: Bool
@@ -32,11 +60,13 @@ final class Bottleneck {
         let y = second(first(x, mode: mode), mode: mode)
         return shortcut ? x + y : y
     }
+
+    var convBlocks: [ConvBlock] { [first, second] }
 }
 
 /// CSP bottleneck with two convolutions (reference §1.3): a 1×1 conv to 2c channels split in two
 /// halves, a chain of bottlenecks from the second half, and a 1×1 conv over all of them.
-final class C2f {
+final class C2f: ConvBlockContainer {
     let expand: ConvBlock
     let merge: ConvBlock
     let bottlenecks: [Bottleneck]
@@ -54,11 +84,13 @@ final class C2f {
         for bottleneck in bottlenecks { parts.append(bottleneck(parts[parts.count - 1], mode: mode)) }
         return merge(Tensor.cat(parts, dim: 1), mode: mode)  // [B, (2 + n)·c, H, W] → [B, output, H, W]
     }
+
+    var convBlocks: [ConvBlock] { [expand, merge] + bottlenecks.flatMap(\.convBlocks) }
 }
 
 /// Spatial pyramid pooling, fast (reference §1.3): a 1×1 conv to c/2, three chained 5×5 max pools,
 /// and a 1×1 conv over the four.
-final class SPPF {
+final class SPPF: ConvBlockContainer {
     let reduce: ConvBlock
     let merge: ConvBlock
 
@@ -74,4 +106,6 @@ final class SPPF {
         }
         return merge(Tensor.cat(pooled, dim: 1), mode: mode)
     }
+
+    var convBlocks: [ConvBlock] { [reduce, merge] }
 }

@@ -18,7 +18,7 @@ public struct RawPredictions {
 /// The Pose head (reference §1.4 and §1.5): for each level, a box branch (`cv2`), a class branch
 /// (`cv3`) and a keypoint branch (`cv4`), each two 3×3 ConvBlocks and a 1×1 conv with bias; and the
 /// DFL's fixed bin weights (`dfl.conv.weight`, 0…15, frozen).
-final class PoseHead {
+final class PoseHead: ConvBlockContainer {
     struct Branch {
         let first: ConvBlock
         let second: ConvBlock
@@ -68,6 +68,10 @@ final class PoseHead {
                 classBranches[level].output.bias!.value.fillInPlace(Scalar(prior))
             }
         }
+    }
+
+    var convBlocks: [ConvBlock] {
+        (boxBranches + classBranches + keypointBranches).flatMap { [$0.first, $0.second] }
     }
 
     /// Three feature maps `[B, C_i, H_i, W_i]` → raw predictions over all anchors.

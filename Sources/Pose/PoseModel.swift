@@ -67,6 +67,22 @@ public final class PoseModel {
         return head([out3, out4, out5], mode: mode)
     }
 
+    /// Every Conv-BN-SiLU block of the network.
+    private var convBlocks: [ConvBlock] {
+        [stem, down1, down2, down3, down4, bottomUp1Down, bottomUp2Down]
+            + ([stage1, stage2, stage3, stage4, pooling, topDown1, topDown2, bottomUp1, bottomUp2, head] as [any ConvBlockContainer])
+            .flatMap(\.convBlocks)
+    }
+
+    /// Folds every BatchNorm into its convolution for faster evaluation (training mode is
+    /// unaffected). Fold again after the weights change; ``unfoldBatchNorm()`` undoes it.
+    public func foldBatchNorm() { for block in convBlocks { block.fold() } }
+
+    public func unfoldBatchNorm() { for block in convBlocks { block.unfold() } }
+
+    /// The number of BatchNorm channels: folding removes two parameters and adds one bias per channel.
+    var batchNormChannels: Int { convBlocks.reduce(0) { $0 + $1.norm.weight.value.count } }
+
     /// The DFL's bin values 0…15 as `[1, 1, 16, 1]`, for decoding.
     var binValues: Tensor { head.binWeights.value.reshaped([1, 1, PoseModelConfig.regressionBins, 1]) }
 }

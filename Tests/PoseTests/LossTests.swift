@@ -115,3 +115,51 @@ func zip3<A, B, C>(_ a: [A], _ b: [B], _ c: [C]) -> [(A, B, C)] {
         #expect(Swift.abs(assignment.scores.sum().item() - 1.601578) < 5e-5 * 1.601578)
     }
 }
+
+@Suite struct `Task-aligned assigner` {
+    /// Anchors at the given pixel points, one class, predictions equal to `predicted` boxes.
+    func assign(
+        anchors: [(Float, Float)], predicted: [[Float]], scores: [Float], objects: [[Float]], topK: Int = 10
+    ) -> TaskAlignedAssigner.Assignment {
+        var assigner = TaskAlignedAssigner()
+        assigner.topK = topK
+        let count = anchors.count
+        return assigner(
+            scores: Tensor(scores, shape: [1, count, 1]), boxes: Tensor(predicted.flatMap { $0 }, shape: [1, count, 4]),
+            anchors: Tensor(anchors.flatMap { [$0.0, $0.1] }, shape: [count, 2]),
+            labels: Tensor([Int64](repeating: 0, count: objects.count), shape: [1, objects.count, 1]),
+            objectBoxes: Tensor(objects.flatMap { $0 }, shape: [1, objects.count, 4]),
+            objectMask: Tensor.ones([1, objects.count, 1]))
+    }
+
+    @Test func `only anchors strictly inside a box can be positive`() {
+        let box: [Float] = [0, 0, 16, 16]
+        let result = assign(
+            anchors: [(8, 8), (16, 8), (24, 8)], predicted: [box, box, box], scores: [0.9, 0.9, 0.9], objects: [box])
+        #expect(result.foreground.toArray(of: Bool.self) == [true, false, false])
+        // a perfect prediction: the best anchor's soft target is the object's best IoU (1)
+        expectClose(result.scores.flattened(), Tensor([1, 0, 0] as [Float]), atol: 1e-5)
+    }
+
+    @Test func `top-k keeps the best aligned anchors and scales the others' targets`() {
+        let object: [Float] = [0, 0, 32, 32]
+        let predicted: [[Float]] = [[0, 0, 32, 32], [2, 2, 30, 30], [8, 8, 24, 24]]
+        let anchors: [(Float, Float)] = [(8, 8), (16, 16), (24, 24)]
+        let one = assign(anchors: anchors, predicted: predicted, scores: [0.5, 0.9, 0.9], objects: [object], topK: 1)
+        #expect(one.foreground.toArray(of: Bool.self) == [true, false, false])
+        let two = assign(anchors: anchors, predicted: predicted, scores: [0.5, 0.9, 0.9], objects: [object], topK: 2)
+        #expect(two.foreground.toArray(of: Bool.self) == [true, true, false])
+        let targets = two.scores.flattened().toArray(of: Float.self)
+        #expect(Swift.abs(targets[0] - 1) < 1e-5 && targets[1] > 0 && targets[1] < targets[0])
+    }
+
+    @Test func `an anchor claimed by two objects goes to the one it overlaps most`() {
+        let left: [Float] = [0, 0, 20, 20]
+        let right: [Float] = [8, 0, 28, 20]
+        // one anchor inside both; its prediction matches the right box
+        let result = assign(anchors: [(14, 10)], predicted: [right], scores: [0.8], objects: [left, right])
+        #expect(result.foreground.toArray(of: Bool.self) == [true])
+        #expect(result.objectIndices.toArray(of: Int64.self) == [1])
+        #expect(result.boxes.flattened().toArray(of: Float.self) == right)
+    }
+}

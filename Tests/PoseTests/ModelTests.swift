@@ -68,3 +68,21 @@ import TorchTestSupport
         #expect(raw.levelSizes.map(\.height) == [8, 4, 2] && raw.levelSizes.map(\.width) == [12, 6, 3])
     }
 }
+
+@Suite struct `BatchNorm folding` {
+    @Test func `folded evaluation gives the same outputs and the reference's fused parameter count`() {
+        let model = PoseModel(PoseModelConfig(scale: .n, keypointCount: 17), seed: 2)
+        // give the BatchNorms non-trivial statistics first
+        _ = model(Tensor.randn([2, 3, 64, 64], generator: Generator(seed: 1)), mode: .train)
+        let input = Tensor.randn([1, 3, 96, 64], generator: Generator(seed: 3))
+        let plain = withNoGrad { model.decode(model(input, mode: .eval)) }
+        model.foldBatchNorm()
+        let folded = withNoGrad { model.decode(model(input, mode: .eval)) }
+        expectClose(folded, plain, rtol: 1e-4, atol: 1e-3)
+        // reference §8.3: 3,289,964 parameters after fuse() for n with K = 17
+        #expect(model.store.parameterCount - model.batchNormChannels == 3_289_964)
+        model.unfoldBatchNorm()
+        let again = withNoGrad { model.decode(model(input, mode: .eval)) }
+        #expect(again.toArray(of: Float.self) == plain.toArray(of: Float.self))
+    }
+}
