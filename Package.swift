@@ -59,6 +59,11 @@ let package = Package(
             dependencies: ["TorchNN"],
             path: "Benchmarks/TorchBench"
         ),
+        .executableTarget(
+            name: "PoseBench",
+            dependencies: ["Pose", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/PoseBench"
+        ),
         .target(
             name: "TorchTestSupport", dependencies: ["Torch"], path: "Tests/TorchTestSupport",
             resources: [.copy("Fixtures")]),
