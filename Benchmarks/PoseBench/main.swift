@@ -2,6 +2,7 @@
 //   train-speed   steady-state training images/s and peak RSS (the reference's `train-speed`)
 //   infer-speed   network and whole-predict ms per image (the reference's `infer-speed`)
 //   forward       largest difference between our decoded head outputs and the reference's `forward`
+//   loader-speed  loader images/s with the training augmentation, and JPEG decode ms at full and reduced scale
 import ArgumentParser
 import Foundation
 import Pose
@@ -21,7 +22,7 @@ func peakResidentMegabytes() -> Double {
 
 @main
 struct PoseBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(subcommands: [TrainSpeed.self, InferSpeed.self, Forward.self])
+    static let configuration = CommandConfiguration(subcommands: [TrainSpeed.self, InferSpeed.self, Forward.self, LoaderSpeed.self])
 }
 
 struct Common: ParsableArguments {
@@ -133,6 +134,57 @@ struct Forward: AsyncParsableCommand {
             "what": "forward", "shape": output.shape, "max_abs_diff": difference.max().item(),
             "max_abs_diff_boxes_px": boxes.max().item(), "max_abs_diff_scores_keypoints": rest.max().item(),
             "max_rel_diff": (difference / (expected.abs() + 1)).max().item(),
+        ])
+    }
+}
+
+struct LoaderSpeed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loader-speed",
+        abstract: "Loader throughput (mosaic + affine + HSV + flip) and JPEG decode time, on JPEGs it writes (default 1280×960).")
+    @Option var imgsz = 640
+    @Option var batch = 16
+    @Option var workers = 2
+    @Option var images = 48
+    @Option var width = 1280
+    @Option var height = 960
+
+    func run() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loader-speed-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var options = SynthDataset.Options()
+        (options.imageSize, options.seed) = (max(width, height), 0)
+        var labelled: [LabelledImage] = []
+        for index in 0..<images {
+            let sample = try SynthDataset.sample(index, options: options)
+            let image = sample.image.resized(width: width, height: height)
+            let url = folder.appendingPathComponent("\(index).jpg")
+            try ImageCodec.encodeJPEG(image, quality: 90).write(to: url)
+            labelled.append(LabelledImage(url: url, instances: sample.truth))
+        }
+        func milliseconds(_ body: () throws -> Void) rethrows -> Double {
+            let start = Date()
+            for _ in 0..<10 { try body() }
+            return Date().timeIntervalSince(start) / 10 * 1000
+        }
+        let full = try milliseconds { _ = try ImageCodec.decode(contentsOf: labelled[0].url) }
+        var reducedOptions = ImageDecodeOptions()
+        reducedOptions.minimumLongSide = imgsz
+        let reduced = try milliseconds { _ = try ImageCodec.decode(contentsOf: labelled[0].url, options: reducedOptions) }
+
+        let loader = BatchLoader(images: labelled, imageSize: imgsz, batchSize: batch, seed: 0, workers: workers)
+        let augmenter = Augmenter(settings: AugmentationSettings(), imageSize: imgsz, flipIndex: FaceLandmarks.flipIndex)
+        let start = Date()
+        var produced = 0
+        for epoch in 0..<2 {
+            let queue = loader.trainingBatches(epoch: epoch, augmenter: augmenter)
+            while let next = await queue.next() { produced += next.count }
+        }
+        let seconds = Date().timeIntervalSince(start)
+        emit([
+            "what": "loader-speed", "imgsz": imgsz, "source": "\(width)x\(height) JPEG", "workers": workers,
+            "img_per_s": Double(produced) / seconds, "decode_full_ms": full, "decode_reduced_ms": reduced,
         ])
     }
 }
