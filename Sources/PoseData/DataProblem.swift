@@ -58,6 +58,9 @@ public struct DataProblem: Error, Sendable, Hashable, CustomStringConvertible {
         case duplicateImage(of: String)
         /// A file could not be read or written.
         case io(String)
+        /// A file in another format (an iBUG `.pts` file, a COCO JSON) breaks that format's rules;
+        /// the text says how.
+        case malformed(String)
 
         public var description: String {
             switch self {
@@ -87,6 +90,7 @@ public struct DataProblem: Error, Sendable, Hashable, CustomStringConvertible {
                 "image is \(width)x\(height) pixels; at least 10 pixels on each side are needed"
             case .duplicateImage(let other): "same content as \(other)"
             case .io(let message): message
+            case .malformed(let message): message
             }
         }
     }

@@ -9,6 +9,8 @@ struct FaceLabel: AsyncParsableCommand {
             Demo.self,
             Check.self,
             Synth.self,
+            Import.self,
+            Export.self,
         ]
     )
 }
