@@ -11,6 +11,9 @@ struct FaceLabel: AsyncParsableCommand {
             Synth.self,
             Import.self,
             Export.self,
+            Train.self,
+            Val.self,
+            Predict.self,
         ]
     )
 }

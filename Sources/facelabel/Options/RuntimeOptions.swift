@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import Torch
+
+/// Where and with how many threads libtorch runs.
+struct RuntimeOptions: ParsableArguments {
+    @Option(help: "libtorch intra-op threads (default: the machine's cores).")
+    var threads: Int?
+
+    @Option(help: "Device: cpu, cuda or cuda:N.")
+    var device = "cpu"
+
+    @Flag(help: "Print the result as one JSON object on stdout.")
+    var json = false
+
+    func validate() throws {
+        guard let parsed = Device(device) else { throw ValidationError("--device must be cpu, cuda or cuda:N, not '\(device)'.") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+        _ = parsed
+    }
+
+    /// Applies the settings; throws when the device cannot be used.
+    func apply() throws {
+        if let threads { Torch.setThreadCount(threads) }
+        let chosen = Device(device)!
+        try chosen.checkAvailable()
+        guard chosen == .cpu else {
+            throw ValidationError("--device \(device): this build runs on the CPU only (the model is not moved to CUDA yet).")
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import Pose
+import PoseData
+import PoseMetrics
+import Torch
+
+/// `facelabel train`: trains YOLOv8-pose on a YOLO-pose data set, as the reference trainer does.
+struct Train: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a YOLOv8-pose model on a YOLO-pose data set.",
+        discussion: """
+            Writes OUT/config.json, OUT/results.csv and OUT/weights/{last,best}.safetensors (the EMA \
+            weights under the reference's keys). --resume continues OUT exactly where it stopped. \
+            With --json, stdout carries {"weights": {"best", "last"}, "epochs", "metrics"}.
+            """)
+
+    @Option(help: "The data set's data.yaml.") var data: String?
+    @Option(help: "Model scale n, s, m, l or x (fresh weights), or a .safetensors file to start from.") var model = "n"
+    @Option(help: "Run folder.") var out = "runs/train/exp"
+    @Flag(help: "Continue the run in --out from its last epoch.") var resume = false
+    @OptionGroup var hyper: Hyperparameters
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if !resume && data == nil { throw ValidationError("--data is required (unless --resume).") }
+        guard hyper.imgsz >= 32, hyper.imgsz % 32 == 0 else { throw ValidationError("--imgsz must be a multiple of 32.") }
+        guard hyper.epochs >= 1, hyper.batch >= 1 else { throw ValidationError("--epochs and --batch must be at least 1.") }
+    }
+
+    struct Result: Encodable {
+        var weights: [String: String]
+        var epochs: Int
+        var metrics: ValidationMetrics?
+    }
+
+    func run() async throws {
+        try runtime.apply()
+        let run = RunDirectory(URL(fileURLWithPath: out))
+        let runConfig: RunDirectory.RunConfig
+        if resume {
+            runConfig = try run.readConfig()
+        } else {
+            let dataset = try DataLoading.dataset(data!)
+            let modelConfig: PoseModelConfig
+            var startingWeights: String?
+            if let scale = ModelScale(rawValue: model) {
+                modelConfig = DataLoading.modelConfig(dataset, scale: scale)
+            } else {
+                let url = URL(fileURLWithPath: model)
+                let file = try Safetensors.read(from: url)
+                let scale = try PoseModel.architecture(of: file, path: url.path).scale
+                modelConfig = DataLoading.modelConfig(dataset, scale: scale)
+                startingWeights = url.path
+            }
+            let sigmas = DataLoading.sigmas(dataset)
+                ?? OKSSigmas.reference(keypointCount: modelConfig.keypointCount, dimensions: modelConfig.keypointDimensions)
+            runConfig = RunDirectory.RunConfig(
+                data: dataset.configURL.path, model: modelConfig, training: hyper.config, startingWeights: startingWeights,
+                sigmas: sigmas, flipIndex: dataset.config.flipIndex)
+            if FileManager.default.fileExists(atPath: run.lastURL.path) {
+                throw ValidationError("\(out) already holds a run: use --resume to continue it, or another --out.")
+            }
+            try run.create(runConfig)
+        }
+        let dataset = try DataLoading.dataset(runConfig.data)
+        let training = runConfig.training
+        let trainImages = try DataLoading.images(dataset, split: .train)
+        let valImages = try DataLoading.images(dataset, split: .val)
+        let network = PoseModel(runConfig.model, seed: training.seed)
+        if let start = runConfig.startingWeights, !resume {
+            let report = try network.loadMatching(from: URL(fileURLWithPath: start))
+            note("started from \(start): \(report.loaded.count) of \(network.store.entries.count) tensors transferred")
+        }
+        let loss = PoseLoss(config: runConfig.model, gains: training.gains, sigmas: runConfig.sigmas)
+        let loader = BatchLoader(
+            images: trainImages, imageSize: training.imageSize, batchSize: training.batchSize, seed: training.seed,
+            workers: training.workers, cacheImages: training.cacheImages)
+        let valLoader = BatchLoader(
+            images: valImages, imageSize: training.imageSize, batchSize: training.batchSize * 2, seed: 0,
+            workers: training.workers, cacheImages: training.cacheImages)
+        let trainer = Trainer(model: network, loss: loss, config: training, loader: loader, flipIndex: runConfig.flipIndex)
+        let validator = Validator(config: runConfig.model, sigmas: runConfig.sigmas)
+        trainer.validate = { model in await validator(model, on: valLoader, loss: loss) }
+        trainer.checkpoint = { trainer, isBest in try run.save(trainer, isBest: isBest) }
+        let observer = TrainProgress(epochs: training.epochs)
+        trainer.observers = [observer]
+        if resume {
+            try run.resume(trainer)
+            note("resuming \(out) at epoch \(trainer.state.nextEpoch + 1)/\(training.epochs)")
+        }
+        note("training \(runConfig.model.scale.rawValue) (\(network.store.parameterCount) parameters) on \(trainImages.count) images, validating on \(valImages.count)")
+        try await trainer.train()
+        let final = trainer.state.history.last?.metrics
+        if runtime.json {
+            try printJSON(
+                Result(weights: ["best": run.bestURL.path, "last": run.lastURL.path], epochs: trainer.state.nextEpoch, metrics: final))
+        } else {
+            if let final { print(final.summary) }
+            print("weights: \(run.bestURL.path) (best), \(run.lastURL.path) (last)")
+        }
+    }
+}
+
+/// Reports each batch on a progress line and each epoch on its own line.
+final class TrainProgress: TrainingObserver {
+    let epochs: Int
+    private let line: ProgressLine
+
+    init(epochs: Int) {
+        self.epochs = epochs
+        line = ProgressLine("train", plainEvery: 50)
+    }
+
+    func batchFinished(epoch: Int, batch: Int, batches: Int, runningLoss: LossItems) {
+        let losses = zip(["box", "pose", "kobj", "cls", "dfl"], runningLoss.values).map { String(format: "%@ %.3f", $0, $1) }
+        line.update(batch + 1, of: batches, detail: "epoch \(epoch + 1)/\(epochs)  " + losses.joined(separator: " "))
+    }
+
+    func epochFinished(_ record: EpochRecord, isBest: Bool) {
+        line.finish()
+        var text = String(format: "epoch %d/%d  loss %.3f  %.1f img/s", record.epoch + 1, epochs, record.trainLoss.sum, record.imagesPerSecond)
+        if let m = record.metrics {
+            text += String(format: "  box mAP50 %.3f mAP50-95 %.3f  pose mAP50 %.3f mAP50-95 %.3f", m.box.map50, m.box.map50_95, m.pose.map50, m.pose.map50_95)
+            if let nme = m.landmarks.nme { text += String(format: "  NME %.4f", nme) }
+        }
+        note(text + (isBest ? "  (best)" : ""))
+    }
+
+    func warning(_ message: String) { note("warning: \(message)") }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// A scratch folder removed when the test ends.
+final class Scratch {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("facelabel-cli-\(UUID())")
+    init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(at: url) }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+}
+
+func jsonObject(_ text: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not one JSON object: \(text)")
+}
+
+@Suite(.serialized) struct `train, val and predict commands` {
+    @Test func `train then val then predict run end to end and print the documented JSON`() throws {
+        let scratch = try Scratch()
+        let synth = try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "12", "--imgsz", "64", "--json"])
+        #expect(synth.status == 0)
+        let data = scratch.path("data/data.yaml")
+
+        let train = try runFaceLabel([
+            "train", "--data", data, "--epochs", "2", "--imgsz", "64", "--batch", "4", "--out", scratch.path("run"), "--json",
+        ])
+        #expect(train.status == 0)
+        let trained = try jsonObject(train.output)
+        let weights = try #require(trained["weights"] as? [String: String])
+        #expect(trained["epochs"] as? Int == 2)
+        #expect(FileManager.default.fileExists(atPath: try #require(weights["best"])))
+        #expect(FileManager.default.fileExists(atPath: try #require(weights["last"])))
+        let metrics = try #require(trained["metrics"] as? [String: Any])
+        #expect(Set(metrics.keys).isSuperset(of: ["box", "pose", "landmarks", "images", "instances"]))
+
+        let val = try runFaceLabel(["val", "--data", data, "--weights", weights["best"]!, "--imgsz", "64", "--json"])
+        #expect(val.status == 0)
+        let measured = try jsonObject(val.output)
+        for task in ["box", "pose"] {
+            let scores = try #require(measured[task] as? [String: Double])
+            #expect(Set(scores.keys) == ["precision", "recall", "map50", "map50_95"])
+            #expect(scores.values.allSatisfy { (0...1).contains($0) })
+        }
+        let landmarks = try #require(measured["landmarks"] as? [String: Any])
+        #expect(landmarks["matched"] is Int && landmarks["missed"] is Int)
+        #expect((measured["images"] as? Int ?? 0) > 0 && (measured["instances"] as? Int ?? 0) > 0)
+
+        let predict = try runFaceLabel([
+            "predict", "--weights", weights["last"]!, "--source", scratch.path("data/images/val"), "--imgsz", "64", "--conf", "0.001",
+            "--save-txt", "--out", scratch.path("predictions"), "--json",
+        ])
+        #expect(predict.status == 0)
+        let images = try #require(try jsonObject(predict.output)["images"] as? [[String: Any]])
+        #expect(!images.isEmpty)
+        for image in images {
+            #expect(image["file"] is String && image["width"] as? Int == 64 && image["height"] as? Int == 64)
+            let detections = try #require(image["detections"] as? [[String: Any]])
+            for detection in detections {
+                #expect(detection["score"] is Double && detection["box"] is [String: Double])
+                #expect((detection["keypoints"] as? [[String: Double]])?.count == 51)
+            }
+        }
+        let labels = try FileManager.default.contentsOfDirectory(atPath: scratch.path("predictions/labels"))
+        #expect(labels.count == images.count)
+    }
+
+    @Test func `a weights file that does not exist is a clear error and a non-zero exit`() throws {
+        let scratch = try Scratch()
+        let missing = scratch.path("missing.safetensors")
+        let result = try runFaceLabel(["predict", "--weights", missing, "--source", scratch.path("")])
+        #expect(result.status != 0)
+        #expect(result.errors.contains("\(missing): cannot read"))
+    }
+}
