@@ -46,6 +46,7 @@ let package = Package(
         ),
         .target(name: "Pose", dependencies: ["TorchNN", "PoseData", "PoseMetrics"]),
         .target(name: "PoseMetrics"),
+        .target(name: "AutoLabel", dependencies: ["Pose", "PoseData", "PoseMetrics"]),
         .executableTarget(
             name: "facelabel",
             dependencies: [
@@ -71,6 +72,7 @@ let package = Package(
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchTestSupport"]),
         .testTarget(name: "PoseTests", dependencies: ["Pose", "TorchTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "facelabelTests", dependencies: ["facelabel"]),
+        .testTarget(name: "AutoLabelTests", dependencies: ["AutoLabel"]),
         .testTarget(name: "PoseDataTests", dependencies: ["PoseData"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PoseMetricsTests", dependencies: ["PoseMetrics"], resources: [.copy("Fixtures")]),
     ],
