@@ -50,6 +50,7 @@ let package = Package(
         .executableTarget(
             name: "facelabel",
             dependencies: [
+                "AutoLabel",
                 "Pose",
                 "PoseData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

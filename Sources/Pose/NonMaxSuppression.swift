@@ -35,6 +35,10 @@ public struct PoseDetection: Sendable, Equatable, Codable {
     public var score: Float
     public var classIndex: Int
     public var keypoints: [PredictedKeypoint]
+
+    public init(box: Box, score: Float, classIndex: Int, keypoints: [PredictedKeypoint]) {
+        (self.box, self.score, self.classIndex, self.keypoints) = (box, score, classIndex, keypoints)
+    }
 }
 
 /// Settings of non-maximum suppression (reference §2.6).

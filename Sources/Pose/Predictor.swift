@@ -8,6 +8,10 @@ public struct ImagePrediction: Sendable, Codable, Equatable {
     public var width: Int
     public var height: Int
     public var detections: [PoseDetection]
+
+    public init(file: String, width: Int, height: Int, detections: [PoseDetection]) {
+        (self.file, self.width, self.height, self.detections) = (file, width, height, detections)
+    }
 }
 
 /// Runs a model on image files (reference §2): letterbox (minimal padding for one image, square for

@@ -25,11 +25,15 @@ public struct DatasetWriter: Sendable {
         public var image: URL
         /// The path below `images/<split>/`, e.g. `a.jpg` or `helen/b.png`.
         public var relativePath: String
+        /// Label text written first, byte for byte (existing labels that must not change).
+        public var keptText: String
+        /// Labels formatted after `keptText`.
         public var instances: [PoseInstance]
 
-        public init(image: URL, relativePath: String, instances: [PoseInstance]) {
+        public init(image: URL, relativePath: String, keptText: String = "", instances: [PoseInstance]) {
             self.image = image
             self.relativePath = relativePath
+            self.keptText = keptText
             self.instances = instances
         }
     }
@@ -94,9 +98,13 @@ public struct DatasetWriter: Sendable {
                     case .symlink: try fileManager.createSymbolicLink(at: image, withDestinationURL: source)
                     case .copy: try fileManager.copyItem(at: source, to: image)
                     }
-                    if !item.instances.isEmpty {
+                    if !item.instances.isEmpty || !item.keptText.isEmpty {
                         let label = staging.appendingPathComponent("labels/\(stem).txt")
-                        try LabelFile.write(item.instances, to: label, keypointShape: config.keypointShape, decimals: decimals)
+                        var text = item.keptText
+                        if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+                        text += LabelFile.format(item.instances, keypointShape: config.keypointShape, decimals: decimals)
+                        try fileManager.createDirectory(at: label.deletingLastPathComponent(), withIntermediateDirectories: true)
+                        try Data(text.utf8).write(to: label)
                     }
                 }
             }

@@ -14,6 +14,7 @@ struct FaceLabel: AsyncParsableCommand {
             Train.self,
             Val.self,
             Predict.self,
+            Autolabel.self,
         ]
     )
 }

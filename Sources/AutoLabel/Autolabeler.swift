@@ -1,0 +1,115 @@
+import Foundation
+import Pose
+import PoseData
+
+/// Settings of one pseudo-labelling pass (`facelabel autolabel`), with the method's defaults.
+public struct AutolabelSettings: Sendable, Codable, Equatable {
+    /// Keep predictions at or above this confidence.
+    public var confidence: Float = 0.7
+    /// NMS IoU threshold of the predictions.
+    public var nmsIoU: Float = 0.7
+    /// Drop a prediction whose box IoU with an existing label exceeds this.
+    public var mergeIoU = 0.3
+    /// Keypoints below this confidence get visibility 0.
+    public var keypointConfidence: Float = 0.5
+    public var splits: [Split] = [.train, .val]
+    public var imageSize = 640
+    public var batchSize = 8
+
+    public init() {}
+}
+
+/// One label a pass appended, with what made it.
+public struct GeneratedLabel: Sendable, Equatable {
+    public var split: Split
+    /// The image's path below `images/<split>/`.
+    public var relativePath: String
+    public var instance: PoseInstance
+    public var confidence: Float
+}
+
+/// What a pass found and wrote.
+public struct AutolabelResult: Sendable {
+    public struct SplitSummary: Sendable, Codable, Equatable {
+        public var images: Int
+        public var existing: Int
+        public var added: Int
+    }
+
+    public var splits: [Split: SplitSummary]
+    public var generated: [GeneratedLabel]
+    /// The new data set's yaml.
+    public var data: URL
+}
+
+/// Predicts on a data set's images and writes a new data set whose label files are the existing
+/// ones, byte for byte, followed by the predictions that pass the merge rule. The input is only read.
+public struct Autolabeler {
+    public var settings: AutolabelSettings
+
+    public init(settings: AutolabelSettings) { self.settings = settings }
+
+    public func run(
+        data: URL, model: PoseModel, output: URL, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> AutolabelResult {
+        let dataset = try Dataset.load(data)
+        let shape = dataset.config.keypointShape
+        guard model.config.keypointCount == shape.count, model.config.keypointDimensions == shape.dimensions else {
+            throw DataProblem(
+                file: data.path,
+                reason: .io("kpt_shape [\(shape.count), \(shape.dimensions)] differs from the model's [\(model.config.keypointCount), \(model.config.keypointDimensions)]"))
+        }
+        model.foldBatchNorm()
+        defer { model.unfoldBatchNorm() }
+        let predictor = Predictor(
+            model: model, imageSize: settings.imageSize,
+            options: SuppressionOptions(confidence: settings.confidence, iou: settings.nmsIoU))
+        var entries: [Split: [DatasetWriter.Entry]] = [:]
+        var summaries: [Split: AutolabelResult.SplitSummary] = [:]
+        var generated: [GeneratedLabel] = []
+        let labelled = Set(settings.splits)
+        let total = Split.allCases.filter { labelled.contains($0) }.reduce(0) { $0 + dataset.images($1).images.count }
+        var done = 0
+        for split in Split.allCases where split != .test || !dataset.config.entries(split).isEmpty {
+            let (images, problems) = dataset.images(split)
+            if !problems.isEmpty { throw DataProblems(problems) }
+            var splitEntries: [DatasetWriter.Entry] = []
+            var summary = AutolabelResult.SplitSummary(images: images.count, existing: 0, added: 0)
+            for start in stride(from: 0, to: images.count, by: settings.batchSize) {
+                let group = Array(images[start..<min(start + settings.batchSize, images.count)])
+                let kept = try group.map { image in
+                    FileManager.default.fileExists(atPath: image.labelURL.path) ? try String(contentsOf: image.labelURL, encoding: .utf8) : ""
+                }
+                let existing = try group.map { image in
+                    try LabelFile.read(image.labelURL, keypointShape: shape, classCount: dataset.config.names.count)
+                }
+                let predictions = labelled.contains(split) ? try predictor.predict(group.map(\.url), batchSize: settings.batchSize) : []
+                for (index, image) in group.enumerated() {
+                    summary.existing += existing[index].count
+                    var additions: [PoseInstance] = []
+                    if labelled.contains(split) {
+                        let prediction = predictions[index]
+                        let candidates = zip(prediction.labels(keypointConfidence: settings.keypointConfidence), prediction.detections)
+                        for (candidate, detection) in candidates
+                        where !Merge.additions(existing: existing[index], predictions: [candidate], iouThreshold: settings.mergeIoU).isEmpty {
+                            additions.append(candidate)
+                            generated.append(
+                                GeneratedLabel(split: split, relativePath: image.relativePath, instance: candidate, confidence: detection.score))
+                        }
+                        done += 1
+                        progress(done, total)
+                    }
+                    summary.added += additions.count
+                    splitEntries.append(
+                        DatasetWriter.Entry(image: image.url, relativePath: image.relativePath, keptText: kept[index], instances: additions))
+                }
+            }
+            entries[split] = splitEntries
+            summaries[split] = summary
+        }
+        var config = dataset.config
+        config.path = nil
+        let yaml = try DatasetWriter(overwrite: true).write(config: config, splits: entries, to: output)
+        return AutolabelResult(splits: summaries, generated: generated, data: yaml)
+    }
+}
