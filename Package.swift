@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -46,7 +47,9 @@ let package = Package(
         ),
         .target(name: "Pose", dependencies: ["TorchNN", "PoseData", "PoseMetrics"]),
         .target(name: "PoseMetrics"),
-        .target(name: "AutoLabel", dependencies: ["Pose", "PoseData", "PoseMetrics"]),
+        .target(
+            name: "AutoLabel",
+            dependencies: ["Pose", "PoseData", "PoseMetrics", "Torch", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "facelabel",
             dependencies: [

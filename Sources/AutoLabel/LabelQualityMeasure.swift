@@ -1,0 +1,77 @@
+import Foundation
+import PoseData
+import PoseMetrics
+
+/// Measures generated labels against the known truth (`--truth`, which `synth` writes): which
+/// truth faces had no original label, how many generated labels match one of them (box IoU ≥ 0.5,
+/// one to one, by confidence), and how far their landmarks are from the truth (NME).
+public struct LabelQualityMeasure {
+    /// The truth labels of each image, by split and path below `images/<split>/`.
+    let truth: [String: [PoseInstance]]
+    let eyeCorners: EyeCorners?
+
+    public init(truthData: URL) throws {
+        let dataset = try Dataset.load(truthData)
+        var truth: [String: [PoseInstance]] = [:]
+        for split in Split.allCases {
+            for entry in try dataset.entries(split) { truth["\(split.rawValue)/\(entry.relativePath)"] = entry.instances }
+        }
+        self.truth = truth
+        eyeCorners = EyeCorners.standard(keypointCount: dataset.config.keypointShape.count)
+    }
+
+    /// One image: its original labels and the generated ones (with confidences), and its size.
+    public struct Image {
+        public var key: String
+        public var width: Int
+        public var height: Int
+        public var originals: [PoseInstance]
+        public var generated: [(instance: PoseInstance, confidence: Double)]
+
+        public init(split: Split, path: String, width: Int, height: Int, originals: [PoseInstance], generated: [(instance: PoseInstance, confidence: Double)]) {
+            key = "\(split.rawValue)/\(path)"
+            (self.width, self.height, self.originals, self.generated) = (width, height, originals, generated)
+        }
+    }
+
+    public func measure(_ images: [Image]) -> LabelQuality {
+        var (generatedCount, correct, unlabelled) = (0, 0, 0)
+        var errors: [Double] = []
+        for image in images {
+            let truths = (truth[image.key] ?? []).filter { face in !image.originals.contains { Merge.iou($0.box, face.box) >= 0.5 } }
+            unlabelled += truths.count
+            generatedCount += image.generated.count
+            let (w, h) = (Float(image.width), Float(image.height))
+            func pixels(_ instance: PoseInstance) -> (PixelBox, [PixelKeypoint]) {
+                let box = PixelBox(
+                    x1: Float(instance.box.minX) * w, y1: Float(instance.box.minY) * h, x2: Float(instance.box.maxX) * w,
+                    y2: Float(instance.box.maxY) * h)
+                return (box, instance.keypoints.map { PixelKeypoint(x: Float($0.x) * w, y: Float($0.y) * h, visibility: Float($0.visibility)) })
+            }
+            let truthObjects = truths.map { face in
+                let (box, points) = pixels(face)
+                return TruthObject(classIndex: face.classIndex, box: box, keypoints: points)
+            }
+            let detections = image.generated.map { label in
+                let (box, points) = pixels(label.instance)
+                return DetectedObject(classIndex: label.instance.classIndex, confidence: Float(label.confidence), box: box, keypoints: points)
+            }
+            let matches = FaceAlignment.greedyMatches(truths: truthObjects, detections: detections, minimumIoU: 0.5)
+            correct += matches.count
+            for match in matches {
+                // Only the points the generated label marks visible are measured (the others carry no position).
+                let predicted = detections[match.detection].keypoints
+                let measured = zip(truthObjects[match.truth].keypoints, predicted).map { truthPoint, point in
+                    point.isLabelled ? truthPoint : PixelKeypoint(x: truthPoint.x, y: truthPoint.y, visibility: 0)
+                }
+                let error = FaceAlignment.error(prediction: predicted, truth: measured, eyeCorners: eyeCorners)
+                if let nme = error.normalisedMeanError { errors.append(nme) }
+            }
+        }
+        return LabelQuality(
+            generated: generatedCount, correct: correct, unlabelledFaces: unlabelled,
+            precision: generatedCount > 0 ? Double(correct) / Double(generatedCount) : nil,
+            recall: unlabelled > 0 ? Double(correct) / Double(unlabelled) : nil,
+            nme: errors.isEmpty ? nil : errors.reduce(0, +) / Double(errors.count))
+    }
+}

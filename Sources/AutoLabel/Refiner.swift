@@ -1,0 +1,284 @@
+import Foundation
+import Pose
+import PoseData
+import PoseMetrics
+import Torch
+
+/// Which procedure a refinement run follows.
+public enum RefineProtocol: String, Sendable, Codable, CaseIterable {
+    /// The published procedure: both splits labelled, metrics on each iteration's own val only.
+    case paper
+    /// Also measures every iteration on the original val labels, and stops when an iteration adds
+    /// fewer than `stopBelow` labels.
+    case `default`
+}
+
+/// Everything a refinement run is started with; saved in the ledger and reused by `--resume`.
+public struct RefineSettings: Sendable, Codable, Equatable {
+    /// Iterations after iteration 0 (the paper: 4, giving Iter0…Iter4).
+    public var iterations = 4
+    public var training = TrainingConfig()
+    public var autolabel = AutolabelSettings()
+    public var protocolName = RefineProtocol.default
+    /// Stop (default protocol) when an iteration adds fewer labels than this.
+    public var stopBelow = 1
+    /// `n`…`x` for fresh weights, or a weights file iteration 0 starts from.
+    public var model = "n"
+    /// The truth data set (same images) for measuring the generated labels.
+    public var truth: String?
+
+    public init() {}
+}
+
+/// What the runner reports while it works.
+public protocol RefineObserver: AnyObject {
+    func message(_ text: String)
+    /// Training observers for iteration `index` (progress lines).
+    func trainingObservers(iteration index: Int) -> [any TrainingObserver]
+}
+
+/// The iterative refinement loop (reference/method.md): train on the labels as given; then, each
+/// iteration, label the unlabelled faces with the previous iteration's best weights, merge,
+/// fine-tune from those weights, and measure. Each phase's files are written completely before the
+/// ledger records it, so a killed run resumes where it stopped and ends as an uninterrupted one.
+public final class Refiner {
+    public let run: URL
+    public let settings: RefineSettings
+    public let ledger: Ledger
+    public weak var observer: (any RefineObserver)?
+    /// The input data set's yaml.
+    public let data: URL
+
+    /// Opens a run folder: a new run needs `data` and an empty or missing folder; an existing run
+    /// is resumed with the settings it was started with.
+    public init(run: URL, data: URL?, settings: RefineSettings, resume: Bool) throws {
+        self.run = run
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        ledger = try Ledger(url: run.appendingPathComponent("ledger.sqlite"))
+        if let saved = try ledger.setting("settings") {
+            guard resume else {
+                throw DataProblem(file: run.path, reason: .io("already holds a refinement run; pass --resume to continue it"))
+            }
+            self.settings = try JSONDecoder().decode(RefineSettings.self, from: Data(saved.utf8))
+            self.data = URL(fileURLWithPath: try ledger.setting("data")!)
+        } else {
+            guard let data else { throw DataProblem(file: run.path, reason: .io("no run to resume here; pass --data to start one")) }
+            self.settings = settings
+            self.data = data.standardizedFileURL
+            try ledger.setSetting("data", self.data.path)
+            try ledger.setSetting("settings", String(decoding: try Ledger.encoder.encode(settings), as: UTF8.self))
+        }
+    }
+
+    public func folder(_ iteration: Int) -> URL { run.appendingPathComponent("iter\(iteration)") }
+    public func dataURL(_ iteration: Int) -> URL { folder(iteration).appendingPathComponent("data/data.yaml") }
+    func trainURL(_ iteration: Int) -> URL { folder(iteration).appendingPathComponent("train") }
+
+    /// Runs (or finishes) every iteration and returns the summary.
+    public func refine() async throws -> RunSummary {
+        for index in 0...settings.iterations {
+            if try ledger.setting("stopped") != nil { break }
+            try ledger.start(index, settings: String(decoding: try Ledger.encoder.encode(settings), as: UTF8.self))
+            if try ledger.phase(index)! < .labelled {
+                try label(index)
+                if try ledger.setting("stopped") != nil { break }
+            }
+            if try ledger.phase(index)! < .trained { try await train(index) }
+            if try ledger.phase(index)! < .evaluated { try await evaluate(index) }
+        }
+        return try summary()
+    }
+
+    public func summary() throws -> RunSummary {
+        RunSummary(
+            data: data.path, protocolName: settings.protocolName.rawValue, iterations: try ledger.summaries(),
+            stoppedBecause: try ledger.setting("stopped"))
+    }
+
+    // MARK: Phases
+
+    /// Iteration 0 copies the input's labels; later iterations add pseudo-labels.
+    private func label(_ index: Int) throws {
+        let started = Date()
+        let output = folder(index).appendingPathComponent("data")
+        if index == 0 {
+            let dataset = try Dataset.load(data)
+            var splits: [Split: [DatasetWriter.Entry]] = [:]
+            var originals: [(split: Split, image: String, lines: [String])] = []
+            for split in Split.allCases where split != .test || !dataset.config.entries(split).isEmpty {
+                let (images, problems) = dataset.images(split)
+                if !problems.isEmpty { throw DataProblems(problems) }
+                splits[split] = try images.map { image in
+                    let text = FileManager.default.fileExists(atPath: image.labelURL.path)
+                        ? try String(contentsOf: image.labelURL, encoding: .utf8) : ""
+                    // Parsing checks every line before the run depends on it.
+                    _ = try LabelFile.read(image.labelURL, keypointShape: dataset.config.keypointShape, classCount: dataset.config.names.count)
+                    originals.append((split, image.relativePath, text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }))
+                    return DatasetWriter.Entry(image: image.url, relativePath: image.relativePath, keptText: text, instances: [])
+                }
+            }
+            var config = dataset.config
+            config.path = nil
+            try DatasetWriter(overwrite: true).write(config: config, splits: splits, to: output)
+            try ledger.recordOriginals(originals)
+            try ledger.markLabelled(0, seconds: Date().timeIntervalSince(started))
+            observer?.message("iteration 0: \(originals.reduce(0) { $0 + $1.lines.count }) original labels")
+            return
+        }
+        let weights = try ledger.weights(index - 1)!
+        let dataset = try Dataset.load(dataURL(index - 1))
+        let model = try PoseModel.load(URL(fileURLWithPath: weights), keypointDimensions: dataset.config.keypointShape.dimensions)
+        var autolabel = settings.autolabel
+        if settings.protocolName == .paper { autolabel.splits = [.train, .val] }
+        let result = try Autolabeler(settings: autolabel).run(data: dataURL(index - 1), model: model, output: output)
+        let shape = dataset.config.keypointShape
+        let lines = result.generated.map { label in
+            (split: label.split, image: label.relativePath,
+             line: LabelFile.format([label.instance], keypointShape: shape).trimmingCharacters(in: .newlines),
+             confidence: Double(label.confidence))
+        }
+        try ledger.recordGenerated(iteration: index, labels: lines, model: weights, seconds: Date().timeIntervalSince(started))
+        observer?.message("iteration \(index): \(lines.count) labels added")
+        if settings.protocolName == .default && lines.count < settings.stopBelow {
+            try ledger.setSetting("stopped", "iteration \(index) added \(lines.count) labels, fewer than --stop-below \(settings.stopBelow)")
+        }
+    }
+
+    private func train(_ index: Int) async throws {
+        let started = Date()
+        let directory = RunDirectory(trainURL(index))
+        let dataset = try Dataset.load(dataURL(index))
+        let shape = dataset.config.keypointShape
+        let resuming = FileManager.default.fileExists(atPath: directory.stateURL.path)
+        let starting: String? = index > 0 ? try ledger.weights(index - 1) : ModelScale(rawValue: settings.model) == nil ? settings.model : nil
+        let scale: ModelScale
+        if let starting {
+            scale = try PoseModel.architecture(of: try Safetensors.read(from: URL(fileURLWithPath: starting)), path: starting).scale
+        } else {
+            scale = ModelScale(rawValue: settings.model)!
+        }
+        let modelConfig = PoseModelConfig(
+            scale: scale, classCount: max(dataset.config.names.count, 1), keypointCount: shape.count, keypointDimensions: shape.dimensions)
+        let sigmas = dataset.config.keypointSigmas.map { $0.map(Float.init) }
+            ?? OKSSigmas.reference(keypointCount: shape.count, dimensions: shape.dimensions)
+        if !resuming {
+            try directory.create(
+                RunDirectory.RunConfig(
+                    data: dataURL(index).path, model: modelConfig, training: settings.training, startingWeights: starting,
+                    sigmas: sigmas, flipIndex: dataset.config.flipIndex))
+        }
+        let network = PoseModel(modelConfig, seed: settings.training.seed)
+        if let starting, !resuming { try network.loadMatching(from: URL(fileURLWithPath: starting)) }
+        let training = settings.training
+        let loss = PoseLoss(config: modelConfig, gains: training.gains, sigmas: sigmas)
+        let loader = BatchLoader(
+            images: dataset.labelledImages(.train).images, imageSize: training.imageSize, batchSize: training.batchSize,
+            seed: training.seed, workers: training.workers, cacheImages: training.cacheImages)
+        let valLoader = BatchLoader(
+            images: dataset.labelledImages(.val).images, imageSize: training.imageSize, batchSize: training.batchSize * 2, seed: 0,
+            workers: training.workers, cacheImages: training.cacheImages)
+        let trainer = Trainer(model: network, loss: loss, config: training, loader: loader, flipIndex: dataset.config.flipIndex)
+        let validator = Validator(config: modelConfig, sigmas: sigmas)
+        trainer.validate = { model in await validator(model, on: valLoader) }
+        trainer.checkpoint = { trainer, isBest in try directory.save(trainer, isBest: isBest) }
+        trainer.observers = observer?.trainingObservers(iteration: index) ?? []
+        if resuming {
+            try directory.resume(trainer)
+            observer?.message("iteration \(index): resuming training at epoch \(trainer.state.nextEpoch + 1)")
+        }
+        if trainer.state.nextEpoch < training.epochs { try await trainer.train() }
+        let previous = try ledger.seconds(index).training
+        try ledger.markTrained(index, weights: directory.bestURL.path, seconds: previous + Date().timeIntervalSince(started))
+    }
+
+    private func evaluate(_ index: Int) async throws {
+        let weights = try ledger.weights(index)!
+        let dataset = try Dataset.load(dataURL(index))
+        let shape = dataset.config.keypointShape
+        let model = try PoseModel.load(URL(fileURLWithPath: weights), keypointDimensions: shape.dimensions)
+        model.foldBatchNorm()
+        let training = settings.training
+        let sigmas = dataset.config.keypointSigmas.map { $0.map(Float.init) }
+        let validator = Validator(config: model.config, sigmas: sigmas)
+        func measure(_ data: URL) async throws -> ValidationMetrics {
+            let images = try Dataset.load(data).labelledImages(.val).images
+            let loader = BatchLoader(images: images, imageSize: training.imageSize, batchSize: training.batchSize * 2, seed: 0, workers: training.workers)
+            return await validator(model, on: loader)
+        }
+        let own = try await measure(dataURL(index))
+        let fixed = settings.protocolName == .default ? try await measure(dataURL(0)) : nil
+        let counts = try ledger.labelCounts(upTo: index)
+        let previous = index > 0 ? try ledger.labelCounts(upTo: index - 1) : counts
+        let images = try ledger.imageCounts()
+        var quality: LabelQuality?
+        if let truth = settings.truth { quality = try measureQuality(upTo: index, truth: URL(fileURLWithPath: truth)) }
+        let (labellingSeconds, trainingSeconds) = try ledger.seconds(index)
+        let summary = IterationSummary(
+            index: index,
+            train: SplitCounts(images: images[.train] ?? 0, labels: counts[.train] ?? 0, added: (counts[.train] ?? 0) - (previous[.train] ?? 0)),
+            val: SplitCounts(images: images[.val] ?? 0, labels: counts[.val] ?? 0, added: (counts[.val] ?? 0) - (previous[.val] ?? 0)),
+            ownValidation: own, fixedValidation: fixed, quality: quality, labellingSeconds: labellingSeconds, trainingSeconds: trainingSeconds)
+        try ledger.markEvaluated(summary)
+        observer?.message(
+            String(
+                format: "iteration %d: pose mAP50-95 %.3f on its own val%@", index, own.pose.map50_95,
+                fixed.map { String(format: ", %.3f on the original val", $0.pose.map50_95) } ?? ""))
+    }
+
+    /// The quality of every label generated by iterations 1…`index`, against the truth.
+    private func measureQuality(upTo index: Int, truth: URL) throws -> LabelQuality {
+        let measure = try LabelQualityMeasure(truthData: truth)
+        let dataset = try Dataset.load(data)
+        let shape = dataset.config.keypointShape
+        let rows = try ledger.labels().filter { $0.iteration <= index }
+        var images: [LabelQualityMeasure.Image] = []
+        let grouped = Dictionary(grouping: rows) { "\($0.split.rawValue)/\($0.image)" }
+        for split in [Split.train, .val] {
+            for image in dataset.images(split).images {
+                let labels = grouped["\(split.rawValue)/\(image.relativePath)"] ?? []
+                func parse(_ row: Ledger.LabelRow) -> PoseInstance? {
+                    LabelFile.parse(row.line, file: "ledger", keypointShape: shape, classCount: nil).instances.first
+                }
+                let info = try ImageCodec.info(contentsOf: image.url)
+                let (width, height) = info.orientation.swapsAxes ? (info.height, info.width) : (info.width, info.height)
+                images.append(
+                    LabelQualityMeasure.Image(
+                        split: split, path: image.relativePath, width: width, height: height,
+                        originals: labels.filter { $0.iteration == 0 }.compactMap(parse),
+                        generated: labels.filter { $0.iteration > 0 }.compactMap { row in parse(row).map { ($0, row.confidence ?? 0) } }))
+            }
+        }
+        return measure.measure(images)
+    }
+}
+
+extension Refiner {
+    /// Up to `count` images for Figure 2: those that gained the most labels, each with its labels
+    /// at every evaluated iteration.
+    public func figureSamples(count: Int = 4) throws -> [FigureSample] {
+        let evaluated = try ledger.summaries().map(\.index)
+        guard let last = evaluated.last else { return [] }
+        let dataset = try Dataset.load(data)
+        let shape = dataset.config.keypointShape
+        let rows = try ledger.labels()
+        let byImage = Dictionary(grouping: rows) { "\($0.split.rawValue)/\($0.image)" }
+        let urls = Dictionary(
+            uniqueKeysWithValues: [Split.train, .val].flatMap { split in
+                dataset.images(split).images.map { ("\(split.rawValue)/\($0.relativePath)", $0.url) }
+            })
+        let chosen = byImage.keys.sorted().sorted { a, b in
+            byImage[a]!.filter { $0.iteration > 0 }.count > byImage[b]!.filter { $0.iteration > 0 }.count
+        }.prefix(count)
+        return chosen.compactMap { key in
+            guard let url = urls[key] else { return nil }
+            let labels = byImage[key]!.compactMap { row -> (Int, PoseInstance)? in
+                LabelFile.parse(row.line, file: "ledger", keypointShape: shape, classCount: nil).instances.first.map { (row.iteration, $0) }
+            }
+            return FigureSample(
+                image: url,
+                labels: (0...last).map { k in
+                    labels.filter { $0.0 <= k }.map { FigureSample.Label(instance: $0.1, addedBy: $0.0 == 0 ? nil : $0.0) }
+                })
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Pose
+import PoseData
+import Testing
+
+@testable import AutoLabel
+
+/// A tiny synthetic data set (a third of the faces unlabelled) with its truth, in a temporary folder.
+func tinyDataSet(images: Int = 12, size: Int = 64) async throws -> (folder: URL, data: URL, truth: URL) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("refine-\(UUID())")
+    var options = SynthDataset.Options()
+    (options.images, options.imageSize, options.unlabeledFraction, options.faces, options.seed) = (images, size, 0.34, 1...2, 4)
+    let summary = try await SynthDataset.write(options: options, to: folder.appendingPathComponent("data"))
+    return (folder, URL(fileURLWithPath: summary.data), URL(fileURLWithPath: summary.truth))
+}
+
+func tinySettings(truth: URL?) -> RefineSettings {
+    var settings = RefineSettings()
+    settings.iterations = 2
+    var training = TrainingConfig()
+    (training.epochs, training.imageSize, training.batchSize, training.workers) = (1, 64, 4, 1)
+    (training.warmupEpochs, training.closeMosaic) = (0, 0)
+    settings.training = training
+    // an untrained model is never confident: take what it finds so labels are generated
+    (settings.autolabel.confidence, settings.autolabel.imageSize, settings.autolabel.batchSize) = (0.0001, 64, 4)
+    settings.truth = truth?.path
+    settings.stopBelow = 0
+    return settings
+}
+
+/// The bytes of every file under `folder`, by path.
+func fingerprint(_ folder: URL) throws -> [String: Data] {
+    var contents: [String: Data] = [:]
+    let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)!
+    for case let url as URL in enumerator where !url.hasDirectoryPath {
+        contents[url.path] = try Data(contentsOf: url)
+    }
+    return contents
+}
+
+@Suite(.serialized) struct `Refinement run` {
+    @Test func `two iterations leave the input untouched and agree across ledger, summary and label files`() async throws {
+        let (folder, data, truth) = try await tinyDataSet()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let before = try fingerprint(folder.appendingPathComponent("data"))
+        let run = folder.appendingPathComponent("run")
+        let refiner = try Refiner(run: run, data: data, settings: tinySettings(truth: truth), resume: false)
+        let summary = try await refiner.refine()
+        #expect(try fingerprint(folder.appendingPathComponent("data")) == before)
+        #expect(summary.iterations.map(\.index) == [0, 1, 2])
+
+        let ledger = try refiner.ledger.labels()
+        for iteration in summary.iterations {
+            // Table 1 counts = ledger counts = label lines on disk
+            let dataset = try Dataset.load(refiner.dataURL(iteration.index))
+            for (split, counts) in [(Split.train, iteration.train), (.val, iteration.val)] {
+                let lines = try dataset.entries(split).reduce(0) { $0 + $1.instances.count }
+                #expect(lines == counts.labels, "iteration \(iteration.index) \(split)")
+                #expect(ledger.filter { $0.split == split && $0.iteration <= iteration.index }.count == counts.labels)
+                #expect(dataset.images(split).images.count == counts.images)
+            }
+            #expect(iteration.ownValidation != nil && iteration.fixedValidation != nil)
+            #expect(iteration.quality != nil)
+        }
+        #expect(summary.iterations[1].train.added + summary.iterations[1].val.added > 0)
+        // originals are kept byte for byte in every iteration's data set
+        let original = try Dataset.load(data)
+        for image in original.images(.train).images {
+            let originalText = (try? String(contentsOf: image.labelURL, encoding: .utf8)) ?? ""
+            let last = try Dataset.load(refiner.dataURL(2))
+            let copy = last.images(.train).images.first { $0.relativePath == image.relativePath }!
+            let copied = (try? String(contentsOf: copy.labelURL, encoding: .utf8)) ?? ""
+            #expect(copied.hasPrefix(originalText))
+        }
+        // every generated label came from the previous iteration's weights and has a confidence
+        for row in ledger where row.iteration > 0 {
+            let previous = try refiner.ledger.weights(row.iteration - 1)
+            #expect(row.confidence != nil && row.model == previous)
+        }
+        #expect(try refiner.figureSamples(count: 2).allSatisfy { $0.labels.count == 3 })
+    }
+
+    @Test func `a finished run refuses a new start and resumes to the same summary`() async throws {
+        let (folder, data, _) = try await tinyDataSet(images: 8)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = folder.appendingPathComponent("run")
+        var settings = tinySettings(truth: nil)
+        settings.iterations = 1
+        let first = try await Refiner(run: run, data: data, settings: settings, resume: false).refine()
+        #expect(throws: DataProblem.self) { try Refiner(run: run, data: data, settings: settings, resume: false) }
+        let again = try await Refiner(run: run, data: nil, settings: RefineSettings(), resume: true).refine()
+        #expect(again == first)
+    }
+
+    @Test func `the default protocol stops when an iteration adds fewer labels than asked`() async throws {
+        let (folder, data, _) = try await tinyDataSet(images: 8)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var settings = tinySettings(truth: nil)
+        settings.autolabel.confidence = 1  // nothing is that confident
+        settings.stopBelow = 1
+        let summary = try await Refiner(run: folder.appendingPathComponent("run"), data: data, settings: settings, resume: false).refine()
+        #expect(summary.iterations.map(\.index) == [0])
+        #expect(summary.stoppedBecause == "iteration 1 added 0 labels, fewer than --stop-below 1")
+    }
+}
