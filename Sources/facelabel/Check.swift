@@ -31,10 +31,10 @@ struct Check: AsyncParsableCommand {
 
     func run() async throws {
         let url = URL(fileURLWithPath: data)
-        let progress = CheckProgress()
+        let progress = ProgressLine("checking images")
         let report = await DatasetCheck.run(
             configURL: url, options: .init(decodesImages: decode, concurrency: workers),
-            progress: { done, total in progress.update(done, total) })
+            progress: { done, total in progress.update(done, of: total) })
         progress.finish()
         if json {
             print(report.json())
@@ -74,36 +74,5 @@ struct Check: AsyncParsableCommand {
             lines += report.problems.map(\.description)
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// Progress on stderr: a line redrawn in place on a terminal, a line per 10% otherwise.
-private final class CheckProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private let isTerminal = isatty(STDERR_FILENO) != 0
-    private var lastDecile = -1
-    private var drew = false
-
-    func update(_ done: Int, _ total: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        if isTerminal {
-            if done == total || done % 16 == 0 {
-                FileHandle.standardError.write(Data("\rchecking images \(done)/\(total)".utf8))
-                drew = true
-            }
-        } else {
-            let decile = total == 0 ? 10 : done * 10 / total
-            if decile != lastDecile {
-                lastDecile = decile
-                FileHandle.standardError.write(Data("checking images \(done)/\(total)\n".utf8))
-            }
-        }
-    }
-
-    func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        if drew { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }

@@ -1,18 +1,18 @@
 import Foundation
 
 /// Progress on stderr: one line redrawn in place with a bar and ETA on a terminal, a plain line
-/// every `plainEvery` steps otherwise (logs and CI).
+/// every `plainEvery` steps otherwise (logs and CI; by default every tenth of the total).
 final class ProgressLine: @unchecked Sendable {
     private let lock = NSLock()
     private let isTerminal = isatty(STDERR_FILENO) != 0
     private let title: String
-    private let plainEvery: Int
+    private let plainEvery: Int?
     private var started = Date()
     private var drew = false
 
-    init(_ title: String, plainEvery: Int = 10) {
+    init(_ title: String, plainEvery: Int? = nil) {
         self.title = title
-        self.plainEvery = max(plainEvery, 1)
+        self.plainEvery = plainEvery.map { max($0, 1) }
     }
 
     /// Shows step `done` of `total`, with `detail` after the counts.
@@ -29,7 +29,7 @@ final class ProgressLine: @unchecked Sendable {
             let line = "\r\(title) \(bar) \(done)/\(total) \(detail) ETA \(Self.clock(remaining))\u{1B}[K"
             FileHandle.standardError.write(Data(line.utf8))
             drew = true
-        } else if done == total || done % plainEvery == 0 {
+        } else if done == total || done % (plainEvery ?? max(total / 10, 1)) == 0 {
             FileHandle.standardError.write(Data("\(title) \(done)/\(total) \(detail)\n".utf8))
         }
     }
