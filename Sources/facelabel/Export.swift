@@ -1,12 +1,29 @@
 import ArgumentParser
 import Foundation
+import Pose
 import PoseData
 
-/// `facelabel export coco`: a YOLO-pose data set in other annotation formats.
+/// `facelabel export coco|weights`: a data set in other annotation formats, or weights in another precision.
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Export a YOLO-pose data set to another annotation format.",
-        subcommands: [ExportCOCOCommand.self])
+        abstract: "Export a YOLO-pose data set to another annotation format, or weights to float16.",
+        subcommands: [ExportCOCOCommand.self, ExportWeightsCommand.self])
+}
+
+/// `facelabel export weights --weights W --out W16 [--half]`: a copy of a weights file (float16 with --half).
+struct ExportWeightsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "weights", abstract: "Copy a weights file, as float16 with --half (half the size).")
+
+    @Option(help: "Weights (.safetensors).") var weights: String
+    @Option(help: "The file to write.") var out: String
+    @Flag(help: "Store floating-point tensors as float16.") var half = false
+
+    func run() async throws {
+        let model = try PoseModel.load(URL(fileURLWithPath: weights))
+        try model.save(to: URL(fileURLWithPath: out), metadata: ["source": URL(fileURLWithPath: weights).lastPathComponent], floatType: half ? .float16 : nil)
+        print(out)
+    }
 }
 
 /// `facelabel export coco --data DATA.yaml --out F.json [--split val]`.

@@ -61,6 +61,13 @@ func jsonObject(_ text: String) throws -> [String: Any] {
         }
         let labels = try FileManager.default.contentsOfDirectory(atPath: scratch.path("predictions/labels"))
         #expect(labels.count == images.count)
+
+        // a float16 copy is about half the size and still loads
+        let half = scratch.path("half.safetensors")
+        #expect(try runFaceLabel(["export", "weights", "--weights", weights["best"]!, "--out", half, "--half"]).status == 0)
+        let sizes = try [weights["best"]!, half].map { try FileManager.default.attributesOfItem(atPath: $0)[.size] as! Int }
+        #expect(Double(sizes[1]) < 0.55 * Double(sizes[0]))
+        #expect(try runFaceLabel(["val", "--data", data, "--weights", half, "--imgsz", "64"]).status == 0)
     }
 
     @Test func `a weights file that does not exist is a clear error and a non-zero exit`() throws {
