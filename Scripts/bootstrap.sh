@@ -13,7 +13,8 @@ deps="$root/.deps"
 say() { echo "bootstrap: $*" >&2; }
 
 install_debian_packages() {
-  local wanted=(libjpeg62-turbo-dev libspng-dev libpng-dev zlib1g-dev libsqlite3-dev libcairo2-dev pkg-config)
+  # chromium: the report test opens report.html in the headless browser; sqlite3: tests read the ledger.
+  local wanted=(libjpeg62-turbo-dev libspng-dev libpng-dev zlib1g-dev libsqlite3-dev pkg-config chromium sqlite3)
   local missing=()
   for package in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

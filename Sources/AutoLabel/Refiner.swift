@@ -71,6 +71,12 @@ public final class Refiner {
     }
 
     public func folder(_ iteration: Int) -> URL { run.appendingPathComponent("iter\(iteration)") }
+    /// The best weights of an iteration, relative to the run folder (as the ledger records them).
+    func weightsPath(_ iteration: Int) -> String { "iter\(iteration)/train/weights/best.safetensors" }
+    /// The best weights of a trained iteration.
+    public func weights(_ iteration: Int) throws -> URL? {
+        try ledger.weights(iteration).map { run.appendingPathComponent($0) }
+    }
     public func dataURL(_ iteration: Int) -> URL { folder(iteration).appendingPathComponent("data/data.yaml") }
     func trainURL(_ iteration: Int) -> URL { folder(iteration).appendingPathComponent("train") }
 
@@ -125,9 +131,9 @@ public final class Refiner {
             observer?.message("iteration 0: \(originals.reduce(0) { $0 + $1.lines.count }) original labels")
             return
         }
-        let weights = try ledger.weights(index - 1)!
+        let weights = try self.weights(index - 1)!
         let dataset = try Dataset.load(dataURL(index - 1))
-        let model = try PoseModel.load(URL(fileURLWithPath: weights), keypointDimensions: dataset.config.keypointShape.dimensions)
+        let model = try PoseModel.load(weights, keypointDimensions: dataset.config.keypointShape.dimensions)
         var autolabel = settings.autolabel
         if settings.protocolName == .paper { autolabel.splits = [.train, .val] }
         let result = try Autolabeler(settings: autolabel).run(data: dataURL(index - 1), model: model, output: output)
@@ -137,7 +143,7 @@ public final class Refiner {
              line: LabelFile.format([label.instance], keypointShape: shape).trimmingCharacters(in: .newlines),
              confidence: Double(label.confidence))
         }
-        try ledger.recordGenerated(iteration: index, labels: lines, model: weights, seconds: Date().timeIntervalSince(started))
+        try ledger.recordGenerated(iteration: index, labels: lines, model: weightsPath(index - 1), seconds: Date().timeIntervalSince(started))
         observer?.message("iteration \(index): \(lines.count) labels added")
         if settings.protocolName == .default && lines.count < settings.stopBelow {
             try ledger.setSetting("stopped", "iteration \(index) added \(lines.count) labels, fewer than --stop-below \(settings.stopBelow)")
@@ -150,7 +156,7 @@ public final class Refiner {
         let dataset = try Dataset.load(dataURL(index))
         let shape = dataset.config.keypointShape
         let resuming = FileManager.default.fileExists(atPath: directory.stateURL.path)
-        let starting: String? = index > 0 ? try ledger.weights(index - 1) : ModelScale(rawValue: settings.model) == nil ? settings.model : nil
+        let starting: String? = index > 0 ? try weights(index - 1)?.path : ModelScale(rawValue: settings.model) == nil ? settings.model : nil
         let scale: ModelScale
         if let starting {
             scale = try PoseModel.architecture(of: try Safetensors.read(from: URL(fileURLWithPath: starting)), path: starting).scale
@@ -188,14 +194,13 @@ public final class Refiner {
         }
         if trainer.state.nextEpoch < training.epochs { try await trainer.train() }
         let previous = try ledger.seconds(index).training
-        try ledger.markTrained(index, weights: directory.bestURL.path, seconds: previous + Date().timeIntervalSince(started))
+        try ledger.markTrained(index, weights: weightsPath(index), seconds: previous + Date().timeIntervalSince(started))
     }
 
     private func evaluate(_ index: Int) async throws {
-        let weights = try ledger.weights(index)!
         let dataset = try Dataset.load(dataURL(index))
         let shape = dataset.config.keypointShape
-        let model = try PoseModel.load(URL(fileURLWithPath: weights), keypointDimensions: shape.dimensions)
+        let model = try PoseModel.load(try weights(index)!, keypointDimensions: shape.dimensions)
         model.foldBatchNorm()
         let training = settings.training
         let sigmas = dataset.config.keypointSigmas.map { $0.map(Float.init) }

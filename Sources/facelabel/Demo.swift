@@ -1,102 +1,69 @@
 import ArgumentParser
+import AutoLabel
 import Foundation
-import Torch
-import TorchNN
+import Pose
+import PoseData
 
-/// For now a smoke job of the tensor layer: a small Conv-BN-SiLU network learns to find the bright
-/// squares in random images, then its weights go through a safetensors file and back. The
-/// refinement issue turns this into the real demonstration (synthesis, refine, report).
-struct Demo: ParsableCommand {
+/// `facelabel demo` (what `make demo` runs): the method end to end on the built-in synthetic data.
+struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the built-in demonstration (currently: a training smoke job of the tensor layer).")
+        abstract: "Run the method on a built-in synthetic data set and show how the labels grow.",
+        discussion: """
+            Synthesises faces with about 30% of them left unlabelled, refines for a few iterations \
+            starting from the bundled checkpoint (trained by `facelabel train` on other synthetic \
+            images; see the README), then prints Table 1 (labels per iteration), Table 2 (metrics) \
+            and the quality of the generated labels against the truth, and the path of report.html.
+            """)
 
-    @Option(help: "Training steps.") var steps = 150
-    @Option(help: "Seed for the weights and the images.") var seed: UInt64 = 0
-    @Option(help: "libtorch intra-op threads.") var threads = 2
-    @Flag(help: "Print the result as one JSON object on stdout.") var json = false
+    @Option(help: "Folder for the data set and the run.") var out = "runs/demo"
+    @Option(help: "Synthetic images.") var images = 160
+    @Option(help: "Image size.") var imgsz = 256
+    @Option(help: "Fraction of faces left unlabelled.") var unlabeled = 0.3
+    @Option(help: "Iterations after iteration 0.") var iterations = 3
+    @Option(help: "Training epochs per iteration.") var epochs = 5
+    @Option(help: "Images per batch.") var batch = 16
+    @Option(help: "Starting weights (the bundled checkpoint), or a model scale n…x to start from scratch.")
+    var model = "Weights/yolov8n-pose-synth51.safetensors"
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @OptionGroup var runtime: RuntimeOptions
 
-    func run() throws {
-        Torch.setThreadCount(threads)
-        let store = ParameterStore(seed: seed)
-        let network = SquareFinder(store)
-        let (images, targets) = SquareFinder.batch(count: 16, generator: Generator(seed: seed + 1))
-        let optimizer = AdamW(groups: [
-            ParameterGroup(name: "all", parameters: store.parameters, learningRate: 0.01, momentum: 0.9)
-        ])
-        var losses: [Double] = []
-        let start = Date()
-        for step in 1...steps {
-            optimizer.zeroGrad()
-            let loss = network(images, mode: .train).binaryCrossEntropyWithLogits(target: targets)
-            loss.backward()
-            clipGradientNorm(store.parameters, maxNorm: 10)
-            optimizer.step()
-            losses.append(loss.item())
-            if step % 25 == 0 || step == 1 {
-                FileHandle.standardError.write(Data("step \(step)/\(steps)  loss \(String(format: "%.4f", loss.item()))\n".utf8))
-            }
+    func run() async throws {
+        try runtime.apply()
+        if ModelScale(rawValue: model) == nil && !FileManager.default.fileExists(atPath: model) {
+            throw ValidationError("\(model) not found: run from the repository root, or pass --model PATH or --model n.")
         }
-        let elapsed = Date().timeIntervalSince(start)
+        let folder = URL(fileURLWithPath: out)
+        let run = folder.appendingPathComponent("run")
+        try? FileManager.default.removeItem(at: run)
+        let dataFolder = folder.appendingPathComponent("data")
+        var options = SynthDataset.Options()
+        (options.images, options.imageSize, options.unlabeledFraction, options.seed) = (images, imgsz, unlabeled, seed)
+        note("synthesising \(images) images at \(imgsz) px, \(Int(unlabeled * 100))% of faces unlabelled")
+        let synthesis = try await SynthDataset.write(options: options, to: dataFolder, overwrite: true)
 
-        let weights = FileManager.default.temporaryDirectory.appendingPathComponent("facelabel-demo-\(getpid()).safetensors")
-        defer { try? FileManager.default.removeItem(at: weights) }
-        try store.save(to: weights, metadata: ["producer": "facelabel demo"])
-        let reloaded = ParameterStore(seed: seed + 100)
-        let copy = SquareFinder(reloaded)
-        try reloaded.load(from: weights)
-        let same = withNoGrad {
-            (network(images, mode: .eval) - copy(images, mode: .eval)).abs().max().item() == 0
-        }
-
-        let summary: [String: Any] = [
-            "steps": steps, "first_loss": losses.first!, "last_loss": losses.last!,
-            "ms_per_step": elapsed / Double(steps) * 1000, "parameters": store.parameterCount,
-            "reloaded_weights_identical": same,
-        ]
-        if json {
-            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+        var settings = RefineSettings()
+        settings.iterations = iterations
+        settings.model = model
+        settings.truth = URL(fileURLWithPath: synthesis.truth).standardizedFileURL.path
+        var training = TrainingConfig()
+        (training.epochs, training.imageSize, training.batchSize, training.seed) = (epochs, imgsz, batch, seed)
+        // Fine-tuning from a checkpoint: a short warmup, no mosaic-free tail, no early stop.
+        (training.warmupEpochs, training.closeMosaic, training.patience, training.cacheImages) = (1, 0, 0, true)
+        settings.training = training
+        (settings.autolabel.imageSize, settings.autolabel.batchSize) = (imgsz, batch)
+        let refiner = try Refiner(run: run, data: URL(fileURLWithPath: synthesis.data), settings: settings, resume: false)
+        let progress = RefineProgress(epochs: epochs)
+        refiner.observer = progress
+        let started = Date()
+        let summary = try await refiner.refine()
+        withExtendedLifetime(progress) {}
+        let report = try ReportFolder.write(refiner, summary: summary)
+        if runtime.json {
+            try printJSON(RefineOutput(summary: summary, report: report.path))
         } else {
-            print("loss \(String(format: "%.4f", losses.first!)) → \(String(format: "%.4f", losses.last!)) in \(steps) steps "
-                + "(\(String(format: "%.1f", elapsed / Double(steps) * 1000)) ms/step, \(store.parameterCount) parameters); "
-                + "weights saved and reloaded \(same ? "identically" : "WITH DIFFERENCES")")
+            print(Tables.text(summary))
+            print(String(format: "finished in %.1f minutes", Date().timeIntervalSince(started) / 60))
+            print("report: \(report.path)")
         }
-        guard losses.last! < losses.first! / 2, same else { throw ExitCode.failure }
-    }
-}
-
-/// Three Conv-BN-SiLU blocks and a 1×1 head that scores each position at stride 2.
-private struct SquareFinder {
-    private let blocks: [(Conv2d, BatchNorm2d)]
-    private let head: Conv2d
-
-    init(_ store: ParameterStore) {
-        let widths = [(3, 16, 2), (16, 16, 1), (16, 16, 1)]  // (input, output, stride)
-        blocks = widths.enumerated().map { index, spec in
-            let scope = store.root / "model" / index
-            return (
-                Conv2d(scope / "conv", input: spec.0, output: spec.1, kernel: 3, stride: spec.2, bias: false),
-                BatchNorm2d(scope / "bn", features: spec.1, eps: 0.001, momentum: 0.03)
-            )
-        }
-        head = Conv2d(store.root / "model" / widths.count, input: 16, output: 1, kernel: 1)
-    }
-
-    /// `[N, 3, H, W]` → `[N, 1, H/2, W/2]` logits.
-    func callAsFunction(_ images: Tensor, mode: Mode) -> Tensor {
-        head(blocks.reduce(images) { x, block in block.1(block.0(x), mode: mode).silu() })
-    }
-
-    /// Noise images `[N, 3, 32, 32]` with one bright 8×8 square each, and the square's mask at stride 2.
-    static func batch(count: Int, generator: Generator) -> (images: Tensor, targets: Tensor) {
-        let images = Tensor.randn([count, 3, 32, 32], generator: generator) * 0.3
-        let targets = Tensor.zeros([count, 1, 16, 16])
-        let corners = Tensor.randint(0..<12, [count, 2], generator: generator).toArray(of: Int64.self)
-        for item in 0..<count {
-            let (row, column) = (Int(corners[2 * item]), Int(corners[2 * item + 1]))
-            images[.at(item), .all, .range(2 * row, 2 * row + 8), .range(2 * column, 2 * column + 8)].addInPlace(2)
-            targets[.at(item), .all, .range(row, row + 4), .range(column, column + 4)].fillInPlace(1)
-        }
-        return (images, targets)
     }
 }

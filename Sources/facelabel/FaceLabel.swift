@@ -15,6 +15,8 @@ struct FaceLabel: AsyncParsableCommand {
             Val.self,
             Predict.self,
             Autolabel.self,
+            Refine.self,
+            Report.self,
         ]
     )
 }

@@ -20,16 +20,3 @@ func runFaceLabel(_ arguments: [String]) throws -> (output: String, errors: Stri
     let errors = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
     return (String(decoding: data, as: UTF8.self), errors, process.terminationStatus)
 }
-
-@Suite struct `facelabel demo` {
-    @Test func `the smoke job learns and reloads its weights identically`() throws {
-        let (output, _, status) = try runFaceLabel(["demo", "--steps", "80", "--json"])
-        #expect(status == 0)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
-        let first = try #require(object["first_loss"] as? Double)
-        let last = try #require(object["last_loss"] as? Double)
-        #expect(last < first / 2)
-        #expect(object["reloaded_weights_identical"] as? Bool == true)
-        #expect(object["steps"] as? Int == 80)
-    }
-}

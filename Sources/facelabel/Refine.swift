@@ -1,0 +1,91 @@
+import ArgumentParser
+import AutoLabel
+import Foundation
+import Pose
+import PoseData
+
+/// `facelabel refine`: the iterative refinement loop of the method.
+struct Refine: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train, pseudo-label, merge and retrain for several iterations, measuring each.",
+        discussion: """
+            Iteration 0 trains on the labels as given; each later iteration labels the unlabelled \
+            faces with the previous iteration's best weights and fine-tunes from them. RUN holds \
+            ledger.sqlite (every label with its origin), one folder per iteration (data set, weights, \
+            results) and report/ (tables, figures, report.html). A run stopped at any point continues \
+            with --resume. --protocol paper follows the published procedure; the default also measures \
+            every iteration on the original val labels and stops when an iteration adds fewer than \
+            --stop-below labels.
+            """)
+
+    @Option(help: "The data set's data.yaml (not needed with --resume).") var data: String?
+    @Option(help: "Run folder.") var out = "runs/refine/exp"
+    @Option(help: "Iterations after iteration 0.") var iterations = 4
+    @Option(help: "Procedure: paper or default.") var `protocol` = RefineProtocol.default
+    @Option(help: "Truth data set (same images, every face labelled) to measure the generated labels.") var truth: String?
+    @Option(help: "Stop when an iteration adds fewer labels (default protocol).") var stopBelow = 1
+    @Option(help: "Model scale n…x, or weights iteration 0 starts from.") var model = "n"
+    @Flag(help: "Continue the run in --out.") var resume = false
+    @Option(help: "Confidence of pseudo-labels.") var conf: Float = 0.7
+    @Option(help: "NMS IoU of the predictions.") var nmsIou: Float = 0.7
+    @Option(help: "Drop predictions overlapping an existing label by more than this IoU.") var mergeIou = 0.3
+    @Option(help: "Splits to label (default protocol), comma-separated.") var splits = "train,val"
+    @Option(help: "Keypoints under this confidence get visibility 0.") var kptConf: Float = 0.5
+    @OptionGroup var hyper: Hyperparameters
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if !resume && data == nil { throw ValidationError("--data is required (unless --resume).") }
+        guard iterations >= 0 else { throw ValidationError("--iterations must be at least 0.") }
+    }
+
+    var settings: RefineSettings {
+        get throws {
+            var settings = RefineSettings()
+            (settings.iterations, settings.training, settings.protocolName, settings.stopBelow) = (iterations, hyper.config, self.protocol, stopBelow)
+            (settings.model, settings.truth) = (model, truth.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+            var autolabel = AutolabelSettings()
+            (autolabel.confidence, autolabel.nmsIoU, autolabel.mergeIoU, autolabel.keypointConfidence) = (conf, nmsIou, mergeIou, kptConf)
+            autolabel.splits = try splits.split(separator: ",").map { name in
+                guard let split = Split(rawValue: String(name)) else { throw ValidationError("--splits: unknown split '\(name)'.") }
+                return split
+            }
+            (autolabel.imageSize, autolabel.batchSize) = (hyper.imgsz, hyper.batch)
+            settings.autolabel = autolabel
+            return settings
+        }
+    }
+
+    func run() async throws {
+        try runtime.apply()
+        let refiner = try Refiner(
+            run: URL(fileURLWithPath: out), data: data.map { URL(fileURLWithPath: $0) }, settings: try settings, resume: resume)
+        let observer = RefineProgress(epochs: refiner.settings.training.epochs)
+        refiner.observer = observer
+        let summary = try await refiner.refine()
+        withExtendedLifetime(observer) {}
+        let report = try ReportFolder.write(refiner, summary: summary)
+        if runtime.json {
+            try printJSON(RefineOutput(summary: summary, report: report.path))
+        } else {
+            print(Tables.text(summary))
+            if let reason = summary.stoppedBecause { print("stopped early: \(reason)") }
+            print("report: \(report.path)")
+        }
+    }
+}
+
+struct RefineOutput: Encodable {
+    var summary: RunSummary
+    var report: String
+}
+
+/// Progress of a refinement run: its messages and each iteration's training lines.
+final class RefineProgress: RefineObserver {
+    let epochs: Int
+    init(epochs: Int) { self.epochs = epochs }
+    func message(_ text: String) { note(text) }
+    func trainingObservers(iteration index: Int) -> [any TrainingObserver] { [TrainProgress(epochs: epochs)] }
+}
+
+extension RefineProtocol: ExpressibleByArgument {}
