@@ -6,7 +6,7 @@ BUILD_FLAGS ?=
 # Spinning OpenMP waits make two processes fight over two cores (DESIGN.md, performance notes).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: bootstrap build test demo bench-torch goldens clean
+.PHONY: bootstrap build test demo bench-torch bench-pose goldens clean
 
 bootstrap:
 	@bash Scripts/bootstrap.sh
@@ -25,6 +25,10 @@ demo: bootstrap
 # Binding speed against Python torch (a benchmark, not a test): prints figures.
 bench-torch: bootstrap
 	@bash Scripts/bench-torch.sh
+
+# facelabel against the reference implementation (../shared/bench) on this CPU: prints figures.
+bench-pose: bootstrap
+	@bash Scripts/bench-pose.sh
 
 # Regenerates the golden fixtures with the same torch wheel (only needed when they change).
 goldens: bootstrap
