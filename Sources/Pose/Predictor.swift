@@ -1,4 +1,5 @@
 import Foundation
+import Dispatch
 import PoseData
 import Torch
 
@@ -32,8 +33,8 @@ public struct Predictor {
         var results: [ImagePrediction] = []
         for start in stride(from: 0, to: urls.count, by: max(batchSize, 1)) {
             let group = Array(urls[start..<min(start + batchSize, urls.count)])
-            let images = try group.map { url throws(ImageError) in try ImageCodec.decode(contentsOf: url) }
-            results += predict(images: images, names: group.map(\.path))
+            let decoded = Self.parallelMap(group) { url in Result { () throws(ImageError) in try ImageCodec.decode(contentsOf: url) } }
+            results += predict(images: try decoded.map { try $0.get() }, names: group.map(\.path))
         }
         return results
     }
@@ -42,13 +43,22 @@ public struct Predictor {
     /// `imageSize` squares.
     public func predict(images: [RGBImage], names: [String]) -> [ImagePrediction] {
         let minimal = images.count == 1 ? 32 : nil
-        let boxed = images.map { $0.letterboxed(width: imageSize, height: imageSize, minimalPadding: minimal) }
+        let size = imageSize
+        let boxed = Self.parallelMap(images) { $0.letterboxed(width: size, height: size, minimalPadding: minimal) }
         let (width, height) = (boxed[0].0.width, boxed[0].0.height)
-        var pixels = [UInt8](repeating: 0, count: images.count * 3 * width * height)
         let plane = width * height
-        for (index, (image, _)) in boxed.enumerated() {
-            for pixel in 0..<plane {
-                for channel in 0..<3 { pixels[(index * 3 + channel) * plane + pixel] = image.pixels[3 * pixel + channel] }
+        var pixels = [UInt8](repeating: 0, count: images.count * 3 * plane)
+        pixels.withUnsafeMutableBufferPointer { target in
+            let shared = SharedPointer(base: target.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: images.count) { index in
+                boxed[index].0.pixels.withUnsafeBufferPointer { source in
+                    let image = shared.base + index * 3 * plane
+                    for pixel in 0..<plane {
+                        image[pixel] = source[3 * pixel]
+                        image[plane + pixel] = source[3 * pixel + 1]
+                        image[2 * plane + pixel] = source[3 * pixel + 2]
+                    }
+                }
             }
         }
         let input = pixels.withUnsafeBytes { try! Tensor(bytes: $0, shape: [images.count, 3, height, width], dtype: .uint8) }
@@ -61,6 +71,16 @@ public struct Predictor {
                 file: names[index], width: image.width, height: image.height,
                 detections: found.map { Self.toOriginal($0, placement: placement, width: image.width, height: image.height) })
         }
+    }
+
+    /// `transform` applied to every element on all cores, results in order.
+    static func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ transform: @escaping @Sendable (T) -> R) -> [R] {
+        var results = [R?](repeating: nil, count: items.count)
+        results.withUnsafeMutableBufferPointer { slots in
+            let shared = SharedPointer(base: slots.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: items.count) { index in shared.base[index] = transform(items[index]) }
+        }
+        return results.map { $0! }
     }
 
     /// Maps a detection from the network input back to the original image (reference §2.7): the
@@ -122,4 +142,9 @@ extension ImagePrediction {
                 })
         }
     }
+}
+
+/// A buffer shared with the tasks of one `concurrentPerform`, each writing only its own elements.
+private struct SharedPointer<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
 }
