@@ -1,107 +1,134 @@
 import Foundation
 import Pose
 
-/// A table of the report, rendered as CSV (raw numbers), Markdown and HTML (fractions as percentages
-/// with one decimal, as the paper prints them; missing values as "–").
-struct ReportTable {
-    enum Cell {
-        case count(Int)
-        case fraction(Double?)
-        case value(Double?, decimals: Int)
-        case text(String)
+/// A table file of the report, `<stem>.csv` and `<stem>.md`: one table, or several blocks with the
+/// same columns (Table 2 on the own and on the fixed val), which CSV tells apart by a leading
+/// column and Markdown shows one after the other.
+struct ReportTableFile: Equatable {
+    struct Block: Equatable {
+        /// The block's value in the leading CSV column (`own`, `fixed`).
+        var key: String
+        var table: ReportTable
     }
 
-    var title: String
-    var columns: [String]
-    var rows: [[Cell]]
+    var stem: String
+    var blocks: [Block]
+    /// The CSV name of the leading column that names the block; nil for a file of one table.
+    var blockColumn: String?
 
     var csv: String {
-        func raw(_ cell: Cell) -> String {
-            switch cell {
-            case .count(let n): String(n)
-            case .fraction(let v): v.map { String(format: "%.6g", $0) } ?? ""
-            case .value(let v, _): v.map { String(format: "%.6g", $0) } ?? ""
-            case .text(let t): t.contains(",") ? "\"\(t)\"" : t
-            }
-        }
-        return ([columns.joined(separator: ",")] + rows.map { $0.map(raw).joined(separator: ",") }).joined(separator: "\n") + "\n"
+        guard let blockColumn, let first = blocks.first else { return blocks.first?.table.csv ?? "" }
+        let header = first.table.csvHeader(leading: [blockColumn])
+        let rows = blocks.flatMap { $0.table.csvRows(leading: [$0.key]) }
+        return ([header] + rows).map { $0 + "\n" }.joined()
     }
 
-    static func shown(_ cell: Cell) -> String {
-        switch cell {
-        case .count(let n): String(n)
-        case .fraction(let v): v.map { String(format: "%.1f", $0 * 100) } ?? "–"
-        case .value(let v, let decimals): v.map { String(format: "%.\(decimals)f", $0) } ?? "–"
-        case .text(let t): t
-        }
-    }
-
-    var markdown: String {
-        var lines = ["| " + columns.joined(separator: " | ") + " |", "|" + columns.map { _ in "---:" }.joined(separator: "|") + "|"]
-        lines += rows.map { "| " + $0.map(Self.shown).joined(separator: " | ") + " |" }
-        return "**\(title)**\n\n" + lines.joined(separator: "\n") + "\n"
-    }
-
-    var html: String {
-        func escape(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-        }
-        let head = columns.map { "<th>\(escape($0))</th>" }.joined()
-        let body = rows.map { "<tr>" + $0.map { "<td>\(escape(Self.shown($0)))</td>" }.joined() + "</tr>" }.joined(separator: "\n")
-        return "<h2>\(escape(title))</h2>\n<table>\n<thead><tr>\(head)</tr></thead>\n<tbody>\n\(body)\n</tbody>\n</table>\n"
-    }
+    var markdown: String { blocks.map(\.table.markdown).joined(separator: "\n") }
 }
 
-extension ReportTable {
-    /// Table 1: images and labels per split per iteration.
+/// The report's tables, built from a run summary.
+enum ReportTables {
+    /// Which val set Table 2 measures on.
+    enum ValSet: String, CaseIterable {
+        /// Each iteration's own (auto-labelled) val split, as the paper reports it.
+        case own
+        /// The original val labels, the same at every iteration.
+        case fixed
+    }
+
+    /// Table 1: images and labels per split per iteration (the paper's columns) and the labels
+    /// the iteration added.
     static func labelCounts(_ summary: RunSummary) -> ReportTable {
         ReportTable(
             title: "Table 1. Images and labels per iteration",
-            columns: ["iteration", "train images", "train labels", "val images", "val labels", "total labels", "added"],
-            rows: summary.iterations.map { i in
-                [.count(i.index), .count(i.train.images), .count(i.train.labels), .count(i.val.images), .count(i.val.labels),
-                 .count(i.totalLabels), .count(i.train.added + i.val.added)]
-            })
-    }
-
-    /// Table 2: box and pose metrics and landmark errors, on the given val set of every iteration.
-    static func metrics(_ summary: RunSummary, fixed: Bool) -> ReportTable {
-        ReportTable(
-            title: fixed ? "Table 2b. Metrics on the original val labels (comparable across iterations), %"
-                : "Table 2a. Metrics on each iteration's own val labels (as the paper reports them), %",
             columns: [
-                "iteration", "box P", "box R", "box AP50", "box AP50-95", "pose P", "pose R", "pose AP50", "pose AP50-95",
-                "MSE px²", "NME",
+                .init("iteration", .count), .init("train images", .count), .init("train labels", .count),
+                .init("val images", .count), .init("val labels", .count), .init("total labels", .count),
+                .init("labels added", .count),
             ],
-            rows: summary.iterations.map { i in
-                let m = fixed ? i.fixedValidation : i.ownValidation
-                let cells: [ReportTable.Cell] = [
-                    .fraction(m?.box.precision), .fraction(m?.box.recall), .fraction(m?.box.map50), .fraction(m?.box.map50_95),
-                    .fraction(m?.pose.precision), .fraction(m?.pose.recall), .fraction(m?.pose.map50), .fraction(m?.pose.map50_95),
-                    .value(m?.landmarks.mse, decimals: 1), .value(m?.landmarks.nme, decimals: 4),
+            rows: summary.iterations.map { iteration in
+                [
+                    .count(iteration.index), .count(iteration.train.images), .count(iteration.train.labels),
+                    .count(iteration.val.images), .count(iteration.val.labels), .count(iteration.totalLabels),
+                    .count(iteration.train.added + iteration.val.added),
                 ]
-                return [.count(i.index)] + cells
             })
     }
 
-    /// The generated labels measured against the truth.
+    /// Table 2: box and pose precision, recall, AP50 and AP50-95, landmark MSE and NME of every
+    /// iteration's model on one val set.
+    static func metrics(_ summary: RunSummary, on valSet: ValSet) -> ReportTable {
+        let title =
+            switch valSet {
+            case .own: "Table 2a. Metrics on each iteration's own val labels (as the paper reports them), %"
+            case .fixed: "Table 2b. Metrics on the original val labels (comparable across iterations), %"
+            }
+        return ReportTable(
+            title: title,
+            columns: [
+                .init("iteration", .count), .init("val labels", .count),
+                .init("box P", .percent(decimals: 1)), .init("box R", .percent(decimals: 1)),
+                .init("box AP50", .percent(decimals: 1)), .init("box AP50-95", .percent(decimals: 1)),
+                .init("pose P", .percent(decimals: 1)), .init("pose R", .percent(decimals: 1)),
+                .init("pose AP50", .percent(decimals: 1)), .init("pose AP50-95", .percent(decimals: 1)),
+                .init("landmark MSE px2", heading: "MSE px²", .decimal(1)),
+                .init("NME", heading: "NME", .percent(decimals: 2)),
+            ],
+            rows: summary.iterations.map { iteration in
+                let metrics = valSet == .own ? iteration.ownValidation : iteration.fixedValidation
+                return [
+                    .count(iteration.index), .count(metrics?.instances),
+                    .number(metrics?.box.precision), .number(metrics?.box.recall),
+                    .number(metrics?.box.map50), .number(metrics?.box.map50_95),
+                    .number(metrics?.pose.precision), .number(metrics?.pose.recall),
+                    .number(metrics?.pose.map50), .number(metrics?.pose.map50_95),
+                    .number(metrics?.landmarks.mse), .number(metrics?.landmarks.nme),
+                ]
+            })
+    }
+
+    /// The generated labels measured against the truth (Table 2's neighbour): all labels generated
+    /// up to each iteration.
     static func quality(_ summary: RunSummary) -> ReportTable {
         ReportTable(
             title: "Label quality against the truth (all labels generated so far), %",
-            columns: ["iteration", "generated", "correct", "unlabelled faces", "precision", "recall", "NME"],
-            rows: summary.iterations.compactMap { i in
-                i.quality.map { q in
-                    [.count(i.index), .count(q.generated), .count(q.correct), .count(q.unlabelledFaces), .fraction(q.precision),
-                     .fraction(q.recall), .value(q.nme, decimals: 4)]
-                }
+            columns: [
+                .init("iteration", .count), .init("generated", .count), .init("correct", .count),
+                .init("unlabelled faces", .count), .init("precision", .percent(decimals: 1)),
+                .init("recall", .percent(decimals: 1)), .init("NME", .percent(decimals: 2)),
+            ],
+            rows: summary.iterations.map { iteration in
+                let quality = iteration.quality
+                return [
+                    .count(iteration.index), .count(quality?.generated), .count(quality?.correct),
+                    .count(quality?.unlabelledFaces), .number(quality?.precision), .number(quality?.recall),
+                    .number(quality?.nme),
+                ]
             })
     }
 
-    /// Every table the summary has data for, with its file stem.
-    static func all(_ summary: RunSummary) -> [(stem: String, table: ReportTable)] {
-        var tables: [(String, ReportTable)] = [("table1", labelCounts(summary)), ("table2", metrics(summary, fixed: false))]
-        if summary.iterations.contains(where: { $0.fixedValidation != nil }) { tables.append(("table2-fixed", metrics(summary, fixed: true))) }
-        if summary.iterations.contains(where: { $0.quality != nil }) { tables.append(("quality", quality(summary))) }
-        return tables
+    /// Whether the run has Table 2 on the fixed val (not with the paper protocol).
+    static func hasFixedValidation(_ summary: RunSummary) -> Bool {
+        summary.iterations.contains { $0.fixedValidation != nil }
+    }
+
+    /// Whether the run measured its generated labels against the truth.
+    static func hasQuality(_ summary: RunSummary) -> Bool {
+        summary.iterations.contains { $0.quality != nil }
+    }
+
+    /// The table files of the run: table1, table2 (own val, then fixed val when measured) and
+    /// quality (when measured).
+    static func files(_ summary: RunSummary) -> [ReportTableFile] {
+        var files = [ReportTableFile(stem: "table1", blocks: [.init(key: "", table: labelCounts(summary))])]
+        let valSets: [ValSet] = hasFixedValidation(summary) ? [.own, .fixed] : [.own]
+        files.append(
+            ReportTableFile(
+                stem: "table2", blocks: valSets.map { .init(key: $0.rawValue, table: metrics(summary, on: $0)) },
+                blockColumn: "val"))
+        if hasQuality(summary) {
+            files.append(ReportTableFile(stem: "quality", blocks: [.init(key: "", table: quality(summary))]))
+        }
+        return files
     }
 }

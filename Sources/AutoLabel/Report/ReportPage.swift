@@ -1,0 +1,157 @@
+import Foundation
+
+/// `report.html`: one self-contained page (inline CSS, figures as `data:` URIs, no script and no
+/// other resource) with the run's facts, how to read it, every table and both figures.
+enum ReportPage {
+    /// The PNG files of the figures, embedded in the page.
+    struct Figures {
+        var samples: Data
+        var counts: Data
+    }
+
+    static func html(summary: RunSummary, tables: [ReportTableFile], figures: Figures, samples: [FigureSample]) -> String {
+        let escape = HTMLText.escape
+        let table = { (stem: String) in tables.first { $0.stem == stem } }
+        var body: [String] = []
+
+        body.append("<h1>Iterative labelling report</h1>")
+        body.append("<dl class=\"facts\">")
+        body.append("<dt>Data set</dt><dd><code>\(escape(summary.data))</code></dd>")
+        body.append("<dt>Protocol</dt><dd><b>\(escape(summary.protocolName))</b>: \(escape(protocolText(summary.protocolName)))</dd>")
+        body.append("<dt>Iterations</dt><dd>\(escape(iterationsText(summary)))</dd>")
+        body.append("<dt>Labels</dt><dd>\(escape(growthText(summary)))</dd>")
+        body.append("<dt>Stopped early</dt><dd>\(escape(summary.stoppedBecause.map { "yes: \($0)" } ?? "no"))</dd>")
+        body.append("</dl>")
+
+        body.append("<h2>How the run works</h2>")
+        body.append(
+            """
+            <p>Iteration 0 trains on the labels as given. Each later iteration predicts on the images with the \
+            previous iteration's best weights, keeps the detections at or above the confidence threshold \
+            (<code>--conf</code>, 0.7 by default), drops every prediction whose box overlaps an existing label \
+            by more than <code>--merge-iou</code> (0.3 by default), appends the rest as new labels, and \
+            fine-tunes from the previous best weights. Existing labels, original or generated earlier, are never \
+            changed or removed.</p>
+            """)
+
+        body.append("<h2>Labels per iteration</h2>")
+        if let file = table("table1") { body.append(contentsOf: file.blocks.map(\.table.html)) }
+        body.append(figure(figures.counts, alt: "Figure 3: train, val and total labels per iteration", caption:
+            "Figure 3. Train, val and total labels per iteration."))
+
+        body.append("<h2>Metrics</h2>")
+        let fixedNote =
+            ReportTables.hasFixedValidation(summary) ? "" : "; this run did not measure them (the paper protocol has no fixed val)"
+        body.append(
+            """
+            <p class="note">The own val labels grow as the run labels the val split, so metrics on them measure \
+            each model against a different, partly self-made answer key: they are <b>not comparable across \
+            iterations</b> (this is what the paper reports). Metrics on the original val labels use the same \
+            labels every time and <b>are comparable</b>\(fixedNote). P and R are taken at the \
+            confidence of maximum F1; AP50 and AP50-95 by 101-point interpolation, over box IoU for box and \
+            keypoint OKS for pose. MSE is the mean squared landmark error in pixels² and NME the mean landmark \
+            error over the inter-ocular distance (in %), both on the faces the model found. The paper's \
+            "MSE" column is a competition score and is not reproduced here.</p>
+            """)
+        if let file = table("table2") { body.append(contentsOf: file.blocks.map(\.table.html)) }
+
+        if let file = table("quality") {
+            body.append("<h2>Quality of the generated labels</h2>")
+            body.append(
+                """
+                <p class="note">Against the true labels: a generated label is correct when its box overlaps a \
+                face that had no original label with IoU ≥ 0.5; precision is correct / generated, recall the \
+                share of those unlabelled faces recovered, NME the landmark error of the correct ones.</p>
+                """)
+            body.append(contentsOf: file.blocks.map(\.table.html))
+        }
+
+        body.append("<h2>The same images across iterations</h2>")
+        body.append(figure(figures.samples, alt: "Figure 2: sample images with their labels at every iteration", caption:
+            "Figure 2. Columns are iterations, rows are images; original labels in blue, generated labels in the "
+            + "colour of the iteration that added them."))
+        if !samples.isEmpty {
+            let names = samples.map { "<code>\(escape($0.image.lastPathComponent))</code>" }
+            body.append("<p class=\"note\">Rows, top to bottom: \(names.joined(separator: ", ")).</p>")
+        }
+
+        let files = tables.flatMap { ["\($0.stem).csv", "\($0.stem).md"] } + ["figure2.png", "figure3.png"]
+        body.append("<footer>Beside this page: \(files.map { "<code>\($0)</code>" }.joined(separator: ", ")).</footer>")
+
+        return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>facelabel report: \(escape(summary.data))</title>
+            <style>
+            \(style)
+            </style>
+            </head>
+            <body>
+            \(body.joined(separator: "\n"))
+            </body>
+            </html>
+
+            """
+    }
+
+    static let style = """
+        body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; margin: 2em auto; \
+        max-width: 1150px; padding: 0 1em; line-height: 1.45; }
+        h1 { font-size: 1.7em; margin-bottom: 0.4em; }
+        h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+        dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.2em 1em; }
+        dl.facts dt { font-weight: 600; }
+        dl.facts dd { margin: 0; }
+        code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.92em; background: #f3f3f3; \
+        padding: 0 0.25em; border-radius: 3px; }
+        table { border-collapse: collapse; margin: 0.6em 0 1.4em; font-variant-numeric: tabular-nums; }
+        caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: 0.3em; }
+        th, td { border: 1px solid #c8c8c8; padding: 3px 9px; text-align: right; }
+        th { background: #eef1f5; }
+        td.text { text-align: left; }
+        tbody tr:nth-child(even) { background: #fafafa; }
+        figure { margin: 1em 0 1.5em; }
+        figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+        figcaption { color: #555; font-size: 0.92em; }
+        .note { color: #444; }
+        footer { margin-top: 2.5em; color: #666; font-size: 0.9em; }
+        """
+
+    static func figure(_ png: Data, alt: String, caption: String) -> String {
+        """
+        <figure><img alt="\(HTMLText.escape(alt))" src="data:image/png;base64,\(png.base64EncodedString())">\
+        <figcaption>\(HTMLText.escape(caption))</figcaption></figure>
+        """
+    }
+
+    static func protocolText(_ name: String) -> String {
+        switch name {
+        case "paper":
+            "the published procedure: each iteration labels the train and the val split, and every model is "
+                + "measured on its own iteration's val labels only."
+        case "default":
+            "as the paper, and every model is also measured on the original val labels (the fixed val); the run "
+                + "stops early when an iteration adds fewer labels than --stop-below."
+        default: "a protocol this report does not describe."
+        }
+    }
+
+    static func iterationsText(_ summary: RunSummary) -> String {
+        guard let first = summary.iterations.first, let last = summary.iterations.last else { return "none yet" }
+        let count = summary.iterations.count
+        return "Iter\(first.index) to Iter\(last.index) (\(count) model\(count == 1 ? "" : "s") trained)"
+    }
+
+    /// "4437 to 6240 (+40.6%)", the growth from the first to the last iteration.
+    static func growthText(_ summary: RunSummary) -> String {
+        guard let first = summary.iterations.first?.totalLabels, let last = summary.iterations.last?.totalLabels else {
+            return "none yet"
+        }
+        guard first > 0 else { return "\(first) to \(last)" }
+        let growth = Double(last - first) / Double(first) * 100
+        return "\(first) to \(last) (\(growth >= 0 ? "+" : "")\(String(format: "%.1f", growth))%)"
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import PoseData
+import Testing
+
+@testable import AutoLabel
+
+@Suite struct `Run report` {
+    /// Writes the fixture's report into a new temporary folder.
+    func write(_ summary: RunSummary = ReportFixture.summary()) throws -> (report: URL, folder: URL) {
+        let folder = try ReportFixture.temporaryFolder()
+        let report = folder.appendingPathComponent("run/report")
+        try RunReport.write(summary: summary, samples: try ReportFixture.samples(in: folder), to: report)
+        return (report, folder)
+    }
+
+    func text(_ file: URL) throws -> String { try String(contentsOf: file, encoding: .utf8) }
+
+    @Test func `the report folder holds every table as CSV and Markdown, both figures and the page`() throws {
+        let (report, folder) = try write()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let names = try FileManager.default.contentsOfDirectory(atPath: report.path).sorted()
+        #expect(
+            names == [
+                "figure2.png", "figure3.png", "quality.csv", "quality.md", "report.html", "table1.csv", "table1.md", "table2.csv",
+                "table2.md",
+            ])
+        let summary = ReportFixture.summary()
+        for file in ReportTables.files(summary) {
+            #expect(try text(report.appendingPathComponent("\(file.stem).csv")) == file.csv)
+            #expect(try text(report.appendingPathComponent("\(file.stem).md")) == file.markdown)
+        }
+        #expect(try ImageCodec.info(contentsOf: report.appendingPathComponent("figure2.png")).width == 704)
+        #expect(try ImageCodec.info(contentsOf: report.appendingPathComponent("figure3.png")).width == 760)
+        // Nothing of the writing is left beside the folder.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: report.deletingLastPathComponent().path) == ["report"])
+    }
+
+    @Test func `a run with the paper protocol has no quality files`() throws {
+        let (report, folder) = try write(ReportFixture.summary(protocolName: "paper"))
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(!FileManager.default.fileExists(atPath: report.appendingPathComponent("quality.csv").path))
+        let page = try text(report.appendingPathComponent("report.html"))
+        #expect(page.contains("Table 2a.") && !page.contains("Table 2b.") && page.contains("the paper protocol has no fixed val"))
+    }
+
+    @Test func `writing again replaces the whole report and leaves nothing behind`() throws {
+        let (report, folder) = try write()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try RunReport.write(
+            summary: ReportFixture.summary(protocolName: "paper"), samples: try ReportFixture.samples(in: folder), to: report)
+        #expect(!FileManager.default.fileExists(atPath: report.appendingPathComponent("quality.csv").path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: report.deletingLastPathComponent().path) == ["report"])
+    }
+
+    @Test func `a failed write leaves the previous report as it was`() throws {
+        let (report, folder) = try write()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let before = try text(report.appendingPathComponent("report.html"))
+        let missing = FigureSample(image: folder.appendingPathComponent("gone.png"), labels: [[]])
+        #expect(throws: ImageError.self) {
+            try RunReport.write(summary: ReportFixture.summary(protocolName: "paper"), samples: [missing], to: report)
+        }
+        #expect(try text(report.appendingPathComponent("report.html")) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: report.deletingLastPathComponent().path) == ["report"])
+    }
+
+    @Test func `a folder that holds something other than a report is not replaced`() throws {
+        let folder = try ReportFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let precious = folder.appendingPathComponent("weights.safetensors")
+        try Data([1, 2, 3]).write(to: precious)
+        #expect(throws: RunReport.Failure.notAReportFolder(folder.standardizedFileURL.path)) {
+            try RunReport.write(summary: ReportFixture.summary(), samples: [], to: folder)
+        }
+        #expect(try Data(contentsOf: precious) == Data([1, 2, 3]))
+    }
+
+    @Test func `report.html is one self-contained page with the run's facts, the tables and both figures`() throws {
+        let (report, folder) = try write(ReportFixture.summary(stoppedBecause: "iteration 2 added 7 labels, fewer than --stop-below 8"))
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let page = try text(report.appendingPathComponent("report.html"))
+        #expect(page.hasPrefix("<!DOCTYPE html>"))
+        #expect(page.contains("<code>/data/faces &amp; friends/data.yaml</code>"))
+        #expect(page.contains("<b>default</b>: as the paper"))
+        #expect(page.contains("yes: iteration 2 added 7 labels, fewer than --stop-below 8"))
+        #expect(page.contains("75 to 94 (+25.3%)"))
+        #expect(page.contains("<b>not comparable across iterations</b>") && page.contains("<b>are comparable</b>"))
+        for caption in [
+            "Table 1. Images and labels per iteration", "Table 2a. Metrics on each iteration&#39;s own val labels",
+            "Table 2b. Metrics on the original val labels", "Label quality against the truth",
+        ] {
+            #expect(page.contains("<caption>\(caption)"), "\(caption)")
+        }
+        #expect(page.contains("<tr><td>2</td><td>40</td><td>76</td><td>10</td><td>18</td><td>94</td><td>7</td></tr>"))
+        #expect(page.contains("<td>95.3</td>"))
+        // Both figures are embedded, byte for byte, and nothing is fetched from anywhere.
+        for name in ["figure2.png", "figure3.png"] {
+            let png = try Data(contentsOf: report.appendingPathComponent(name))
+            #expect(page.contains("src=\"data:image/png;base64,\(png.base64EncodedString())\""), "\(name)")
+        }
+        #expect(page.components(separatedBy: "<img ").count == 3)
+        for reference in ["http:", "https:", "file:", "<script", "<link", "<iframe", "@import", "url("] {
+            #expect(!page.contains(reference), "\(reference)")
+        }
+        let sources = page.components(separatedBy: "src=\"").dropFirst()
+        #expect(sources.count == 2 && sources.allSatisfy { $0.hasPrefix("data:image/png;base64,") })
+    }
+}
