@@ -167,26 +167,16 @@ public final class Refiner {
             scale: scale, classCount: max(dataset.config.names.count, 1), keypointCount: shape.count, keypointDimensions: shape.dimensions)
         let sigmas = dataset.config.keypointSigmas.map { $0.map(Float.init) }
             ?? OKSSigmas.reference(keypointCount: shape.count, dimensions: shape.dimensions)
-        if !resuming {
-            try directory.create(
-                RunDirectory.RunConfig(
-                    data: dataURL(index).path, model: modelConfig, training: settings.training, startingWeights: starting,
-                    sigmas: sigmas, flipIndex: dataset.config.flipIndex))
-        }
+        let runConfig = RunDirectory.RunConfig(
+            data: dataURL(index).path, model: modelConfig, training: settings.training, startingWeights: starting,
+            sigmas: sigmas, flipIndex: dataset.config.flipIndex)
+        if !resuming { try directory.create(runConfig) }
         let network = PoseModel(modelConfig, seed: settings.training.seed)
         if let starting, !resuming { try network.loadMatching(from: URL(fileURLWithPath: starting)) }
         let training = settings.training
-        let loss = PoseLoss(config: modelConfig, gains: training.gains, sigmas: sigmas)
-        let loader = BatchLoader(
-            images: dataset.labelledImages(.train).images, imageSize: training.imageSize, batchSize: training.batchSize,
-            seed: training.seed, workers: training.workers, cacheImages: training.cacheImages)
-        let valLoader = BatchLoader(
-            images: dataset.labelledImages(.val).images, imageSize: training.imageSize, batchSize: training.batchSize * 2, seed: 0,
-            workers: training.workers, cacheImages: training.cacheImages)
-        let trainer = Trainer(model: network, loss: loss, config: training, loader: loader, flipIndex: dataset.config.flipIndex)
-        let validator = Validator(config: modelConfig, sigmas: sigmas)
-        trainer.validate = { model in await validator(model, on: valLoader) }
-        trainer.checkpoint = { trainer, isBest in try directory.save(trainer, isBest: isBest) }
+        let trainer = directory.trainer(
+            model: network, config: runConfig, trainImages: dataset.labelledImages(.train).images,
+            valImages: dataset.labelledImages(.val).images)
         trainer.observers = observer?.trainingObservers(iteration: index) ?? []
         if resuming {
             try directory.resume(trainer)

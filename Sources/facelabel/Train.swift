@@ -72,17 +72,7 @@ struct Train: AsyncParsableCommand {
             let report = try network.loadMatching(from: URL(fileURLWithPath: start))
             note("started from \(start): \(report.loaded.count) of \(network.store.entries.count) tensors transferred")
         }
-        let loss = PoseLoss(config: runConfig.model, gains: training.gains, sigmas: runConfig.sigmas)
-        let loader = BatchLoader(
-            images: trainImages, imageSize: training.imageSize, batchSize: training.batchSize, seed: training.seed,
-            workers: training.workers, cacheImages: training.cacheImages)
-        let valLoader = BatchLoader(
-            images: valImages, imageSize: training.imageSize, batchSize: training.batchSize * 2, seed: 0,
-            workers: training.workers, cacheImages: training.cacheImages)
-        let trainer = Trainer(model: network, loss: loss, config: training, loader: loader, flipIndex: runConfig.flipIndex)
-        let validator = Validator(config: runConfig.model, sigmas: runConfig.sigmas)
-        trainer.validate = { model in await validator(model, on: valLoader, loss: loss) }
-        trainer.checkpoint = { trainer, isBest in try run.save(trainer, isBest: isBest) }
+        let trainer = run.trainer(model: network, config: runConfig, trainImages: trainImages, valImages: valImages)
         let observer = TrainProgress(epochs: training.epochs)
         trainer.observers = [observer]
         if resume {

@@ -1,4 +1,5 @@
 import Foundation
+import PoseData
 import Torch
 import TorchNN
 
@@ -44,6 +45,24 @@ public struct RunDirectory: Sendable {
 
     public func readConfig() throws -> RunConfig {
         try JSONDecoder().decode(RunConfig.self, from: Data(contentsOf: configURL))
+    }
+
+    /// A trainer for `config` on `trainImages` that validates the averaged model on `valImages`
+    /// every epoch (metrics and loss, batches twice as large) and saves each epoch here.
+    public func trainer(model: PoseModel, config: RunConfig, trainImages: [LabelledImage], valImages: [LabelledImage]) -> Trainer {
+        let training = config.training
+        let loss = PoseLoss(config: config.model, gains: training.gains, sigmas: config.sigmas)
+        let loader = BatchLoader(
+            images: trainImages, imageSize: training.imageSize, batchSize: training.batchSize, seed: training.seed,
+            workers: training.workers, cacheImages: training.cacheImages)
+        let valLoader = BatchLoader(
+            images: valImages, imageSize: training.imageSize, batchSize: training.batchSize * 2, seed: 0,
+            workers: training.workers, cacheImages: training.cacheImages)
+        let trainer = Trainer(model: model, loss: loss, config: training, loader: loader, flipIndex: config.flipIndex)
+        let validator = Validator(config: config.model, sigmas: config.sigmas)
+        trainer.validate = { model in await validator(model, on: valLoader, loss: loss) }
+        trainer.checkpoint = { trainer, isBest in try self.save(trainer, isBest: isBest) }
+        return trainer
     }
 
     /// Saves the epoch that just ended: the averaged weights as `last` (and `best`), the resume state.
