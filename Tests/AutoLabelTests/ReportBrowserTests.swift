@@ -77,15 +77,19 @@ import Testing
             #expect(!dom.errors.contains(problem), "\(problem)")
         }
 
-        let screenshot = ProcessInfo.processInfo.environment["FACELABEL_REPORT_SCREENSHOT"].map(URL.init(fileURLWithPath:))
-            ?? folder.appendingPathComponent("screenshot.png")
+        let screenshot = report.appendingPathComponent("screenshot.png")
         let shot = try Self.browse(
-            ["--screenshot=\(screenshot.path)", "--window-size=1280,2400", "--hide-scrollbars", page.absoluteString], in: folder)
+            ["--screenshot=\(screenshot.path)", "--window-size=1280,3200", "--hide-scrollbars", page.absoluteString], in: folder)
         #expect(shot.status == 0, "chromium --screenshot exited with \(shot.status): \(shot.errors.suffix(2000))")
         let image = try ImageCodec.decode(contentsOf: screenshot)
-        #expect(image.width == 1280 && image.height == 2400)
+        #expect(image.width == 1280 && image.height == 3200)
         // Not a blank page: dark text and the figures' colours are on it.
         let values = Set(stride(from: 0, to: image.pixels.count, by: 3 * 97).map { image.pixels[$0] })
         #expect(values.count > 20 && values.contains { $0 < 80 })
+        // FACELABEL_REPORT_OUTPUT=FOLDER keeps the report and the screenshot there, for a person to look at.
+        if let output = ProcessInfo.processInfo.environment["FACELABEL_REPORT_OUTPUT"] {
+            try? FileManager.default.removeItem(atPath: output)
+            try FileManager.default.copyItem(at: report, to: URL(fileURLWithPath: output))
+        }
     }
 }

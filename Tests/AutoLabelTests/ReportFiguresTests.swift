@@ -36,10 +36,10 @@ private func bytes(_ color: Color) -> [UInt8] {
     @Test func `the figure has a column per iteration and a row per sample`() throws {
         let (image, folder) = try figure()
         defer { try? FileManager.default.removeItem(at: folder) }
-        // 2 margins of 12 + 3 cells of 220 + 2 gaps of 10; header 56 + 2 × (220 + 16 + 10) + legend 36.
-        #expect(image.width == 704 && image.height == 584)
-        #expect(SampleGrid.fitted(width: 100, height: 80) == (220, 176, 0, 22))
-        #expect(SampleGrid.fitted(width: 96, height: 192) == (110, 220, 55, 0))
+        // 2 margins of 12 + 3 cells of 256 + 2 gaps of 10; header 56 + 2 × (256 + 16 + 10) + legend 36.
+        #expect(image.width == 812 && image.height == 656)
+        #expect(SampleGrid.fitted(width: 100, height: 80) == (256, 205, 0, 25))
+        #expect(SampleGrid.fitted(width: 96, height: 192) == (128, 256, 64, 0))
     }
 
     @Test func `original labels keep their colour and generated labels take the colour of the iteration that added them`() throws {

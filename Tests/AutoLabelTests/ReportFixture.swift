@@ -1,6 +1,7 @@
 import Foundation
 import Pose
 import PoseData
+import Testing
 
 @testable import AutoLabel
 
@@ -78,9 +79,7 @@ enum ReportFixture {
                 [.init(instance: original, addedBy: nil), .init(instance: addedBy1, addedBy: 1)],
                 [.init(instance: original, addedBy: nil), .init(instance: addedBy1, addedBy: 1), .init(instance: addedBy2, addedBy: 2)],
             ])
-        let options = SynthDataset.Options(imageSize: 192, faces: 2...3, unlabeledFraction: 0.4, clean: true)
-        let synthetic = try (0..<50).lazy.map { try SynthDataset.sample($0, options: options) }
-            .first { $0.labelled.contains(true) && $0.labelled.contains(false) }!
+        let synthetic = try #require(syntheticPhoto, "no synthetic image with labelled and unlabelled faces")
         let photo = folder.appendingPathComponent("synthetic.png")
         try synthetic.file.write(to: photo)
         let originals = zip(synthetic.truth, synthetic.labelled).filter(\.1).map { FigureSample.Label(instance: $0.0, addedBy: nil) }
@@ -88,6 +87,14 @@ enum ReportFixture {
         let second = FigureSample(image: photo, labels: [originals, originals + generated, originals + generated])
         return [first, second]
     }
+
+    /// The first synthetic image with both labelled and unlabelled faces (made once: drawing is slow
+    /// in debug builds).
+    static let syntheticPhoto: SynthDataset.Sample? = {
+        let options = SynthDataset.Options(imageSize: 192, faces: 2...3, unlabeledFraction: 0.4, clean: true)
+        return (0..<50).lazy.compactMap { try? SynthDataset.sample($0, options: options) }
+            .first { $0.labelled.contains(true) && $0.labelled.contains(false) }
+    }()
 
     /// A new empty temporary folder.
     static func temporaryFolder() throws -> URL {

@@ -29,7 +29,7 @@ import Testing
             #expect(try text(report.appendingPathComponent("\(file.stem).csv")) == file.csv)
             #expect(try text(report.appendingPathComponent("\(file.stem).md")) == file.markdown)
         }
-        #expect(try ImageCodec.info(contentsOf: report.appendingPathComponent("figure2.png")).width == 704)
+        #expect(try ImageCodec.info(contentsOf: report.appendingPathComponent("figure2.png")).width == 812)
         #expect(try ImageCodec.info(contentsOf: report.appendingPathComponent("figure3.png")).width == 760)
         // Nothing of the writing is left beside the folder.
         #expect(try FileManager.default.contentsOfDirectory(atPath: report.deletingLastPathComponent().path) == ["report"])

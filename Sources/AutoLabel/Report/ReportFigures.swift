@@ -36,7 +36,7 @@ enum ReportColors {
 /// added them, a caption with the counts under each image, and a legend.
 struct SampleGrid {
     /// The side of the square each image is fitted into, in pixels.
-    static let cell = 220
+    static let cell = 256
     static let gap = 10
     static let margin = 12
     /// The figure's title and the column headings above the first row.
@@ -111,7 +111,7 @@ struct SampleGrid {
                 let labels = sample.labels[column]
                 let new = labels.filter { $0.addedBy == column && column > 0 }.count
                 let generated = labels.filter { $0.addedBy != nil }.count
-                var text = "\(labels.count) LABELS"
+                var text = "\(labels.count) LABEL\(labels.count == 1 ? "" : "S")"
                 if generated > 0 { text += ", \(generated) GENERATED" }
                 if new > 0 { text += " (\(new) NEW)" }
                 let origin = grid.cellOrigin(row: row, column: column)
@@ -127,8 +127,8 @@ struct SampleGrid {
             + (1..<max(grid.columns, 1)).map { ("ADDED BY ITER \($0)", ReportColors.label(addedBy: $0)) }
         for (name, color) in entries {
             swatch(&canvas, x: x, y: y, color: color)
-            canvas.drawText(name, at: Point(x + 18, y + 3), color: ink)
-            x += 18 + Double(ImageCanvas.textSize(name).width) + 24
+            canvas.drawText(name, at: Point(x + 18, y - 1), color: ink, scale: 2)
+            x += 18 + Double(ImageCanvas.textSize(name, scale: 2).width) + 24
         }
         return canvas.image
     }
