@@ -97,7 +97,7 @@ public final class Refiner {
 
     public func summary() throws -> RunSummary {
         RunSummary(
-            data: data.path, protocolName: settings.protocolName.rawValue, iterations: try ledger.summaries(),
+            data: data.path, settings: settings, iterations: try ledger.summaries(),
             stoppedBecause: try ledger.setting("stopped"))
     }
 
@@ -154,25 +154,12 @@ public final class Refiner {
         let started = Date()
         let directory = RunDirectory(trainURL(index))
         let dataset = try Dataset.load(dataURL(index))
-        let shape = dataset.config.keypointShape
         let resuming = FileManager.default.fileExists(atPath: directory.stateURL.path)
-        let starting: String? = index > 0 ? try weights(index - 1)?.path : ModelScale(rawValue: settings.model) == nil ? settings.model : nil
-        let scale: ModelScale
-        if let starting {
-            scale = try PoseModel.architecture(of: try Safetensors.read(from: URL(fileURLWithPath: starting)), path: starting).scale
-        } else {
-            scale = ModelScale(rawValue: settings.model)!
-        }
-        let modelConfig = PoseModelConfig(
-            scale: scale, classCount: max(dataset.config.names.count, 1), keypointCount: shape.count, keypointDimensions: shape.dimensions)
-        let sigmas = dataset.config.keypointSigmas.map { $0.map(Float.init) }
-            ?? OKSSigmas.reference(keypointCount: shape.count, dimensions: shape.dimensions)
-        let runConfig = RunDirectory.RunConfig(
-            data: dataURL(index).path, model: modelConfig, training: settings.training, startingWeights: starting,
-            sigmas: sigmas, flipIndex: dataset.config.flipIndex)
+        let starting = index > 0 ? try weights(index - 1)!.path : settings.model
+        let runConfig = try RunDirectory.RunConfig(dataset: dataset, model: starting, training: settings.training)
         if !resuming { try directory.create(runConfig) }
-        let network = PoseModel(modelConfig, seed: settings.training.seed)
-        if let starting, !resuming { try network.loadMatching(from: URL(fileURLWithPath: starting)) }
+        let network = PoseModel(runConfig.model, seed: settings.training.seed)
+        if let starting = runConfig.startingWeights, !resuming { try network.loadMatching(from: URL(fileURLWithPath: starting)) }
         let training = settings.training
         let trainer = directory.trainer(
             model: network, config: runConfig, trainImages: dataset.labelledImages(.train).images,
@@ -193,8 +180,7 @@ public final class Refiner {
         let model = try PoseModel.load(try weights(index)!, keypointDimensions: shape.dimensions)
         model.foldBatchNorm()
         let training = settings.training
-        let sigmas = dataset.config.keypointSigmas.map { $0.map(Float.init) }
-        let validator = Validator(config: model.config, sigmas: sigmas)
+        let validator = Validator(config: model.config, sigmas: dataset.oksSigmas)
         func measure(_ data: URL) async throws -> ValidationMetrics {
             let images = try Dataset.load(data).labelledImages(.val).images
             let loader = BatchLoader(images: images, imageSize: training.imageSize, batchSize: training.batchSize * 2, seed: 0, workers: training.workers)

@@ -68,14 +68,14 @@ public struct IterationSummary: Sendable, Codable, Equatable {
 public struct RunSummary: Sendable, Codable, Equatable {
     /// The input data set's yaml.
     public var data: String
-    /// `paper` or `default`.
-    public var protocolName: String
+    /// What the run was started with (protocol, training and labelling options).
+    public var settings: RefineSettings
     public var iterations: [IterationSummary]
     /// Why the run ended before its last planned iteration, if it did.
     public var stoppedBecause: String?
 
-    public init(data: String, protocolName: String, iterations: [IterationSummary], stoppedBecause: String?) {
-        (self.data, self.protocolName, self.iterations, self.stoppedBecause) = (data, protocolName, iterations, stoppedBecause)
+    public init(data: String, settings: RefineSettings, iterations: [IterationSummary], stoppedBecause: String?) {
+        (self.data, self.settings, self.iterations, self.stoppedBecause) = (data, settings, iterations, stoppedBecause)
     }
 }
 

@@ -59,8 +59,9 @@ static void jpeg_guard_install(jpeg_guard *guard, imgc_error *error) {
 
 static int valid_scale(unsigned scale_denom) { return scale_denom >= 1 && scale_denom <= 16; }
 
-int imgc_jpeg_read_info(imgc_jpeg_info *info, const uint8_t *data, size_t size, unsigned scale_denom,
-                   imgc_error *error) {
+/* Reads the header at 1/scale_denom and fills info; with out != NULL also decodes the RGB pixels. */
+static int jpeg_decode(imgc_jpeg_info *info, uint8_t *out, size_t out_size, const uint8_t *data, size_t size,
+                       unsigned scale_denom, imgc_error *error) {
     if (!valid_scale(scale_denom)) {
         set_message(error, "scale denominator must be 1...16");
         return 1;
@@ -80,49 +81,39 @@ int imgc_jpeg_read_info(imgc_jpeg_info *info, const uint8_t *data, size_t size, 
     cinfo.scale_num = 1;
     cinfo.scale_denom = scale_denom;
     jpeg_calc_output_dimensions(&cinfo);
-    info->width = cinfo.image_width;
-    info->height = cinfo.image_height;
-    info->output_width = cinfo.output_width;
-    info->output_height = cinfo.output_height;
-    info->components = cinfo.num_components;
+    if (info != NULL) {
+        info->width = cinfo.image_width;
+        info->height = cinfo.image_height;
+        info->output_width = cinfo.output_width;
+        info->output_height = cinfo.output_height;
+        info->components = cinfo.num_components;
+    }
+    if (out != NULL) {
+        jpeg_start_decompress(&cinfo);
+        size_t stride = (size_t)cinfo.output_width * 3;
+        if (cinfo.output_components != 3 || stride * cinfo.output_height > out_size) {
+            set_message(error, "output buffer does not match the decoded size");
+            jpeg_destroy_decompress(&cinfo);
+            return 1;
+        }
+        while (cinfo.output_scanline < cinfo.output_height) {
+            JSAMPROW row = out + stride * cinfo.output_scanline;
+            jpeg_read_scanlines(&cinfo, &row, 1);
+        }
+        jpeg_finish_decompress(&cinfo);
+    }
     jpeg_destroy_decompress(&cinfo);
     return 0;
 }
 
+int imgc_jpeg_read_info(imgc_jpeg_info *info, const uint8_t *data, size_t size, unsigned scale_denom,
+                        imgc_error *error) {
+    return jpeg_decode(info, NULL, 0, data, size, scale_denom, error);
+}
+
 int imgc_jpeg_decode_rgb8(uint8_t *out, size_t out_size, const uint8_t *data, size_t size,
                           unsigned scale_denom, imgc_error *error) {
-    if (!valid_scale(scale_denom)) {
-        set_message(error, "scale denominator must be 1...16");
-        return 1;
-    }
-    struct jpeg_decompress_struct cinfo;
-    jpeg_guard guard;
-    jpeg_guard_install(&guard, error);
-    cinfo.err = &guard.base;
-    if (setjmp(guard.jump)) {
-        jpeg_destroy_decompress(&cinfo);
-        return 1;
-    }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
-    cinfo.out_color_space = JCS_RGB;
-    cinfo.scale_num = 1;
-    cinfo.scale_denom = scale_denom;
-    jpeg_start_decompress(&cinfo);
-    size_t stride = (size_t)cinfo.output_width * 3;
-    if (cinfo.output_components != 3 || stride * cinfo.output_height > out_size) {
-        set_message(error, "output buffer does not match the decoded size");
-        jpeg_destroy_decompress(&cinfo);
-        return 1;
-    }
-    while (cinfo.output_scanline < cinfo.output_height) {
-        JSAMPROW row = out + stride * cinfo.output_scanline;
-        jpeg_read_scanlines(&cinfo, &row, 1);
-    }
-    jpeg_finish_decompress(&cinfo);
-    jpeg_destroy_decompress(&cinfo);
-    return 0;
+    return jpeg_decode(NULL, out, out_size, data, size, scale_denom, error);
 }
 
 int imgc_jpeg_encode_rgb8(uint8_t **out, size_t *out_size, const uint8_t *rgb, uint32_t width,

@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import Pose
 import PoseData
-import PoseMetrics
-import Torch
 
 /// `facelabel train`: trains YOLOv8-pose on a YOLO-pose data set, as the reference trainer does.
 struct Train: AsyncParsableCommand {
@@ -41,23 +39,7 @@ struct Train: AsyncParsableCommand {
         if resume {
             runConfig = try run.readConfig()
         } else {
-            let dataset = try DataLoading.dataset(data!)
-            let modelConfig: PoseModelConfig
-            var startingWeights: String?
-            if let scale = ModelScale(rawValue: model) {
-                modelConfig = DataLoading.modelConfig(dataset, scale: scale)
-            } else {
-                let url = URL(fileURLWithPath: model)
-                let file = try Safetensors.read(from: url)
-                let scale = try PoseModel.architecture(of: file, path: url.path).scale
-                modelConfig = DataLoading.modelConfig(dataset, scale: scale)
-                startingWeights = url.path
-            }
-            let sigmas = DataLoading.sigmas(dataset)
-                ?? OKSSigmas.reference(keypointCount: modelConfig.keypointCount, dimensions: modelConfig.keypointDimensions)
-            runConfig = RunDirectory.RunConfig(
-                data: dataset.configURL.path, model: modelConfig, training: hyper.config, startingWeights: startingWeights,
-                sigmas: sigmas, flipIndex: dataset.config.flipIndex)
+            runConfig = try RunDirectory.RunConfig(dataset: try DataLoading.dataset(data!), model: model, training: hyper.config)
             if FileManager.default.fileExists(atPath: run.lastURL.path) {
                 throw ValidationError("\(out) already holds a run: use --resume to continue it, or another --out.")
             }

@@ -52,7 +52,7 @@ struct Val: AsyncParsableCommand {
         let images = try DataLoading.images(dataset, split: Split(rawValue: split)!)
         let loader = BatchLoader(images: images, imageSize: imgsz, batchSize: batch, seed: 0, workers: workers)
         let validator = Validator(
-            config: model.config, sigmas: DataLoading.sigmas(dataset), eyeCorners: try eyeCorners(),
+            config: model.config, sigmas: dataset.oksSigmas, eyeCorners: try eyeCorners(),
             options: SuppressionOptions(confidence: conf, iou: iou, multiLabel: true))
         let metrics = await validator(model, on: loader)
         for (url, reason) in loader.unreadableImages { note("warning: skipped unreadable image \(url.path): \(reason)") }

@@ -79,7 +79,7 @@ private func bytes(_ color: Color) -> [UInt8] {
         let chart = CountChart(ReportFixture.summary())
         #expect(chart.step == 20 && chart.axisTop == 100)
         #expect(CountChart.niceStep(18.8) == 20 && CountChart.niceStep(0.3) == 0.5 && CountChart.niceStep(1000) == 1000)
-        let empty = CountChart(RunSummary(data: "d", protocolName: "default", iterations: [], stoppedBecause: nil))
+        let empty = CountChart(RunSummary(data: "d", settings: RefineSettings(), iterations: [], stoppedBecause: nil))
         #expect(empty.step == 1 && empty.axisTop == 1)
     }
 

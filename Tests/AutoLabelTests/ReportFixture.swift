@@ -21,7 +21,7 @@ enum ReportFixture {
 
     /// Iter0: 60 + 15 labels; Iter1 adds 10 + 2; Iter2 adds 6 + 1. Iteration 2's fixed val has no
     /// landmark errors (missing values) and its quality no NME.
-    static func summary(protocolName: String = "default", stoppedBecause: String? = nil) -> RunSummary {
+    static func summary(protocolName: RefineProtocol = .default, stoppedBecause: String? = nil) -> RunSummary {
         let iteration0 = metrics(
             box: (0.915, 0.9, 0.913, 0.628), pose: (0.88, 0.85, 0.87, 0.55), mse: 12.5, nme: 0.0456, instances: 15)
         let own = [
@@ -41,15 +41,25 @@ enum ReportFixture {
         ]
         let train = [SplitCounts(images: 40, labels: 60, added: 0), .init(images: 40, labels: 70, added: 10), .init(images: 40, labels: 76, added: 6)]
         let val = [SplitCounts(images: 10, labels: 15, added: 0), .init(images: 10, labels: 17, added: 2), .init(images: 10, labels: 18, added: 1)]
-        let paper = protocolName == "paper"
+        let paper = protocolName == .paper
         let iterations = (0..<3).map { k in
             IterationSummary(
                 index: k, train: train[k], val: val[k], ownValidation: own[k], fixedValidation: paper ? nil : fixed[k],
                 quality: paper ? nil : quality[k], labellingSeconds: 1.5, trainingSeconds: 20)
         }
         return RunSummary(
-            data: "/data/faces & friends/data.yaml", protocolName: protocolName, iterations: iterations,
+            data: "/data/faces & friends/data.yaml", settings: settings(protocolName), iterations: iterations,
             stoppedBecause: stoppedBecause)
+    }
+
+    /// A run's settings with thresholds unlike the defaults, so the page is seen to quote the run's own.
+    static func settings(_ protocolName: RefineProtocol) -> RefineSettings {
+        var settings = RefineSettings()
+        settings.protocolName = protocolName
+        settings.autolabel.confidence = 0.55
+        settings.autolabel.mergeIoU = 0.35
+        settings.training.epochs = 7
+        return settings
     }
 
     /// The grey of the plain sample image.

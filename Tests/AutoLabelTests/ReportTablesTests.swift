@@ -92,7 +92,7 @@ import Testing
     }
 
     @Test func `the paper protocol has Table 2 on the own val only and no quality table`() throws {
-        let summary = ReportFixture.summary(protocolName: "paper")
+        let summary = ReportFixture.summary(protocolName: .paper)
         #expect(ReportTables.files(summary).map(\.stem) == ["table1", "table2"])
         let table2 = try file("table2", of: summary)
         #expect(table2.blocks.map(\.key) == ["own"])

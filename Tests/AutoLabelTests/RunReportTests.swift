@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func `a run with the paper protocol has no quality files`() throws {
-        let (report, folder) = try write(ReportFixture.summary(protocolName: "paper"))
+        let (report, folder) = try write(ReportFixture.summary(protocolName: .paper))
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(!FileManager.default.fileExists(atPath: report.appendingPathComponent("quality.csv").path))
         let page = try text(report.appendingPathComponent("report.html"))
@@ -47,7 +47,7 @@ import Testing
         let (report, folder) = try write()
         defer { try? FileManager.default.removeItem(at: folder) }
         try RunReport.write(
-            summary: ReportFixture.summary(protocolName: "paper"), samples: try ReportFixture.samples(in: folder), to: report)
+            summary: ReportFixture.summary(protocolName: .paper), samples: try ReportFixture.samples(in: folder), to: report)
         #expect(!FileManager.default.fileExists(atPath: report.appendingPathComponent("quality.csv").path))
         #expect(try FileManager.default.contentsOfDirectory(atPath: report.deletingLastPathComponent().path) == ["report"])
     }
@@ -58,7 +58,7 @@ import Testing
         let before = try text(report.appendingPathComponent("report.html"))
         let missing = FigureSample(image: folder.appendingPathComponent("gone.png"), labels: [[]])
         #expect(throws: ImageError.self) {
-            try RunReport.write(summary: ReportFixture.summary(protocolName: "paper"), samples: [missing], to: report)
+            try RunReport.write(summary: ReportFixture.summary(protocolName: .paper), samples: [missing], to: report)
         }
         #expect(try text(report.appendingPathComponent("report.html")) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: report.deletingLastPathComponent().path) == ["report"])
@@ -84,6 +84,9 @@ import Testing
         #expect(page.contains("<b>default</b>: as the paper"))
         #expect(page.contains("yes: iteration 2 added 7 labels, fewer than --stop-below 8"))
         #expect(page.contains("75 to 94 (+25.3%)"))
+        // The thresholds and schedule quoted are the run's own, not the defaults.
+        #expect(page.contains("<code>--conf</code>, here 0.55") && page.contains("<code>--merge-iou</code> (here 0.35)"))
+        #expect(page.contains("trains 7 epochs at 640 px"))
         #expect(page.contains("<b>not comparable across iterations</b>") && page.contains("<b>are comparable</b>"))
         for caption in [
             "Table 1. Images and labels per iteration", "Table 2a. Metrics on each iteration&#39;s own val labels",

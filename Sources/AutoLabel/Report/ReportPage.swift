@@ -17,7 +17,9 @@ enum ReportPage {
         body.append("<h1>Iterative labelling report</h1>")
         body.append("<dl class=\"facts\">")
         body.append("<dt>Data set</dt><dd><code>\(escape(summary.data))</code></dd>")
-        body.append("<dt>Protocol</dt><dd><b>\(escape(summary.protocolName))</b>: \(escape(protocolText(summary.protocolName)))</dd>")
+        let settings = summary.settings
+        body.append(
+            "<dt>Protocol</dt><dd><b>\(settings.protocolName.rawValue)</b>: \(escape(protocolText(settings.protocolName)))</dd>")
         body.append("<dt>Iterations</dt><dd>\(escape(iterationsText(summary)))</dd>")
         body.append("<dt>Labels</dt><dd>\(escape(growthText(summary)))</dd>")
         body.append("<dt>Stopped early</dt><dd>\(escape(summary.stoppedBecause.map { "yes: \($0)" } ?? "no"))</dd>")
@@ -28,10 +30,12 @@ enum ReportPage {
             """
             <p>Iteration 0 trains on the labels as given. Each later iteration predicts on the images with the \
             previous iteration's best weights, keeps the detections at or above the confidence threshold \
-            (<code>--conf</code>, 0.7 by default), drops every prediction whose box overlaps an existing label \
-            by more than <code>--merge-iou</code> (0.3 by default), appends the rest as new labels, and \
-            fine-tunes from the previous best weights. Existing labels, original or generated earlier, are never \
-            changed or removed.</p>
+            (<code>--conf</code>, here \(format(settings.autolabel.confidence))), drops every prediction whose box \
+            overlaps an existing label by more than <code>--merge-iou</code> (here \(format(settings.autolabel.mergeIoU))), \
+            appends the rest as new labels (keypoints under <code>--kpt-conf</code> \
+            \(format(settings.autolabel.keypointConfidence)) are written invisible), and fine-tunes from the previous \
+            best weights. Existing labels, original or generated earlier, are never changed or removed. Each \
+            iteration trains \(settings.training.epochs) epochs at \(settings.training.imageSize) px.</p>
             """)
 
         body.append("<h2>Labels per iteration</h2>")
@@ -127,15 +131,17 @@ enum ReportPage {
         """
     }
 
-    static func protocolText(_ name: String) -> String {
+    /// A threshold as the user would type it: 0.7, 0.35.
+    static func format(_ value: some BinaryFloatingPoint) -> String { String(format: "%g", Double(value)) }
+
+    static func protocolText(_ name: RefineProtocol) -> String {
         switch name {
-        case "paper":
+        case .paper:
             "the published procedure: each iteration labels the train and the val split, and every model is "
                 + "measured on its own iteration's val labels only."
-        case "default":
+        case .default:
             "as the paper, and every model is also measured on the original val labels (the fixed val); the run "
                 + "stops early when an iteration adds fewer labels than --stop-below."
-        default: "a protocol this report does not describe."
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import PoseData
+import PoseMetrics
 import Torch
 import TorchNN
 
@@ -118,4 +119,37 @@ public struct RunDirectory: Sendable {
     }
 
     private func format(_ value: Double) -> String { value.isNaN ? "" : String(format: "%.5g", value) }
+}
+
+extension RunDirectory.RunConfig {
+    /// A run that trains `model` on `dataset`: `model` is a scale (n, s, m, l, x: fresh weights) or
+    /// a .safetensors file to start from, whose scale is kept while the head follows the data set's
+    /// classes and keypoint layout.
+    public init(dataset: Dataset, model: String, training: TrainingConfig) throws {
+        let scale: ModelScale
+        var startingWeights: String?
+        if let named = ModelScale(rawValue: model) {
+            scale = named
+        } else {
+            let url = URL(fileURLWithPath: model)
+            scale = try PoseModel.architecture(of: Safetensors.read(from: url), path: url.path).scale
+            startingWeights = url.path
+        }
+        let shape = dataset.config.keypointShape
+        self.init(
+            data: dataset.configURL.path,
+            model: PoseModelConfig(
+                scale: scale, classCount: max(dataset.config.names.count, 1), keypointCount: shape.count,
+                keypointDimensions: shape.dimensions),
+            training: training, startingWeights: startingWeights, sigmas: dataset.oksSigmas, flipIndex: dataset.config.flipIndex)
+    }
+}
+
+extension Dataset {
+    /// The keypoint σ for the loss and OKS: the data set's `kpt_oks_sigmas`, else the reference's rule.
+    public var oksSigmas: [Float] {
+        let shape = config.keypointShape
+        return config.keypointSigmas.map { $0.map(Float.init) }
+            ?? OKSSigmas.reference(keypointCount: shape.count, dimensions: shape.dimensions)
+    }
 }

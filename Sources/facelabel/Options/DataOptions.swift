@@ -17,19 +17,6 @@ enum DataLoading {
         }
         return images
     }
-
-    /// The model layout of a data set with one or more classes.
-    static func modelConfig(_ dataset: Dataset, scale: ModelScale) -> PoseModelConfig {
-        let shape = dataset.config.keypointShape
-        return PoseModelConfig(
-            scale: scale, classCount: max(dataset.config.names.count, 1), keypointCount: shape.count,
-            keypointDimensions: shape.dimensions)
-    }
-
-    /// The OKS σ of a data set: its `kpt_oks_sigmas`, else the reference's rule.
-    static func sigmas(_ dataset: Dataset) -> [Float]? {
-        dataset.config.keypointSigmas.map { $0.map(Float.init) }
-    }
 }
 
 extension ValidationMetrics {
