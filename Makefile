@@ -6,7 +6,7 @@ BUILD_FLAGS ?=
 # Spinning OpenMP waits make two processes fight over two cores (DESIGN.md, performance notes).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: bootstrap build test demo bench-torch bench-pose goldens clean
+.PHONY: bootstrap build test demo bench-torch bench-pose bench-accuracy goldens clean
 
 bootstrap:
 	@bash Scripts/bootstrap.sh
@@ -29,6 +29,9 @@ bench-torch: bootstrap
 # facelabel against the reference implementation (../shared/bench) on this CPU: prints figures.
 bench-pose: bootstrap
 	@bash Scripts/bench-pose.sh
+
+bench-accuracy: bootstrap
+	@bash Scripts/bench-accuracy.sh
 
 # Regenerates the golden fixtures with the same torch wheel (only needed when they change).
 goldens: bootstrap

@@ -66,7 +66,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "PoseBench",
-            dependencies: ["Pose", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Pose", "TorchNN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/PoseBench"
         ),
         .target(

@@ -2,12 +2,14 @@
 //   train-speed   steady-state training images/s and peak RSS (the reference's `train-speed`)
 //   infer-speed   network and whole-predict ms per image (the reference's `infer-speed`)
 //   forward       largest difference between our decoded head outputs and the reference's `forward`
+//   step-profile  milliseconds per training step in each phase (forward, loss, backward, optimizer and EMA)
 //   loader-speed  loader images/s with the training augmentation, and JPEG decode ms at full and reduced scale
 import ArgumentParser
 import Foundation
 import Pose
 import PoseData
 import Torch
+import TorchNN
 
 func emit(_ object: [String: Any]) {
     let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
@@ -22,7 +24,7 @@ func peakResidentMegabytes() -> Double {
 
 @main
 struct PoseBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(subcommands: [TrainSpeed.self, InferSpeed.self, Forward.self, LoaderSpeed.self])
+    static let configuration = CommandConfiguration(subcommands: [TrainSpeed.self, StepProfile.self, InferSpeed.self, Forward.self, LoaderSpeed.self])
 }
 
 struct Common: ParsableArguments {
@@ -69,6 +71,54 @@ struct TrainSpeed: AsyncParsableCommand {
             "what": "train-speed", "impl": "facelabel", "imgsz": imgsz, "batch": batch, "threads": common.threads,
             "img_per_s": Double(batch) / perBatch, "s_per_batch": perBatch, "batches_measured": steady.count - 1,
             "peak_rss_mb": peakResidentMegabytes(),
+        ])
+    }
+}
+
+struct StepProfile: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step-profile", abstract: "Time each phase of a training step on one augmented batch, repeated.")
+    @OptionGroup var common: Common
+    @Option var imgsz = 320
+    @Option var batch = 16
+    @Option var steps = 12
+
+    func run() async throws {
+        Torch.setThreadCount(common.threads)
+        let dataset = try Dataset.load(URL(fileURLWithPath: common.data))
+        let shape = dataset.config.keypointShape
+        let modelConfig = PoseModelConfig(
+            scale: ModelScale(rawValue: common.scale)!, classCount: 1, keypointCount: shape.count, keypointDimensions: shape.dimensions)
+        var config = TrainingConfig()
+        (config.imageSize, config.batchSize) = (imgsz, batch)
+        let loader = BatchLoader(images: dataset.labelledImages(.train).images, imageSize: imgsz, batchSize: batch, seed: 0, workers: 2)
+        let (model, loss) = (PoseModel(modelConfig), PoseLoss(config: modelConfig))
+        let trainer = Trainer(model: model, loss: loss, config: config, loader: loader, flipIndex: dataset.config.flipIndex)
+        let augmenter = Augmenter(settings: config.augmentation, imageSize: imgsz, flipIndex: dataset.config.flipIndex)
+        guard let batch = await loader.trainingBatches(epoch: 0, augmenter: augmenter).next() else { throw ValidationError("no batch") }
+        let (images, targets) = (batch.imageTensor(), batch.targets(keypointDimensions: shape.dimensions))
+        var totals = [Double](repeating: 0, count: 4)
+        func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
+        for step in 0..<(steps + 2) {
+            let t0 = now()
+            let raw = model(images, mode: .train)
+            let t1 = now()
+            let (total, _) = loss(raw, targets: targets, imageSize: (batch.height, batch.width), model: model)
+            let t2 = now()
+            total.backward()
+            let t3 = now()
+            clipGradientNorm(model.store.trainableParameters, maxNorm: 10)
+            trainer.optimizer.step()
+            trainer.optimizer.zeroGrad()
+            trainer.ema.update()
+            let t4 = now()
+            guard step >= 2 else { continue }
+            for (k, value) in [t1 - t0, t2 - t1, t3 - t2, t4 - t3].enumerated() { totals[k] += value }
+        }
+        let ms = totals.map { $0 / Double(steps) }
+        emit([
+            "what": "step-profile", "impl": "facelabel", "imgsz": imgsz, "batch": self.batch, "threads": common.threads,
+            "forward_ms": ms[0], "loss_ms": ms[1], "backward_ms": ms[2], "optimizer_ema_ms": ms[3], "step_ms": ms.reduce(0, +),
         ])
     }
 }

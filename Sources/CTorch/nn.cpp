@@ -1,6 +1,9 @@
 // Neural-network ops, autograd, and the in-place ops used by optimizers, BatchNorm and EMA.
 #include "internal.h"
 
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/Context.h>
+
 using ctorch::bound;
 using ctorch::optional;
 using ctorch::scalar;
@@ -19,6 +22,15 @@ int64_t reduction(ctorch_reduction value) {
   TORCH_CHECK_VALUE(false, "unknown reduction ", static_cast<int>(value));
 }
 
+/// Calls a registered operator that ATen has no C++ function for (oneDNN's fused ops), boxed.
+at::Tensor call_operator(const char *name, const char *overload, c10::Stack stack) {
+  auto op = c10::Dispatcher::singleton().findSchemaOrThrow(name, overload);
+  op.callBoxed(&stack);
+  return stack.at(0).toTensor();
+}
+
+std::vector<int64_t> pair(const int64_t *values) { return {values[0], values[1]}; }
+
 }  // namespace
 
 extern "C" {
@@ -29,6 +41,25 @@ ctorch_error *ctorch_conv2d(ctorch_tensor *out, ctorch_tensor input, ctorch_tens
                             const int64_t *stride, const int64_t *padding, const int64_t *dilation, int64_t groups) {
   CTORCH_RETURN(at::conv2d(unwrap(input), unwrap(weight), optional(bias), sizes(stride, 2), sizes(padding, 2),
                            sizes(dilation, 2), groups))
+}
+
+bool ctorch_has_onednn(void) { return at::hasMKLDNN(); }
+
+ctorch_error *ctorch_onednn_pack_conv_weight(ctorch_tensor *out, ctorch_tensor weight, const int64_t *stride,
+                                             const int64_t *padding, int64_t groups) {
+  CTORCH_RETURN(call_operator("mkldnn::_reorder_convolution_weight", "",
+                              {unwrap(weight), pair(padding), pair(stride), std::vector<int64_t>{1, 1}, groups,
+                               c10::IValue()}))
+}
+
+ctorch_error *ctorch_onednn_conv2d(ctorch_tensor *out, ctorch_tensor input, ctorch_tensor packed_weight,
+                                   ctorch_tensor bias, const int64_t *stride, const int64_t *padding, int64_t groups,
+                                   ctorch_fused_activation activation) {
+  const char *attr = activation == CTORCH_FUSED_SILU ? "swish" : "none";
+  CTORCH_RETURN(call_operator("mkldnn::_convolution_pointwise", "",
+                              {unwrap(input), unwrap(packed_weight), optional(bias), pair(padding), pair(stride),
+                               std::vector<int64_t>{1, 1}, groups, std::string(attr),
+                               c10::List<std::optional<at::Scalar>>(), c10::IValue()}))
 }
 
 ctorch_error *ctorch_batch_norm(ctorch_tensor *out, ctorch_tensor input, ctorch_tensor weight, ctorch_tensor bias,

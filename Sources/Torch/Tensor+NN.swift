@@ -98,3 +98,45 @@ extension Optional where Wrapped == Tensor {
     /// The handle, or a NULL handle for an absent optional argument.
     var c: ctorch_tensor { self?.handle ?? ctorch_tensor(ptr: nil) }
 }
+
+/// The activation a fused convolution applies in the same pass.
+public enum FusedActivation: Sendable {
+    case none, silu
+
+    var c: ctorch_fused_activation {
+        switch self {
+        case .none: CTORCH_FUSED_NONE
+        case .silu: CTORCH_FUSED_SILU
+        }
+    }
+}
+
+extension Tensor {
+    /// Whether this libtorch has oneDNN, for ``packedConvolutionWeight(stride:padding:groups:)`` and
+    /// ``fusedConv2d(packedWeight:bias:stride:padding:groups:activation:)``.
+    public static var hasOneDNN: Bool { ctorch_has_onednn() }
+
+    /// This `[O, I/groups, kH, kW]` convolution weight reordered once into oneDNN's own layout: an
+    /// opaque tensor that only ``fusedConv2d(packedWeight:bias:stride:padding:groups:activation:)`` reads.
+    public func packedConvolutionWeight(stride: (Int, Int), padding: (Int, Int), groups: Int = 1) -> Tensor {
+        let (strides, paddings) = ([Int64(stride.0), Int64(stride.1)], [Int64(padding.0), Int64(padding.1)])
+        return Tensor.make("packedConvolutionWeight", [self]) {
+            ctorch_onednn_pack_conv_weight($0, handle, strides, paddings, Int64(groups))
+        }
+    }
+
+    /// Inference convolution (dilation 1) with `activation` applied in the same pass by oneDNN, on a
+    /// weight from ``packedConvolutionWeight(stride:padding:groups:)`` with the same geometry; the
+    /// result keeps `self`'s memory format. No gradients flow through it.
+    public func fusedConv2d(
+        packedWeight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int), groups: Int = 1,
+        activation: FusedActivation
+    ) -> Tensor {
+        let (strides, paddings) = ([Int64(stride.0), Int64(stride.1)], [Int64(padding.0), Int64(padding.1)])
+        return withExtendedLifetime(bias) {
+            Tensor.make("fusedConv2d", [self, packedWeight] + (bias.map { [$0] } ?? [])) {
+                ctorch_onednn_conv2d($0, handle, packedWeight.handle, bias.c, strides, paddings, Int64(groups), activation.c)
+            }
+        }
+    }
+}

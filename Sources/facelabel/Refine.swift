@@ -23,7 +23,8 @@ struct Refine: AsyncParsableCommand {
     @Option(help: "Iterations after iteration 0.") var iterations = 4
     @Option(help: "Procedure: paper or default.") var `protocol` = RefineProtocol.default
     @Option(help: "Truth data set (same images, every face labelled) to measure the generated labels.") var truth: String?
-    @Option(help: "Stop when an iteration adds fewer labels (default protocol).") var stopBelow = 1
+    @Option(help: "Stop after an iteration that adds fewer labels than this: a count (30) or a percentage of the labels already there (2%). Default protocol only.")
+    var stopBelow = StopThreshold.percent(2)
     @Option(help: "Model scale n…x, or weights iteration 0 starts from.") var model = "n"
     @Flag(help: "Continue the run in --out.") var resume = false
     @Option(help: "Confidence of pseudo-labels.") var conf: Float = 0.7
@@ -89,3 +90,4 @@ final class RefineProgress: RefineObserver {
 }
 
 extension RefineProtocol: ExpressibleByArgument {}
+extension StopThreshold: ExpressibleByArgument {}

@@ -24,7 +24,7 @@ func tinySettings(truth: URL?) -> RefineSettings {
     // an untrained model is never confident: take what it finds so labels are generated
     (settings.autolabel.confidence, settings.autolabel.imageSize, settings.autolabel.batchSize) = (0.0001, 64, 4)
     settings.truth = truth?.path
-    settings.stopBelow = 0
+    settings.stopBelow = .labels(0)
     return settings
 }
 
@@ -96,9 +96,26 @@ func fingerprint(_ folder: URL) throws -> [String: Data] {
         defer { try? FileManager.default.removeItem(at: folder) }
         var settings = tinySettings(truth: nil)
         settings.autolabel.confidence = 1  // nothing is that confident
-        settings.stopBelow = 1
+        settings.stopBelow = .labels(1)
         let summary = try await Refiner(run: folder.appendingPathComponent("run"), data: data, settings: settings, resume: false).refine()
         #expect(summary.iterations.map(\.index) == [0])
         #expect(summary.stoppedBecause == "iteration 1 added 0 labels, fewer than --stop-below 1")
+    }
+}
+
+@Suite struct `Stop threshold` {
+    @Test func `a count or a percentage of the existing labels, written as the user types it`() {
+        #expect(StopThreshold("30") == .labels(30))
+        #expect(StopThreshold("2%") == .percent(2))
+        #expect(StopThreshold("2.5%") == .percent(2.5))
+        for bad in ["-1", "x", "150%", "%", "2 %", ""] { #expect(StopThreshold(bad) == nil, "\(bad)") }
+        #expect(StopThreshold.percent(2).description == "2%" && StopThreshold.labels(30).description == "30")
+    }
+
+    @Test func `2% of 1467 labels is 29.34: a pass adding 27 stops the run, one adding 30 does not`() {
+        let minimum = StopThreshold.percent(2).minimumLabels(existing: 1467)
+        #expect(abs(minimum - 29.34) < 1e-9)
+        #expect(27 < minimum && 30 > minimum)
+        #expect(StopThreshold.labels(30).minimumLabels(existing: 1467) == 30)
     }
 }

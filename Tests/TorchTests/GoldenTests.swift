@@ -29,6 +29,18 @@ import TorchTestSupport
         try check("conv2d_groups", inputs: ["x", "w"]) { $0[0].conv2d(weight: $0[1], padding: (0, 1), groups: 2) }
     }
 
+    @Test func `oneDNN's fused convolution equals conv2d, and conv2d then SiLU, on packed weights`() throws {
+        #expect(Tensor.hasOneDNN)
+        let (x, weight, bias) = try (golden.required("conv2d_s2.x"), golden.required("conv2d_s2.w"), golden.required("conv2d_s2.b"))
+        let expected = try golden.required("conv2d_s2.output")
+        let packed = weight.packedConvolutionWeight(stride: (2, 2), padding: (1, 1))
+        let plain = x.fusedConv2d(packedWeight: packed, bias: bias, stride: (2, 2), padding: (1, 1), activation: .none)
+        expectClose(plain, expected, rtol: 1e-5, atol: 1e-5)
+        let activated = x.channelsLast().fusedConv2d(packedWeight: packed, bias: nil, stride: (2, 2), padding: (1, 1), activation: .silu)
+        #expect(activated.isChannelsLast)
+        expectClose(activated, x.conv2d(weight: weight, stride: (2, 2), padding: (1, 1)).silu(), rtol: 1e-5, atol: 1e-5)
+    }
+
     @Test func `batch norm in training updates the running statistics as torch does`() throws {
         let mean = try golden.required("batchnorm_train.running_mean_before").clone()
         let variance = try golden.required("batchnorm_train.running_var_before").clone()

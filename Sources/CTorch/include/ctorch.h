@@ -255,6 +255,17 @@ ctorch_error *ctorch_norm(ctorch_tensor *out, ctorch_tensor tensor, double p);
 /* `bias` may have a NULL ptr. stride, padding and dilation are (height, width) pairs. */
 ctorch_error *ctorch_conv2d(ctorch_tensor *out, ctorch_tensor input, ctorch_tensor weight, ctorch_tensor bias,
                             const int64_t *stride, const int64_t *padding, const int64_t *dilation, int64_t groups);
+/* oneDNN's fused inference convolution (CPU). ctorch_has_onednn says whether this libtorch has
+ * oneDNN; ctorch_onednn_pack_conv_weight reorders a [O, I/groups, kH, kW] weight once into oneDNN's
+ * own layout (an opaque tensor that only ctorch_onednn_conv2d reads); ctorch_onednn_conv2d is a
+ * convolution (dilation 1) with the activation applied in the same pass. No autograd. */
+typedef enum { CTORCH_FUSED_NONE = 0, CTORCH_FUSED_SILU = 1 } ctorch_fused_activation;
+bool ctorch_has_onednn(void);
+ctorch_error *ctorch_onednn_pack_conv_weight(ctorch_tensor *out, ctorch_tensor weight, const int64_t *stride,
+                                             const int64_t *padding, int64_t groups);
+ctorch_error *ctorch_onednn_conv2d(ctorch_tensor *out, ctorch_tensor input, ctorch_tensor packed_weight,
+                                   ctorch_tensor bias, const int64_t *stride, const int64_t *padding, int64_t groups,
+                                   ctorch_fused_activation activation);
 /* Updates running_mean / running_var in place when training (momentum as in torch.nn). Any of
  * weight, bias, running_mean, running_var may have a NULL ptr. */
 ctorch_error *ctorch_batch_norm(ctorch_tensor *out, ctorch_tensor input, ctorch_tensor weight, ctorch_tensor bias,
