@@ -23,7 +23,9 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Training epochs per iteration.") var epochs = 5
     @Option(help: "Images per batch.") var batch = 16
     @Option(help: "Confidence of pseudo-labels. Below refine's 0.7 (the paper's): after minutes of fine-tuning, this model scores most real faces between 0.4 and 0.8.")
-    var conf: Float = 0.4
+    var conf: Float = 0.5
+    @Option(help: "Stop after an iteration that adds fewer labels than this (a count, or a percentage such as 2%); 1 runs every iteration that adds a label.")
+    var stopBelow = StopThreshold.labels(1)
     @Option(help: "Starting weights (the bundled checkpoint), or a model scale n…x to start from scratch.")
     var model = "Weights/yolov8n-pose-synth51.safetensors"
     @Option(help: "Random seed.") var seed: UInt64 = 0
@@ -44,7 +46,7 @@ struct Demo: AsyncParsableCommand {
         let synthesis = try await SynthDataset.write(options: options, to: dataFolder, overwrite: true)
 
         var settings = RefineSettings()
-        settings.iterations = iterations
+        (settings.iterations, settings.stopBelow) = (iterations, stopBelow)
         settings.model = model
         settings.truth = URL(fileURLWithPath: synthesis.truth).standardizedFileURL.path
         var training = TrainingConfig()
