@@ -31,6 +31,15 @@ struct Common: ParsableArguments {
     @Option var data: String
     @Option var scale = "n"
     @Option var threads = 2
+
+    /// Sets the thread count and loads the data set with the model layout it needs (one class).
+    func setUp() throws -> (Dataset, PoseModelConfig) {
+        Torch.setThreadCount(threads)
+        let dataset = try Dataset.load(URL(fileURLWithPath: data))
+        let shape = dataset.config.keypointShape
+        guard let scale = ModelScale(rawValue: scale) else { throw ValidationError("--scale must be n, s, m, l or x") }
+        return (dataset, PoseModelConfig(scale: scale, classCount: 1, keypointCount: shape.count, keypointDimensions: shape.dimensions))
+    }
 }
 
 struct TrainSpeed: AsyncParsableCommand {
@@ -50,11 +59,7 @@ struct TrainSpeed: AsyncParsableCommand {
     }
 
     func run() async throws {
-        Torch.setThreadCount(common.threads)
-        let dataset = try Dataset.load(URL(fileURLWithPath: common.data))
-        let shape = dataset.config.keypointShape
-        let modelConfig = PoseModelConfig(
-            scale: ModelScale(rawValue: common.scale)!, classCount: 1, keypointCount: shape.count, keypointDimensions: shape.dimensions)
+        let (dataset, modelConfig) = try common.setUp()
         var config = TrainingConfig()
         (config.epochs, config.imageSize, config.batchSize, config.workers) = (1, imgsz, batch, workers)
         let loader = BatchLoader(images: dataset.labelledImages(.train).images, imageSize: imgsz, batchSize: batch, seed: 0, workers: workers)
@@ -84,11 +89,7 @@ struct StepProfile: AsyncParsableCommand {
     @Option var steps = 12
 
     func run() async throws {
-        Torch.setThreadCount(common.threads)
-        let dataset = try Dataset.load(URL(fileURLWithPath: common.data))
-        let shape = dataset.config.keypointShape
-        let modelConfig = PoseModelConfig(
-            scale: ModelScale(rawValue: common.scale)!, classCount: 1, keypointCount: shape.count, keypointDimensions: shape.dimensions)
+        let (dataset, modelConfig) = try common.setUp()
         var config = TrainingConfig()
         (config.imageSize, config.batchSize) = (imgsz, batch)
         let loader = BatchLoader(images: dataset.labelledImages(.train).images, imageSize: imgsz, batchSize: batch, seed: 0, workers: 2)
@@ -96,7 +97,7 @@ struct StepProfile: AsyncParsableCommand {
         let trainer = Trainer(model: model, loss: loss, config: config, loader: loader, flipIndex: dataset.config.flipIndex)
         let augmenter = Augmenter(settings: config.augmentation, imageSize: imgsz, flipIndex: dataset.config.flipIndex)
         guard let batch = await loader.trainingBatches(epoch: 0, augmenter: augmenter).next() else { throw ValidationError("no batch") }
-        let (images, targets) = (batch.imageTensor(), batch.targets(keypointDimensions: shape.dimensions))
+        let (images, targets) = (batch.imageTensor(), batch.targets(keypointDimensions: modelConfig.keypointDimensions))
         var totals = [Double](repeating: 0, count: 4)
         func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
         for step in 0..<(steps + 2) {
@@ -131,13 +132,8 @@ struct InferSpeed: AsyncParsableCommand {
     @Option var seconds = 10.0
 
     func run() async throws {
-        Torch.setThreadCount(common.threads)
-        let dataset = try Dataset.load(URL(fileURLWithPath: common.data))
-        let shape = dataset.config.keypointShape
-        let model = PoseModel(
-            PoseModelConfig(
-                scale: ModelScale(rawValue: common.scale)!, classCount: 1, keypointCount: shape.count,
-                keypointDimensions: shape.dimensions))
+        let (dataset, modelConfig) = try common.setUp()
+        let model = PoseModel(modelConfig)
         model.foldBatchNorm()
         let files = (dataset.images(.train).images + dataset.images(.val).images).map(\.url)
         for size in batch {
