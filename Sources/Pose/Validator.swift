@@ -111,3 +111,12 @@ extension LandmarkScores {
             auc: metrics.areaUnderCurve, matched: metrics.matched, missed: metrics.missed)
     }
 }
+
+extension Dataset {
+    /// The keypoint σ for the loss and OKS: the data set's `kpt_oks_sigmas`, else the reference's rule.
+    public var oksSigmas: [Float] {
+        let shape = config.keypointShape
+        return config.keypointSigmas.map { $0.map(Float.init) }
+            ?? OKSSigmas.reference(keypointCount: shape.count, dimensions: shape.dimensions)
+    }
+}

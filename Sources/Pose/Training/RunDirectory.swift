@@ -1,6 +1,5 @@
 import Foundation
 import PoseData
-import PoseMetrics
 import Torch
 import TorchNN
 
@@ -142,14 +141,5 @@ extension RunDirectory.RunConfig {
                 scale: scale, classCount: max(dataset.config.names.count, 1), keypointCount: shape.count,
                 keypointDimensions: shape.dimensions),
             training: training, startingWeights: startingWeights, sigmas: dataset.oksSigmas, flipIndex: dataset.config.flipIndex)
-    }
-}
-
-extension Dataset {
-    /// The keypoint σ for the loss and OKS: the data set's `kpt_oks_sigmas`, else the reference's rule.
-    public var oksSigmas: [Float] {
-        let shape = config.keypointShape
-        return config.keypointSigmas.map { $0.map(Float.init) }
-            ?? OKSSigmas.reference(keypointCount: shape.count, dimensions: shape.dimensions)
     }
 }
