@@ -31,6 +31,7 @@ struct Common: ParsableArguments {
     @Option var data: String
     @Option var scale = "n"
     @Option var threads = 2
+    @Flag(inversion: .prefixedNo, help: "Mixed-precision training (bfloat16 where the CPU has it).") var amp = true
 
     /// Sets the thread count and loads the data set with the model layout it needs (one class).
     func setUp() throws -> (Dataset, PoseModelConfig) {
@@ -61,7 +62,7 @@ struct TrainSpeed: AsyncParsableCommand {
     func run() async throws {
         let (dataset, modelConfig) = try common.setUp()
         var config = TrainingConfig()
-        (config.epochs, config.imageSize, config.batchSize, config.workers) = (1, imgsz, batch, workers)
+        (config.epochs, config.imageSize, config.batchSize, config.workers, config.mixedPrecision) = (1, imgsz, batch, workers, common.amp)
         let loader = BatchLoader(images: dataset.labelledImages(.train).images, imageSize: imgsz, batchSize: batch, seed: 0, workers: workers)
         let trainer = Trainer(
             model: PoseModel(modelConfig), loss: PoseLoss(config: modelConfig), config: config, loader: loader,
@@ -74,6 +75,7 @@ struct TrainSpeed: AsyncParsableCommand {
         let perBatch = (steady.last! - steady.first!) / Double(steady.count - 1)
         emit([
             "what": "train-speed", "impl": "facelabel", "imgsz": imgsz, "batch": batch, "threads": common.threads,
+            "autocast": trainer.autocastType?.description ?? "none",
             "img_per_s": Double(batch) / perBatch, "s_per_batch": perBatch, "batches_measured": steady.count - 1,
             "peak_rss_mb": peakResidentMegabytes(),
         ])
@@ -91,7 +93,7 @@ struct StepProfile: AsyncParsableCommand {
     func run() async throws {
         let (dataset, modelConfig) = try common.setUp()
         var config = TrainingConfig()
-        (config.imageSize, config.batchSize) = (imgsz, batch)
+        (config.imageSize, config.batchSize, config.mixedPrecision) = (imgsz, batch, common.amp)
         let loader = BatchLoader(images: dataset.labelledImages(.train).images, imageSize: imgsz, batchSize: batch, seed: 0, workers: 2)
         let (model, loss) = (PoseModel(modelConfig), PoseLoss(config: modelConfig))
         let trainer = Trainer(model: model, loss: loss, config: config, loader: loader, flipIndex: dataset.config.flipIndex)
@@ -102,7 +104,7 @@ struct StepProfile: AsyncParsableCommand {
         func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e6 }
         for step in 0..<(steps + 2) {
             let t0 = now()
-            let raw = model(images, mode: .train)
+            let raw = trainer.forward(images)
             let t1 = now()
             let (total, _) = loss(raw, targets: targets, imageSize: (batch.height, batch.width), model: model)
             let t2 = now()
@@ -119,6 +121,7 @@ struct StepProfile: AsyncParsableCommand {
         let ms = totals.map { $0 / Double(steps) }
         emit([
             "what": "step-profile", "impl": "facelabel", "imgsz": imgsz, "batch": self.batch, "threads": common.threads,
+            "autocast": trainer.autocastType?.description ?? "none",
             "forward_ms": ms[0], "loss_ms": ms[1], "backward_ms": ms[2], "optimizer_ema_ms": ms[3], "step_ms": ms.reduce(0, +),
         ])
     }

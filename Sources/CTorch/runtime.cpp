@@ -2,6 +2,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <ATen/autocast_mode.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/grad_mode.h>
 #include <c10/core/GradMode.h>
 
@@ -72,6 +74,33 @@ int32_t ctorch_cuda_device_count(void) {
 bool ctorch_cuda_is_available(void) { return ctorch_cuda_device_count() > 0; }
 bool ctorch_grad_mode_is_enabled(void) { return c10::GradMode::is_enabled(); }
 void ctorch_grad_mode_set_enabled(bool enabled) { c10::GradMode::set_enabled(enabled); }
+
+bool ctorch_autocast_enter(ctorch_dtype dtype) {
+  bool previous = at::autocast::is_autocast_enabled(at::kCPU);
+  at::autocast::set_autocast_dtype(at::kCPU, static_cast<at::ScalarType>(dtype));
+  at::autocast::set_autocast_enabled(at::kCPU, true);
+  at::autocast::increment_nesting();
+  return previous;
+}
+
+void ctorch_autocast_exit(bool previously_enabled, ctorch_dtype previous_dtype) {
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  at::autocast::set_autocast_enabled(at::kCPU, previously_enabled);
+  at::autocast::set_autocast_dtype(at::kCPU, static_cast<at::ScalarType>(previous_dtype));
+}
+
+ctorch_dtype ctorch_autocast_dtype(void) {
+  return static_cast<ctorch_dtype>(at::autocast::get_autocast_dtype(at::kCPU));
+}
+
+bool ctorch_cpu_has_native_bfloat16(void) {
+  // oneDNN's own check (cpuinfo: AVX512-BF16 or AMX), registered as an operator without a C++ header
+  auto op = c10::Dispatcher::singleton().findSchema({"mkldnn::_is_mkldnn_bf16_supported", ""});
+  if (!op) return false;
+  c10::Stack stack;
+  op->callBoxed(&stack);
+  return stack.at(0).toBool();
+}
 
 ctorch_error *ctorch_generator_new(ctorch_generator *out, uint64_t seed) {
   CTORCH_GUARD(*out = ctorch_generator{new at::Generator(at::make_generator<at::CPUGeneratorImpl>(seed))})

@@ -13,6 +13,13 @@ public struct RawPredictions {
     public let keypoints: Tensor
     /// Feature-map height and width of each level.
     public let levelSizes: [(height: Int, width: Int)]
+
+    /// The same outputs as float32 (after a mixed-precision forward pass).
+    func float32() -> RawPredictions {
+        RawPredictions(
+            boxDistributions: boxDistributions.to(.float32), classLogits: classLogits.to(.float32),
+            keypoints: keypoints.to(.float32), levelSizes: levelSizes)
+    }
 }
 
 /// The Pose head (reference §1.4 and §1.5): for each level, a box branch (`cv2`), a class branch

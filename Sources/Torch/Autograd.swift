@@ -51,3 +51,20 @@ public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
 
 /// Whether autograd records operations on this thread.
 public var isGradEnabled: Bool { ctorch_grad_mode_is_enabled() }
+
+/// Runs `body` under CPU autocast to `dtype` on this thread (as `torch.autocast("cpu", dtype)`):
+/// convolutions and matrix products compute in `dtype`, results keep it, and their gradients flow
+/// back to float32 weights. `nil` runs `body` unchanged. Thread-local, so the closure is synchronous.
+public func withAutocast<R>(_ dtype: DType?, _ body: () throws -> R) rethrows -> R {
+    guard let dtype else { return try body() }
+    let previousDType = ctorch_autocast_dtype()
+    let wasEnabled = ctorch_autocast_enter(dtype.c)
+    defer { ctorch_autocast_exit(wasEnabled, previousDType) }
+    return try body()
+}
+
+extension DType {
+    /// Whether this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX), so that bfloat16
+    /// autocast makes convolutions faster rather than slower.
+    public static var cpuHasNativeBFloat16: Bool { ctorch_cpu_has_native_bfloat16() }
+}

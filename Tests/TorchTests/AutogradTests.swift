@@ -21,6 +21,27 @@ import TorchTestSupport
         #expect(!y.requiresGrad && isGradEnabled)
     }
 
+    @Test func `autocast computes convolutions in bfloat16 inside its region only, with float32 gradients`() throws {
+        // 1 + 2⁻⁹ is exact in float32 but rounds to 1 in bfloat16 (7 fraction bits)
+        let x = Tensor([1 + 1.0 / 512, 2] as [Float]).reshaped([1, 2, 1, 1])
+        let weight = Tensor([1, 1] as [Float]).reshaped([1, 2, 1, 1]).requiringGrad()
+        let mixed = withAutocast(.bfloat16) { x.conv2d(weight: weight) }
+        #expect(mixed.dtype == .bfloat16)
+        #expect(mixed.to(.float32).toArray(of: Float.self) == [3])
+        let plain = x.conv2d(weight: weight)
+        #expect(plain.dtype == .float32 && plain.toArray(of: Float.self) == [3 + 1.0 / 512])
+        #expect(withAutocast(nil) { x.conv2d(weight: weight) }.dtype == .float32)
+        // nested regions restore the outer one
+        let afterInner = withAutocast(.bfloat16) { () -> Tensor in
+            _ = withAutocast(.bfloat16) { x.conv2d(weight: weight) }
+            return x.conv2d(weight: weight)
+        }
+        #expect(afterInner.dtype == .bfloat16)
+        mixed.to(.float32).sum().backward()
+        let grad = try #require(weight.grad)
+        #expect(grad.dtype == .float32 && grad.toArray(of: Float.self) == [1, 2])
+    }
+
     @Test func `a vector output back-propagates a given gradient and can retain the graph`() throws {
         let x = Tensor([1, 2] as [Float]).requiringGrad()
         let y = x * x

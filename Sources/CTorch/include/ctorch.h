@@ -81,6 +81,15 @@ bool ctorch_cuda_is_available(void);
 int32_t ctorch_cuda_device_count(void);
 bool ctorch_grad_mode_is_enabled(void);
 void ctorch_grad_mode_set_enabled(bool enabled);
+/* CPU autocast (thread-local, as torch.autocast("cpu", dtype)): convolutions and matmuls run in
+ * `dtype` inside the region. ctorch_autocast_enter returns whether autocast was on before, for
+ * ctorch_autocast_exit, which restores it and clears the cast cache when the outermost region ends.
+ * ctorch_cpu_has_native_bfloat16 says whether this CPU computes bfloat16 in hardware
+ * (AVX512-BF16 or AMX), i.e. whether bfloat16 autocast makes it faster. */
+bool ctorch_autocast_enter(ctorch_dtype dtype);
+void ctorch_autocast_exit(bool previously_enabled, ctorch_dtype previous_dtype);
+ctorch_dtype ctorch_autocast_dtype(void);
+bool ctorch_cpu_has_native_bfloat16(void);
 
 ctorch_error *ctorch_generator_new(ctorch_generator *out, uint64_t seed);
 void ctorch_generator_free(ctorch_generator generator);

@@ -63,6 +63,8 @@ public final class Trainer {
     /// The momentum warmup heads for (the reference keeps `args.momentum`, even for `auto`).
     private let targetMomentum: Double
     private let warmupBiasRate: Double
+    /// The type the forward pass computes in under mixed precision (bfloat16), or nil for float32.
+    public let autocastType: DType?
     public var observers: [any TrainingObserver] = []
     /// Validates the averaged model; nil skips validation (fitness then stays 0).
     public var validate: ((PoseModel) async throws -> ValidationMetrics)?
@@ -100,6 +102,12 @@ public final class Trainer {
         initialRates = groups.map(\.learningRate)
         targetMomentum = config.momentum
         warmupBiasRate = config.optimizer == .auto ? 0 : config.warmupBiasLearningRate
+        autocastType = config.mixedPrecision && DType.cpuHasNativeBFloat16 ? .bfloat16 : nil
+    }
+
+    /// The training-mode forward pass, in mixed precision when on, with float32 outputs for the loss.
+    public func forward(_ images: Tensor) -> RawPredictions {
+        withAutocast(autocastType) { model(images, mode: .train) }.float32()
     }
 
     /// The reference's `build_optimizer` choice (§4.2): the optimizer, its learning rate and momentum.
@@ -160,7 +168,7 @@ public final class Trainer {
                     }
                 }
                 if batch.count > 0 {
-                    let raw = model(batch.imageTensor(), mode: .train)
+                    let raw = forward(batch.imageTensor())
                     let (total, items) = loss(
                         raw, targets: batch.targets(keypointDimensions: model.config.keypointDimensions),
                         imageSize: (batch.height, batch.width), model: model)

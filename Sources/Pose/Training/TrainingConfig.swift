@@ -37,6 +37,10 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var cacheImages = false
     public var gains = LossGains()
     public var augmentation = AugmentationSettings()
+    /// Mixed precision (the reference's `amp`): the forward pass computes convolutions in bfloat16
+    /// where the CPU does so natively (AVX512-BF16 or AMX); elsewhere training stays in float32.
+    /// Weights, gradients, the loss and validation are float32 either way.
+    public var mixedPrecision = true
     /// Validate after every epoch (always after the last).
     public var validateEachEpoch = true
 

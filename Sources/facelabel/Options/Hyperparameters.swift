@@ -38,6 +38,8 @@ struct Hyperparameters: ParsableArguments {
     @Option(help: "Up-down flip probability.") var flipud = 0.0
     @Option(help: "Left-right flip probability (needs flip_idx).") var fliplr = 0.5
     @Option(help: "Mosaic probability.") var mosaic = 1.0
+    @Flag(inversion: .prefixedNo, help: "Mixed precision: bfloat16 convolutions where the CPU computes them natively (AVX512-BF16, AMX).")
+    var amp = true
     @Flag(help: "Validate only after the last epoch.") var noVal = false
 
     var config: TrainingConfig {
@@ -51,7 +53,7 @@ struct Hyperparameters: ParsableArguments {
         (a.hsvHue, a.hsvSaturation, a.hsvValue, a.degrees, a.translate, a.scale) = (hsvH, hsvS, hsvV, degrees, translate, scale)
         (a.shear, a.perspective, a.flipUpDown, a.flipLeftRight, a.mosaic) = (shear, perspective, flipud, fliplr, mosaic)
         c.augmentation = a
-        c.validateEachEpoch = !noVal
+        (c.mixedPrecision, c.validateEachEpoch) = (amp, !noVal)
         return c
     }
 }
