@@ -133,11 +133,12 @@ struct InferSpeed: AsyncParsableCommand {
     @Option var imgsz = 640
     @Option(parsing: .upToNextOption) var batch: [Int] = [1, 16]
     @Option var seconds = 10.0
+    @Flag(help: "bfloat16 inference (facelabel's --half).") var half = false
 
     func run() async throws {
         let (dataset, modelConfig) = try common.setUp()
         let model = PoseModel(modelConfig)
-        model.foldBatchNorm()
+        model.foldBatchNorm(computeType: half ? .bfloat16 : .float32)
         let files = (dataset.images(.train).images + dataset.images(.val).images).map(\.url)
         for size in batch {
             let input = Tensor.rand([size, 3, imgsz, imgsz], generator: Generator(seed: 0))
@@ -154,6 +155,7 @@ struct InferSpeed: AsyncParsableCommand {
             let network = withNoGrad { timed { _ = model.decode(model(input, mode: .eval)) } }
             var result: [String: Any] = [
                 "what": "infer-speed", "impl": "facelabel", "imgsz": imgsz, "batch": size, "net_ms_per_img": network,
+                "precision": model.evaluationType.description,
             ]
             if !files.isEmpty {
                 let predictor = Predictor(model: model, imageSize: imgsz)

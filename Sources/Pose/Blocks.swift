@@ -6,9 +6,9 @@ import TorchNN
 final class ConvBlock {
     let conv: Conv2d
     let norm: BatchNorm2d
-    /// The BatchNorm folded into the convolution, for evaluation (see ``fold()``): the weight is in
-    /// oneDNN's own layout when `packed`, else channels-last.
-    private var folded: (weight: Tensor, bias: Tensor, packed: Bool)?
+    /// The BatchNorm folded into the convolution, for evaluation (see ``fold(computeType:)``): the
+    /// weight in `computeType`, in oneDNN's own layout when `packed`, else channels-last.
+    private var folded: (weight: Tensor, bias: Tensor, packed: Bool, computeType: DType)?
 
     init(_ scope: Scope, input: Int, output: Int, kernel: Int = 1, stride: Int = 1) {
         conv = Conv2d(scope / "conv", input: input, output: output, kernel: kernel, stride: stride, bias: false)
@@ -19,30 +19,32 @@ final class ConvBlock {
     func callAsFunction(_ x: Tensor, mode: Mode) -> Tensor {
         if mode == .eval, let folded {
             let (stride, padding) = ((conv.stride, conv.stride), (conv.padding, conv.padding))
+            let x = x.to(folded.computeType)
             if folded.packed {
                 return x.channelsLast().fusedConv2d(
                     packedWeight: folded.weight, bias: folded.bias, stride: stride, padding: padding, activation: .silu)
             }
-            return x.conv2d(weight: folded.weight, bias: folded.bias, stride: stride, padding: padding).silu()
+            return x.conv2d(weight: folded.weight, bias: folded.bias.to(folded.computeType), stride: stride, padding: padding).silu()
         }
         return norm(conv(x), mode: mode).silu()
     }
 
-    /// Folds the BatchNorm's current statistics into one convolution for evaluation:
+    /// Folds the BatchNorm's current statistics into one convolution for evaluation in
+    /// `computeType` (float32, or bfloat16 for half-precision inference):
     /// `w' = w · γ / √(var + ε)`, `b' = β − mean · γ / √(var + ε)` (what the reference's `fuse()`
     /// does). Training mode keeps using the separate layers; call again after the weights change.
-    func fold() {
+    func fold(computeType: DType = .float32) {
         withNoGrad {
             let scale = norm.weight.value / (norm.runningVar.value + Scalar(norm.eps)).sqrt()  // [O]
-            let weight = conv.weight.value * scale.reshaped([-1, 1, 1, 1])  // [O, I, k, k]
-            let bias = norm.bias.value - norm.runningMean.value * scale  // [O]
+            let weight = (conv.weight.value * scale.reshaped([-1, 1, 1, 1])).to(computeType)  // [O, I, k, k]
+            let bias = norm.bias.value - norm.runningMean.value * scale  // [O], float32 either way
             // oneDNN runs the convolution and the SiLU in one pass on a weight reordered once
             // (about 1.2x faster at batch 1 than convolution, then SiLU); without oneDNN, channels-last weights
             if Tensor.hasOneDNN {
                 let packed = weight.packedConvolutionWeight(stride: (conv.stride, conv.stride), padding: (conv.padding, conv.padding))
-                folded = (packed, bias.detached(), true)
+                folded = (packed, bias.detached(), true, computeType)
             } else {
-                folded = (weight.detached().channelsLast(), bias.detached(), false)
+                folded = (weight.detached().channelsLast(), bias.detached(), false, computeType)
             }
         }
     }

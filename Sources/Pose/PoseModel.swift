@@ -25,6 +25,9 @@ public final class PoseModel {
     private let bottomUp2Down: ConvBlock  // 19
     private let bottomUp2: C2f  // 21: P5 output
     let head: PoseHead  // 22
+    /// The type evaluation computes in: float32, or bfloat16 after ``foldBatchNorm(computeType:)``
+    /// with it (half-precision inference).
+    public private(set) var evaluationType = DType.float32
 
     /// Builds the network with freshly initialised weights drawn from `seed`.
     public init(_ config: PoseModelConfig, seed: UInt64 = 0) {
@@ -54,8 +57,14 @@ public final class PoseModel {
         head = PoseHead(model / 22, inputs: [c(256), c(512), c(1024)], config: config)
     }
 
-    /// Images `[B, 3, H, W]` (RGB in 0…1, H and W multiples of 32) → the head's raw outputs.
+    /// Images `[B, 3, H, W]` (RGB in 0…1, H and W multiples of 32) → the head's raw outputs
+    /// (float32; in evaluation after a bfloat16 fold, computed in bfloat16).
     public func callAsFunction(_ images: Tensor, mode: Mode) -> RawPredictions {
+        guard mode == .eval, evaluationType != .float32 else { return network(images, mode: mode) }
+        return withAutocast(evaluationType) { network(images, mode: mode) }.float32()
+    }
+
+    private func network(_ images: Tensor, mode: Mode) -> RawPredictions {
         let p2 = stage1(down1(stem(images, mode: mode), mode: mode), mode: mode)  // [B, c128, H/4, W/4]
         let p3 = stage2(down2(p2, mode: mode), mode: mode)  // [B, c256, H/8, W/8]
         let p4 = stage3(down3(p3, mode: mode), mode: mode)  // [B, c512, H/16, W/16]
@@ -74,11 +83,18 @@ public final class PoseModel {
             .flatMap(\.convBlocks)
     }
 
-    /// Folds every BatchNorm into its convolution for faster evaluation (training mode is
-    /// unaffected). Fold again after the weights change; ``unfoldBatchNorm()`` undoes it.
-    public func foldBatchNorm() { for block in convBlocks { block.fold() } }
+    /// Folds every BatchNorm into its convolution for faster evaluation in `computeType` (float32,
+    /// or bfloat16 for half-precision inference; training mode is unaffected). Fold again after the
+    /// weights change; ``unfoldBatchNorm()`` undoes it.
+    public func foldBatchNorm(computeType: DType = .float32) {
+        for block in convBlocks { block.fold(computeType: computeType) }
+        evaluationType = computeType
+    }
 
-    public func unfoldBatchNorm() { for block in convBlocks { block.unfold() } }
+    public func unfoldBatchNorm() {
+        for block in convBlocks { block.unfold() }
+        evaluationType = .float32
+    }
 
     /// The number of BatchNorm channels: folding removes two parameters and adds one bias per channel.
     var batchNormChannels: Int { convBlocks.reduce(0) { $0 + $1.norm.weight.value.count } }

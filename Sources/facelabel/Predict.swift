@@ -25,6 +25,7 @@ struct Predict: AsyncParsableCommand {
     @Option(help: "Output folder for --save-txt and --save-img.") var out = "runs/predict"
     @Flag(help: "Write YOLO-pose label lines (keypoint confidence in the visibility slot, score last).") var saveTxt = false
     @Flag(help: "Write images with boxes and landmarks drawn.") var saveImg = false
+    @OptionGroup var precision: PrecisionOption
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -36,7 +37,7 @@ struct Predict: AsyncParsableCommand {
     func run() async throws {
         try runtime.apply()
         let model = try PoseModel.load(URL(fileURLWithPath: weights))
-        model.foldBatchNorm()
+        precision.prepare(model)
         let files = try ImageSource.files(source)
         let predictor = Predictor(
             model: model, imageSize: imgsz,

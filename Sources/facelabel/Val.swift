@@ -24,6 +24,7 @@ struct Val: AsyncParsableCommand {
     @Option(help: "Keypoints for the inter-ocular distance of NME, as A,B (default: 19,28 for 51 points, 36,45 for 68).")
     var eyes: String?
     @Option(help: "Data-loading tasks.") var workers = 2
+    @OptionGroup var precision: PrecisionOption
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -48,7 +49,7 @@ struct Val: AsyncParsableCommand {
             throw ValidationError(
                 "\(weights): the weights have kpt_shape [\(model.config.keypointCount), \(model.config.keypointDimensions)], the data set [\(shape.count), \(shape.dimensions)]")
         }
-        model.foldBatchNorm()
+        precision.prepare(model)
         let images = try DataLoading.images(dataset, split: Split(rawValue: split)!)
         let loader = BatchLoader(images: images, imageSize: imgsz, batchSize: batch, seed: 0, workers: workers)
         let validator = Validator(

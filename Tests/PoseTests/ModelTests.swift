@@ -1,4 +1,5 @@
 import Foundation
+import PoseData
 import Testing
 import Torch
 import TorchNN
@@ -84,5 +85,33 @@ import TorchTestSupport
         model.unfoldBatchNorm()
         let again = withNoGrad { model.decode(model(input, mode: .eval)) }
         #expect(again.toArray(of: Float.self) == plain.toArray(of: Float.self))
+    }
+
+    @Test func `half-precision evaluation finds the faces float32 finds with the bundled checkpoint, within a pixel`() throws {
+        let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Weights/yolov8n-pose-synth51.safetensors")
+        let model = try PoseModel.load(weights)
+        var options = SynthDataset.Options()
+        options.faces = 2...3
+        let images = try (0..<2).map { try SynthDataset.sample($0, options: options).image }
+        let predictor = Predictor(model: model, imageSize: 320, options: SuppressionOptions(confidence: 0.5))
+        model.foldBatchNorm()
+        let full = predictor.predict(images: images, names: ["a", "b"])
+        model.foldBatchNorm(computeType: .bfloat16)
+        #expect(model.evaluationType == .bfloat16)
+        let half = predictor.predict(images: images, names: ["a", "b"])
+        let counts: [Int] = full.map { $0.detections.count }
+        #expect(counts == half.map { $0.detections.count } && counts.allSatisfy { $0 >= 2 })
+        var largest: Float = 0
+        var identical = true
+        for (a, b) in zip(full.flatMap { $0.detections }, half.flatMap { $0.detections }) {
+            var differences: [Float] = [a.box.x1 - b.box.x1, a.box.y1 - b.box.y1, a.box.x2 - b.box.x2, a.box.y2 - b.box.y2]
+            for (p, q) in zip(a.keypoints, b.keypoints) { differences += [p.x - q.x, p.y - q.y] }
+            largest = max(largest, differences.map { Swift.abs($0) }.max()!)
+            identical = identical && a == b
+        }
+        #expect(largest < 1 && !identical, "largest difference \(largest) px")
+        model.unfoldBatchNorm()
+        #expect(model.evaluationType == .float32)
     }
 }
