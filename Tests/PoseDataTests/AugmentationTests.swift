@@ -122,6 +122,24 @@ func instance(at points: [(Double, Double)], box: (Double, Double, Double, Doubl
         #expect(Augmenter.isBoxCandidate(before: before, scale: 0.5, after: instance(at: [], box: (0, 0, 20, 20))))
     }
 
+    @Test func `bilinear resize samples at pixel centres and clamps at the edges, on every row`() {
+        // two columns, black and white: output column x samples the source at (x + ½)·2/W − ½,
+        // clamped to [0, 1], so its value is 255 times that (OpenCV's INTER_LINEAR)
+        var source = RGBImage(width: 2, height: 2, fill: (0, 0, 0))
+        for y in 0..<2 { source.pixels.replaceSubrange((y * 2 + 1) * 3..<(y * 2 + 2) * 3, with: [255, 255, 255]) }
+        #expect(source.resized(width: 4, height: 1).pixels.enumerated().filter { $0.offset % 3 == 0 }.map(\.element) == [0, 64, 191, 255])
+        // large enough to be split among the cores: each row must be written, and equal
+        let large = source.resized(width: 400, height: 300)
+        for x in 0..<400 {
+            let position = min(max((Double(x) + 0.5) * 2 / 400 - 0.5, 0), 1)
+            let expected = UInt8((255 * position).rounded())
+            for y in 0..<300 where large[x, y] != (expected, expected, expected) {
+                Issue.record("pixel (\(x), \(y)) is \(large[x, y]), expected \(expected)")
+                return
+            }
+        }
+    }
+
     @Test func `letterbox scales, centres and pads with grey, and labels follow the unrounded pad`() {
         let (image, placement) = dottedImage(width: 40, height: 20, dots: [(20, 10)]).letterboxed(width: 64, height: 64)
         #expect(placement.gain == 1.6 && placement.padX == 0 && placement.padY == 16)

@@ -22,39 +22,49 @@ extension RGBImage {
     /// Bilinear sampling: each output pixel centre maps through `map` to source coordinates.
     func sampled(width outWidth: Int, height outHeight: Int, sourceOf map: Transform2D, clampToEdge: Bool) -> RGBImage {
         var out = [UInt8](repeating: paddingValue, count: outWidth * outHeight * 3)
-        let m = map.m
-        let affine = map.isAffine
-        let (w, h) = (width, height)
-        pixels.withUnsafeBufferPointer { source in
+        let (m, affine) = (map.m, map.isAffine)
+        let (m0, m1, m2, m3, m4, m5, m6, m7, m8) = (m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8])
+        let (w, h) = (Double(width), Double(height))
+        /// A source coordinate clamped to the image, or nil when it falls outside (no clamping).
+        func inside(_ coordinate: Double, _ size: Double) -> Double? {
+            if clampToEdge { return min(max(coordinate, 0), size - 1) }
+            return coordinate <= -1 || coordinate >= size ? nil : coordinate
+        }
+        pixels.withUnsafeBufferPointer { pixels in
             out.withUnsafeMutableBufferPointer { target in
+                let sampler = BilinearSampler(pixels: pixels, width: width, height: height)
+                if affine && m1 == 0 && m3 == 0 {
+                    // axis-aligned (a resize): the source x depends on the column only, y on the row
+                    // only; rows are shared among the cores
+                    let columns = (0..<outWidth).map { inside(m0 * Double($0) + m2, w).map { Tap($0, limit: width) } }
+                    let rows = (0..<outHeight).map { inside(m4 * Double($0) + m5, h).map { Tap($0, limit: height) } }
+                    let base = SendablePointer(target.baseAddress!)
+                    let chunks = min(ProcessInfo.processInfo.activeProcessorCount, max(outWidth * outHeight / 65_536, 1))
+                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                        for y in stride(from: chunk, to: outHeight, by: chunks) {
+                            guard let row = rows[y] else { continue }
+                            let out = base.pointer + y * outWidth * 3
+                            for (x, column) in columns.enumerated() {
+                                guard let column else { continue }
+                                sampler.sample(column, row, into: out + x * 3)
+                            }
+                        }
+                    }
+                    return
+                }
                 for y in 0..<outHeight {
+                    let (fy, row) = (Double(y), target.baseAddress! + y * outWidth * 3)
                     for x in 0..<outWidth {
-                        let (fx, fy) = (Double(x), Double(y))
-                        var sx = m[0] * fx + m[1] * fy + m[2]
-                        var sy = m[3] * fx + m[4] * fy + m[5]
+                        let fx = Double(x)
+                        var sx = m0 * fx + m1 * fy + m2
+                        var sy = m3 * fx + m4 * fy + m5
                         if !affine {
-                            let q = m[6] * fx + m[7] * fy + m[8]
+                            let q = m6 * fx + m7 * fy + m8
                             sx /= q
                             sy /= q
                         }
-                        if clampToEdge {
-                            sx = min(max(sx, 0), Double(w - 1))
-                            sy = min(max(sy, 0), Double(h - 1))
-                        } else if sx <= -1 || sy <= -1 || sx >= Double(w) || sy >= Double(h) {
-                            continue
-                        }
-                        let x0 = Int(sx.rounded(.down)), y0 = Int(sy.rounded(.down))
-                        let ax = sx - Double(x0), ay = sy - Double(y0)
-                        let target0 = (y * outWidth + x) * 3
-                        for channel in 0..<3 {
-                            func at(_ px: Int, _ py: Int) -> Double {
-                                px < 0 || py < 0 || px >= w || py >= h
-                                    ? Double(paddingValue) : Double(source[(py * w + px) * 3 + channel])
-                            }
-                            let top = at(x0, y0) * (1 - ax) + at(x0 + 1, y0) * ax
-                            let bottom = at(x0, y0 + 1) * (1 - ax) + at(x0 + 1, y0 + 1) * ax
-                            target[target0 + channel] = UInt8(min(max((top * (1 - ay) + bottom * ay).rounded(), 0), 255))
-                        }
+                        guard let sx = inside(sx, w), let sy = inside(sy, h) else { continue }
+                        sampler.sample(Tap(sx, limit: width), Tap(sy, limit: height), into: row + x * 3)
                     }
                 }
             }
@@ -77,6 +87,62 @@ extension RGBImage {
             }
         }
     }
+}
+
+/// A pointer handed to the tasks of `concurrentPerform`, which write disjoint parts of its memory.
+private struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<UInt8>
+    init(_ pointer: UnsafeMutablePointer<UInt8>) { self.pointer = pointer }
+}
+
+/// One axis of a bilinear sample: the neighbour before the point, the weight of the one after it,
+/// and whether both neighbours lie inside the image.
+private struct Tap {
+    let index: Int
+    let weight: Double
+    let interior: Bool
+
+    @inline(__always)
+    init(_ coordinate: Double, limit: Int) {
+        index = Int(coordinate.rounded(.down))
+        weight = coordinate - Double(index)
+        interior = index >= 0 && index + 1 < limit
+    }
+}
+
+/// Bilinear interpolation of an interleaved RGB image, with the padding grey beyond the edges.
+private struct BilinearSampler: @unchecked Sendable {
+    let pixels: UnsafeBufferPointer<UInt8>
+    let width: Int
+    let height: Int
+
+    @inline(__always)
+    func sample(_ x: Tap, _ y: Tap, into target: UnsafeMutablePointer<UInt8>) {
+        let (ax, ay) = (x.weight, y.weight)
+        if x.interior && y.interior {
+            // all four neighbours inside: read them directly
+            let p00 = pixels.baseAddress! + (y.index * width + x.index) * 3
+            let p01 = p00 + width * 3
+            for channel in 0..<3 {
+                let top = Double(p00[channel]) * (1 - ax) + Double(p00[channel + 3]) * ax
+                let bottom = Double(p01[channel]) * (1 - ax) + Double(p01[channel + 3]) * ax
+                target[channel] = Self.byte(top * (1 - ay) + bottom * ay)
+            }
+            return
+        }
+        let (x0, y0) = (x.index, y.index)
+        for channel in 0..<3 {
+            func at(_ px: Int, _ py: Int) -> Double {
+                px < 0 || py < 0 || px >= width || py >= height ? Double(paddingValue) : Double(pixels[(py * width + px) * 3 + channel])
+            }
+            let top = at(x0, y0) * (1 - ax) + at(x0 + 1, y0) * ax
+            let bottom = at(x0, y0 + 1) * (1 - ax) + at(x0 + 1, y0 + 1) * ax
+            target[channel] = Self.byte(top * (1 - ay) + bottom * ay)
+        }
+    }
+
+    @inline(__always)
+    static func byte(_ value: Double) -> UInt8 { UInt8(min(max(value.rounded(), 0), 255)) }
 }
 
 /// How an image was fitted into a network input: scaled by `gain`, then padded by (`left`, `top`).
