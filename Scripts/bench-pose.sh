@@ -2,6 +2,9 @@
 # facelabel against the reference implementation (../shared/bench, Ultralytics on the same CPU torch)
 # in one sitting, interleaved: training images/s and peak RSS at 320 (batch 16), inference ms/image
 # at 640 (batch 1 and 16, network and whole predict). Prints every JSON line, then the ratios.
+# facelabel runs both ways: by default (mixed-precision training, float32 inference) and in float32
+# training (--no-amp) and bfloat16 inference (--half); the reference on a CPU always runs float32
+# (its amp and half apply on CUDA only).
 # Usage: Scripts/bench-pose.sh [DATA.yaml]   (default: a synthetic set of 240 images at 320 px)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,9 +24,11 @@ results="$(mktemp)"
 for round in 1 2; do
   .build/release/PoseBench train-speed --data "$data" --imgsz 320 --batch 16 | tee -a "$results"
   "$py" "$bench/reference.py" train-speed --data "$data" --imgsz 320 --batch 16 2>/dev/null | tee -a "$results"
+  .build/release/PoseBench train-speed --data "$data" --imgsz 320 --batch 16 --no-amp | tee -a "$results"
 done
 .build/release/PoseBench infer-speed --data "$data" --imgsz 640 --batch 1 16 | tee -a "$results"
 "$py" "$bench/reference.py" infer-speed --data "$data" --imgsz 640 --batch 1 16 2>/dev/null | tee -a "$results"
+.build/release/PoseBench infer-speed --data "$data" --imgsz 640 --batch 1 16 --half | tee -a "$results"
 python3 - "$results" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
@@ -31,16 +36,21 @@ def pick(what, impl, **match):
     found = [r for r in rows if r.get("what") == what and (r.get("impl") == "facelabel") == (impl == "facelabel")
              and all(r.get(k) == v for k, v in match.items())]
     return found
-ours, theirs = pick("train-speed", "facelabel"), pick("train-speed", "reference")
+theirs = pick("train-speed", "reference")
 best = lambda rs, k: max(r[k] for r in rs)
-print(f"training 320 b16: facelabel {best(ours, 'img_per_s'):.2f} img/s, reference {best(theirs, 'img_per_s'):.2f} img/s, "
-      f"ratio {best(ours, 'img_per_s') / best(theirs, 'img_per_s'):.2f}; peak RSS facelabel {min(r['peak_rss_mb'] for r in ours):.0f} MB, "
-      f"reference {min(r['peak_rss_mb'] for r in theirs):.0f} MB")
-for b in (1, 16):
-    o, t = pick("infer-speed", "facelabel", batch=b)[0], pick("infer-speed", "reference", batch=b)[0]
-    line = f"inference 640 b{b}: network {o['net_ms_per_img']:.1f} vs {t['net_ms_per_img']:.1f} ms/img (speed-up {t['net_ms_per_img'] / o['net_ms_per_img']:.2f})"
-    if "predict_ms_per_img" in o and "predict_ms_per_img" in t:
-        line += f"; whole predict {o['predict_ms_per_img']:.1f} vs {t['predict_ms_per_img']:.1f} ms/img (speed-up {t['predict_ms_per_img'] / o['predict_ms_per_img']:.2f})"
-    print(line)
+for autocast, name in (("bfloat16", "mixed precision (default)"), ("none", "float32 (--no-amp)")):
+    ours = pick("train-speed", "facelabel", autocast=autocast)
+    if not ours:
+        continue
+    print(f"training 320 b16, facelabel {name}: {best(ours, 'img_per_s'):.2f} img/s, reference {best(theirs, 'img_per_s'):.2f} img/s, "
+          f"ratio {best(ours, 'img_per_s') / best(theirs, 'img_per_s'):.2f}; peak RSS facelabel {min(r['peak_rss_mb'] for r in ours):.0f} MB, "
+          f"reference {min(r['peak_rss_mb'] for r in theirs):.0f} MB")
+for precision, name in (("float32", "float32 (default)"), ("bfloat16", "bfloat16 (--half)")):
+    for b in (1, 16):
+        o, t = pick("infer-speed", "facelabel", batch=b, precision=precision)[0], pick("infer-speed", "reference", batch=b)[0]
+        line = f"inference 640 b{b}, facelabel {name}: network {o['net_ms_per_img']:.1f} vs {t['net_ms_per_img']:.1f} ms/img (speed-up {t['net_ms_per_img'] / o['net_ms_per_img']:.2f})"
+        if "predict_ms_per_img" in o and "predict_ms_per_img" in t:
+            line += f"; whole predict {o['predict_ms_per_img']:.1f} vs {t['predict_ms_per_img']:.1f} ms/img (speed-up {t['predict_ms_per_img'] / o['predict_ms_per_img']:.2f})"
+        print(line)
 PY
 rm -f "$results"
