@@ -57,11 +57,13 @@ public final class PoseModel {
         head = PoseHead(model / 22, inputs: [c(256), c(512), c(1024)], config: config)
     }
 
-    /// Images `[B, 3, H, W]` (RGB in 0…1, H and W multiples of 32) → the head's raw outputs
-    /// (float32; in evaluation after a bfloat16 fold, computed in bfloat16).
-    public func callAsFunction(_ images: Tensor, mode: Mode) -> RawPredictions {
-        guard mode == .eval, evaluationType != .float32 else { return network(images, mode: mode) }
-        return withAutocast(evaluationType) { network(images, mode: mode) }.float32()
+    /// Images `[B, 3, H, W]` (RGB in 0…1, H and W multiples of 32) → the head's raw outputs, as
+    /// float32. They are computed under autocast to `autocast` (mixed-precision training), or in
+    /// evaluation after a bfloat16 fold, in bfloat16.
+    public func callAsFunction(_ images: Tensor, mode: Mode, autocast: DType? = nil) -> RawPredictions {
+        let computeType = mode == .eval && evaluationType != .float32 ? evaluationType : autocast
+        guard let computeType else { return network(images, mode: mode) }
+        return withAutocast(computeType) { network(images, mode: mode) }.float32()
     }
 
     private func network(_ images: Tensor, mode: Mode) -> RawPredictions {

@@ -107,7 +107,7 @@ public final class Trainer {
 
     /// The training-mode forward pass, in mixed precision when on, with float32 outputs for the loss.
     public func forward(_ images: Tensor) -> RawPredictions {
-        withAutocast(autocastType) { model(images, mode: .train) }.float32()
+        model(images, mode: .train, autocast: autocastType)
     }
 
     /// The reference's `build_optimizer` choice (§4.2): the optimizer, its learning rate and momentum.
