@@ -59,11 +59,13 @@ public final class PoseModel {
 
     /// Images `[B, 3, H, W]` (RGB in 0…1, H and W multiples of 32) → the head's raw outputs, as
     /// float32. They are computed under autocast to `autocast` (mixed-precision training), or in
-    /// evaluation after a bfloat16 fold, in bfloat16.
+    /// evaluation after a bfloat16 fold, in bfloat16 from the input on.
     public func callAsFunction(_ images: Tensor, mode: Mode, autocast: DType? = nil) -> RawPredictions {
-        let computeType = mode == .eval && evaluationType != .float32 ? evaluationType : autocast
-        guard let computeType else { return network(images, mode: mode) }
-        return withAutocast(computeType) { network(images, mode: mode) }.float32()
+        if mode == .eval && evaluationType != .float32 {
+            return withAutocast(evaluationType) { network(images.to(evaluationType), mode: mode) }.float32()
+        }
+        guard let autocast else { return network(images, mode: mode) }
+        return withAutocast(autocast) { network(images, mode: mode) }.float32()
     }
 
     private func network(_ images: Tensor, mode: Mode) -> RawPredictions {
