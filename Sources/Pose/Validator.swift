@@ -52,11 +52,9 @@ public struct Validator {
                     truths: batch.instances[image].map { frame.truth($0) }, detections: detections[image].map { frame.detection($0) })
             }
         }
-        let result = accumulator.result()
         let lossItems = lossBatches > 0 ? lossSums.map { $0 / Double(lossBatches) } : nil
         return ValidationMetrics(
-            box: DetectionScores(result.box), pose: DetectionScores(result.pose), landmarks: LandmarkScores(result.landmarks),
-            images: result.images, instances: result.instances,
+            accumulator.result(),
             loss: lossItems.map {
                 LossItems(box: $0[0], pose: $0[1], keypointObjectness: $0[2], classification: $0[3], distribution: $0[4])
             })
@@ -95,20 +93,6 @@ private struct Frame {
             classIndex: detection.classIndex, confidence: detection.score,
             box: PixelBox(x1: x(detection.box.x1), y1: y(detection.box.y1), x2: x(detection.box.x2), y2: y(detection.box.y2)),
             keypoints: detection.keypoints.map { PixelKeypoint(x: x($0.x), y: y($0.y), visibility: $0.confidence) })
-    }
-}
-
-extension DetectionScores {
-    init(_ metrics: DetectionMetrics) {
-        self.init(precision: metrics.precision, recall: metrics.recall, map50: metrics.map50, map50_95: metrics.map50to95)
-    }
-}
-
-extension LandmarkScores {
-    init(_ metrics: LandmarkMetrics) {
-        self.init(
-            mse: metrics.meanSquaredError, nme: metrics.normalisedMeanError, failureRate: metrics.failureRate,
-            auc: metrics.areaUnderCurve, matched: metrics.matched, missed: metrics.missed)
     }
 }
 

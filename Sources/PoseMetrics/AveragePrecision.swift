@@ -197,28 +197,8 @@ public struct DetectionMetrics: Sendable, Equatable {
         guard let width = classAP.first?.count else { return [] }
         return (0..<width).map(column)
     }
-    /// The reference's `Metric.fitness`: 0.1 · mAP50 + 0.9 · mAP50-95 (P and R weigh 0; §4.9).
-    public var fitness: Double { 0.1 * map50 + 0.9 * map50to95 }
-
     private func column(_ index: Int) -> Double {
         guard !classAP.isEmpty, index < classAP[0].count else { return 0 }
         return NumPy.mean(classAP.map { $0[index] })
-    }
-}
-
-extension DetectionMetrics: Encodable {
-    private enum CodingKeys: String, CodingKey {
-        case precision, recall, map50
-        case map50to95 = "map50_95"
-    }
-
-    /// The four reported figures, as the `val` command's JSON: `precision`, `recall`, `map50`,
-    /// `map50_95`.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(precision, forKey: .precision)
-        try container.encode(recall, forKey: .recall)
-        try container.encode(map50, forKey: .map50)
-        try container.encode(map50to95, forKey: .map50to95)
     }
 }

@@ -218,25 +218,3 @@ public struct LandmarkMetrics: Sendable, Hashable {
             matched: faces.count, missed: missed, normalisedFaces: errors.count)
     }
 }
-
-extension LandmarkMetrics: Encodable {
-    private enum CodingKeys: String, CodingKey {
-        case meanSquaredError = "mse_px2"
-        case normalisedMeanError = "nme"
-        case failureRate = "fr_0_1"
-        case areaUnderCurve = "auc_0_1"
-        case matched, missed
-    }
-
-    /// The `val` command's `landmarks` object: `mse_px2`, `nme`, `fr_0_1`, `auc_0_1` (null when
-    /// undefined), `matched`, `missed`. The keys name the default threshold 0.1.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(meanSquaredError, forKey: .meanSquaredError)
-        try container.encode(normalisedMeanError, forKey: .normalisedMeanError)
-        try container.encode(failureRate, forKey: .failureRate)
-        try container.encode(areaUnderCurve, forKey: .areaUnderCurve)
-        try container.encode(matched, forKey: .matched)
-        try container.encode(missed, forKey: .missed)
-    }
-}

@@ -20,27 +20,6 @@ public struct PoseValidationMetrics: Sendable, Equatable {
         self.images = images
         self.instances = instances
     }
-
-    /// The reference's `PoseMetrics.fitness`, which picks `best` checkpoints (§4.9):
-    /// `0.1·mAP50(P) + 0.9·mAP50-95(P) + 0.1·mAP50(B) + 0.9·mAP50-95(B)`.
-    public var fitness: Double { pose.fitness + box.fitness }
-}
-
-extension PoseValidationMetrics: Encodable {
-    private enum CodingKeys: String, CodingKey {
-        case box, pose, landmarks, images, instances, fitness
-    }
-
-    /// `{"box": {...}, "pose": {...}, "landmarks": {...}, "images": n, "instances": n, "fitness": f}`.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(box, forKey: .box)
-        try container.encode(pose, forKey: .pose)
-        try container.encode(landmarks, forKey: .landmarks)
-        try container.encode(images, forKey: .images)
-        try container.encode(instances, forKey: .instances)
-        try container.encode(fitness, forKey: .fitness)
-    }
 }
 
 /// Collects what the validator sees, image by image, and computes the reference's box and pose

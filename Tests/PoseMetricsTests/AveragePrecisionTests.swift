@@ -32,7 +32,6 @@ import Testing
             metrics.apPerThreshold, [0.895, 0.895, 0.731667, 0.731667, 0.6175, 0.6175, 0.376667, 0.2625, 0.2625, 0.0],
             atol: 5e-7)
         expectClose(metrics.map75, 0.6175, atol: 1e-12)
-        expectClose(metrics.fitness, 0.1 * 0.895 + 0.9 * 0.539, atol: 1e-12)
         #expect(metrics.classes == [0] && metrics.truthCounts == [5])
     }
 
@@ -117,20 +116,14 @@ import Testing
     @Test func `empty metrics are all zero`() {
         let empty = DetectionMetrics.empty
         #expect(empty.precision == 0 && empty.recall == 0 && empty.map50 == 0 && empty.map75 == 0)
-        #expect(empty.map50to95 == 0 && empty.fitness == 0 && empty.apPerThreshold.isEmpty)
+        #expect(empty.map50to95 == 0 && empty.apPerThreshold.isEmpty)
     }
 
-    @Test func `fitness weighs mAP50 by 0.1 and mAP50-95 by 0.9`() {
+    @Test func `mAP50 is the first threshold's AP and mAP50-95 the mean of all ten`() {
         let metrics = DetectionMetrics(
             classes: [0], truthCounts: [3], classPrecision: [0.7], classRecall: [0.4], classF1: [0.5],
             classAP: [[0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0, 0.0]], bestConfidence: 0.5)
         expectClose(metrics.map50, 0.8)
         expectClose(metrics.map50to95, 0.36)
-        expectClose(metrics.fitness, 0.08 + 0.9 * 0.36)
-    }
-
-    @Test func `JSON has the four reported figures`() throws {
-        let text = try json(DetectionMetrics.empty)
-        #expect(text == #"{"map50":0,"map50_95":0,"precision":0,"recall":0}"#)
     }
 }

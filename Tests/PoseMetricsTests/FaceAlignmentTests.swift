@@ -137,11 +137,4 @@ import Testing
         #expect(metrics.failureRate == nil && metrics.areaUnderCurve == nil)
         #expect(metrics.matched == 0 && metrics.missed == 4)
     }
-
-    @Test func `JSON has the val command's landmark keys`() throws {
-        let metrics = LandmarkMetrics(faces: [], missed: 4, settings: settings)
-        #expect(
-            try json(metrics)
-                == #"{"auc_0_1":null,"fr_0_1":null,"matched":0,"missed":4,"mse_px2":null,"nme":null}"#)
-    }
 }

@@ -54,10 +54,3 @@ func box(_ x1: Float, _ y1: Float, _ x2: Float, _ y2: Float) -> PixelBox {
 func fixture(_ name: String) -> URL {
     Bundle.module.resourceURL!.appendingPathComponent("Fixtures").appendingPathComponent(name)
 }
-
-/// JSON as written by `JSONEncoder` with sorted keys.
-func json(_ value: some Encodable) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
-}

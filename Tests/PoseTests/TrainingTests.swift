@@ -1,5 +1,6 @@
 import Foundation
 import PoseData
+import PoseMetrics
 import Testing
 import Torch
 import TorchNN
@@ -164,5 +165,34 @@ func landmarkError(_ network: PoseModel, on batch: Batch) -> (error: Double, mat
         // the saved weights are the averaged model's, under the reference's keys
         let last = try Safetensors.read(from: stoppedRun.lastURL)
         #expect(last.tensors.count == resumed.average.store.stateDict.count && last.metadata["epoch"] == "4")
+    }
+}
+
+@Suite struct `Validation metrics` {
+    /// One class whose AP falls 0.8, 0.7, …, 0.1, 0, 0 over the ten IoU thresholds: mAP50 0.8, mAP50-95 0.36.
+    let falling = DetectionMetrics(
+        classes: [0], truthCounts: [3], classPrecision: [0.7], classRecall: [0.4], classF1: [0.5],
+        classAP: [[0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0, 0.0]], bestConfidence: 0.5)
+    let flat = DetectionMetrics(
+        classes: [0], truthCounts: [3], classPrecision: [1], classRecall: [1], classF1: [1],
+        classAP: [Array(repeating: 0.5, count: 10)], bestConfidence: 0.5)
+
+    @Test func `fitness is 0.1 mAP50 + 0.9 mAP50-95 of the boxes plus the same of the poses`() {
+        let landmarks = LandmarkMetrics(faces: [], missed: 3, settings: FaceAlignmentSettings(keypointCount: 51))
+        let metrics = ValidationMetrics(PoseValidationMetrics(box: falling, pose: flat, landmarks: landmarks, images: 1, instances: 3))
+        #expect(abs(metrics.box.fitness - (0.08 + 0.9 * 0.36)) < 1e-12)
+        #expect(abs(metrics.pose.fitness - 0.5) < 1e-12)
+        #expect(abs(metrics.fitness - (0.404 + 0.5)) < 1e-12)
+    }
+
+    @Test func `the JSON has the val command's keys`() throws {
+        let landmarks = LandmarkMetrics(faces: [], missed: 4, settings: FaceAlignmentSettings(keypointCount: 51))
+        let metrics = ValidationMetrics(PoseValidationMetrics(box: .empty, pose: flat, landmarks: landmarks, images: 2, instances: 4))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = String(decoding: try encoder.encode(metrics), as: UTF8.self)
+        #expect(text == #"{"box":{"map50":0,"map50_95":0,"precision":0,"recall":0},"images":2,"instances":4,"#
+            + #""landmarks":{"auc_0_1":null,"fr_0_1":null,"matched":0,"missed":4,"mse_px2":null,"nme":null},"#
+            + #""pose":{"map50":0.5,"map50_95":0.5,"precision":1,"recall":1}}"#)
     }
 }

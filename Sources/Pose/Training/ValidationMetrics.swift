@@ -1,3 +1,5 @@
+import PoseMetrics
+
 /// Precision, recall and mAP of one task (boxes or keypoints), fractions in [0, 1].
 public struct DetectionScores: Sendable, Codable, Equatable {
     public var precision: Double
@@ -9,7 +11,7 @@ public struct DetectionScores: Sendable, Codable, Equatable {
         (self.precision, self.recall, self.map50, self.map50_95) = (precision, recall, map50, map50_95)
     }
 
-    /// The reference's fitness of one task: 0.1 · mAP50 + 0.9 · mAP50-95 (§4.9).
+    /// The reference's `Metric.fitness` of one task: 0.1 · mAP50 + 0.9 · mAP50-95; P and R weigh 0 (§4.9).
     public var fitness: Double { 0.1 * map50 + 0.9 * map50_95 }
 }
 
@@ -32,6 +34,17 @@ public struct LandmarkScores: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case mse = "mse_px2", nme, failureRate = "fr_0_1", auc = "auc_0_1", matched, missed
+    }
+
+    /// Every key, an undefined error as null (so readers of the `val` JSON always find it).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(mse, forKey: .mse)
+        try container.encode(nme, forKey: .nme)
+        try container.encode(failureRate, forKey: .failureRate)
+        try container.encode(auc, forKey: .auc)
+        try container.encode(matched, forKey: .matched)
+        try container.encode(missed, forKey: .missed)
     }
 }
 
@@ -57,6 +70,28 @@ public struct ValidationMetrics: Sendable, Codable, Equatable {
         self.loss = loss
     }
 
-    /// The reference's fitness for pose: box fitness + pose fitness (§4.9).
+    /// The summary of PoseMetrics' full result (which also has the per-class figures).
+    public init(_ result: PoseValidationMetrics, loss: LossItems? = nil) {
+        self.init(
+            box: DetectionScores(result.box), pose: DetectionScores(result.pose), landmarks: LandmarkScores(result.landmarks),
+            images: result.images, instances: result.instances, loss: loss)
+    }
+
+    /// The reference's `PoseMetrics.fitness`, which picks `best` checkpoints (§4.9):
+    /// `0.1·mAP50(B) + 0.9·mAP50-95(B) + 0.1·mAP50(P) + 0.9·mAP50-95(P)`.
     public var fitness: Double { box.fitness + pose.fitness }
+}
+
+extension DetectionScores {
+    init(_ metrics: DetectionMetrics) {
+        self.init(precision: metrics.precision, recall: metrics.recall, map50: metrics.map50, map50_95: metrics.map50to95)
+    }
+}
+
+extension LandmarkScores {
+    init(_ metrics: LandmarkMetrics) {
+        self.init(
+            mse: metrics.meanSquaredError, nme: metrics.normalisedMeanError, failureRate: metrics.failureRate,
+            auc: metrics.areaUnderCurve, matched: metrics.matched, missed: metrics.missed)
+    }
 }
