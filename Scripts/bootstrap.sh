@@ -13,8 +13,10 @@ deps="$root/.deps"
 say() { echo "bootstrap: $*" >&2; }
 
 install_debian_packages() {
-  # chromium: the report test opens report.html in the headless browser; sqlite3: tests read the ledger.
-  local wanted=(libjpeg62-turbo-dev libspng-dev libpng-dev zlib1g-dev libsqlite3-dev pkg-config chromium sqlite3)
+  # chromium: the report test opens report.html in the headless browser; sqlite3: tests read the ledger;
+  # libtcmalloc-minimal4: the allocator every binary links (see Package.swift).
+  local wanted=(libjpeg62-turbo-dev libspng-dev libpng-dev zlib1g-dev libsqlite3-dev libtcmalloc-minimal4 pkg-config
+    chromium sqlite3)
   local missing=()
   for package in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
