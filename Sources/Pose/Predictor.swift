@@ -46,23 +46,9 @@ public struct Predictor {
         let size = imageSize
         let boxed = Self.parallelMap(images) { $0.letterboxed(width: size, height: size, minimalPadding: minimal) }
         let (width, height) = (boxed[0].0.width, boxed[0].0.height)
-        let plane = width * height
-        var pixels = [UInt8](repeating: 0, count: images.count * 3 * plane)
-        pixels.withUnsafeMutableBufferPointer { target in
-            let shared = SharedPointer(base: target.baseAddress!)
-            DispatchQueue.concurrentPerform(iterations: images.count) { index in
-                boxed[index].0.pixels.withUnsafeBufferPointer { source in
-                    let image = shared.base + index * 3 * plane
-                    for pixel in 0..<plane {
-                        image[pixel] = source[3 * pixel]
-                        image[plane + pixel] = source[3 * pixel + 1]
-                        image[2 * plane + pixel] = source[3 * pixel + 2]
-                    }
-                }
-            }
-        }
-        let input = pixels.withUnsafeBytes { try! Tensor(bytes: $0, shape: [images.count, 3, height, width], dtype: .uint8) }
-        let decoded = withNoGrad { model.decode(model(input.to(.float32) / 255, mode: .eval)) }
+        let input = Tensor.images(
+            interleaved: RGBImage.concatenatedPixels(boxed.map(\.0)), count: images.count, height: height, width: width)
+        let decoded = withNoGrad { model.decode(model(input, mode: .eval)) }
         let detections = suppress(
             decoded, classCount: model.config.classCount, keypointDimensions: model.config.keypointDimensions, options: options)
         return zip(images.indices, detections).map { index, found in

@@ -34,7 +34,7 @@ extension Dataset {
 
 /// A batch of equally sized images in the network's layout, with their labels.
 public struct Batch: Sendable {
-    /// Images `[B, 3, height, width]` as planar RGB bytes (CHW per image).
+    /// Images `[B, height, width, 3]` as interleaved RGB bytes, each image's own layout.
     public var pixels: [UInt8]
     public var width: Int
     public var height: Int
@@ -179,22 +179,8 @@ public final class BatchLoader: Sendable {
         let samples = indices.compactMap { index in makeSample(index).map { (index, $0) } }
         let width = samples.first?.1.sample.image.width ?? imageSize
         let height = samples.first?.1.sample.image.height ?? imageSize
-        var pixels = [UInt8](repeating: 0, count: samples.count * 3 * width * height)
-        let plane = width * height
-        pixels.withUnsafeMutableBufferPointer { target in
-            for (position, (_, made)) in samples.enumerated() {
-                made.sample.image.pixels.withUnsafeBufferPointer { source in
-                    let base = position * 3 * plane
-                    for pixel in 0..<plane {
-                        target[base + pixel] = source[3 * pixel]
-                        target[base + plane + pixel] = source[3 * pixel + 1]
-                        target[base + 2 * plane + pixel] = source[3 * pixel + 2]
-                    }
-                }
-            }
-        }
         return Batch(
-            pixels: pixels, width: width, height: height, instances: samples.map { $0.1.sample.normalisedInstances },
+            pixels: RGBImage.concatenatedPixels(samples.map(\.1.sample.image)), width: width, height: height, instances: samples.map { $0.1.sample.normalisedInstances },
             files: samples.map { images[$0.0].url }, originalSizes: samples.map { $0.1.original },
             placements: samples.map { $0.1.placement })
     }

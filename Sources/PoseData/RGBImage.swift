@@ -18,6 +18,15 @@ public struct RGBImage: Sendable, Equatable {
         self.pixels = pixels
     }
 
+    /// The pixels of `images` one after another (`[B, H, W, 3]` for images of one size), copied
+    /// image by image.
+    public static func concatenatedPixels(_ images: [RGBImage]) -> [UInt8] {
+        var pixels: [UInt8] = []
+        pixels.reserveCapacity(images.reduce(0) { $0 + $1.pixels.count })
+        for image in images { pixels += image.pixels }
+        return pixels
+    }
+
     /// An image filled with one colour.
     public init(width: Int, height: Int, fill: (r: UInt8, g: UInt8, b: UInt8) = (0, 0, 0)) {
         var pixels = [UInt8](repeating: 0, count: width * height * 3)

@@ -104,7 +104,8 @@ private struct Tap {
 
     @inline(__always)
     init(_ coordinate: Double, limit: Int) {
-        index = Int(coordinate.rounded(.down))
+        let truncated = Int(coordinate)  // a conversion instruction; `rounded(.down)` calls libm's floor
+        index = Double(truncated) > coordinate ? truncated - 1 : truncated
         weight = coordinate - Double(index)
         interior = index >= 0 && index + 1 < limit
     }
@@ -141,8 +142,14 @@ private struct BilinearSampler: @unchecked Sendable {
         }
     }
 
+    /// `value` rounded half away from zero and clamped to 0…255, as `rounded()` does but without
+    /// its libm call (one per channel of every pixel): the fraction above the truncation is exact.
     @inline(__always)
-    static func byte(_ value: Double) -> UInt8 { UInt8(min(max(value.rounded(), 0), 255)) }
+    static func byte(_ value: Double) -> UInt8 {
+        let clamped = min(max(value, 0), 255)
+        let truncated = Int(clamped)
+        return UInt8(clamped - Double(truncated) >= 0.5 ? truncated + 1 : truncated)
+    }
 }
 
 /// How an image was fitted into a network input: scaled by `gain`, then padded by (`left`, `top`).
