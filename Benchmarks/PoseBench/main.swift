@@ -161,6 +161,10 @@ struct InferSpeed: AsyncParsableCommand {
                 let predictor = Predictor(model: model, imageSize: imgsz)
                 let source = Array(Array(repeating: files, count: size / files.count + 1).joined().prefix(size))
                 result["predict_ms_per_img"] = try timed { _ = try predictor.predict(source, batchSize: size) }
+                // the part of whole predict before the network: JPEG decode and letterbox
+                result["decode_letterbox_ms_per_img"] = try timed {
+                    for url in source { _ = try ImageCodec.decode(contentsOf: url).letterboxed(width: imgsz, height: imgsz) }
+                }
             }
             result["peak_rss_mb"] = peakResidentMegabytes()
             emit(result)

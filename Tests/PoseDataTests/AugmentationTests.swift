@@ -140,6 +140,39 @@ func instance(at points: [(Double, Double)], box: (Double, Double, Double, Doubl
         }
     }
 
+    @Test func `separable resizing gives the pixels of sampling each output pixel in two dimensions`() {
+        var random = SeededRandom(seed: 7)
+        func image(_ width: Int, _ height: Int) -> RGBImage {
+            RGBImage(width: width, height: height, pixels: (0..<(width * height * 3)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+        }
+        // resizes up and down, clamped at the edges; scale-and-shift warps, padded outside the source
+        for _ in 0..<60 {
+            let source = image(1 + Int(random.next() % 40), 1 + Int(random.next() % 40))
+            let (width, height) = (1 + Int(random.next() % 90), 1 + Int(random.next() % 90))
+            let resize = Transform2D([
+                Double(source.width) / Double(width), 0, 0.5 * Double(source.width) / Double(width) - 0.5,
+                0, Double(source.height) / Double(height), 0.5 * Double(source.height) / Double(height) - 0.5, 0, 0, 1,
+            ])
+            let shifted = Transform2D([
+                0.2 + 3 * random.unit(), 0, 40 * random.unit() - 20, 0, 0.2 + 3 * random.unit(), 40 * random.unit() - 20, 0, 0, 1,
+            ])
+            for (map, clamp) in [(resize, true), (shifted, false)] {
+                let direct = source.sampled(width: width, height: height, sourceOf: map, clampToEdge: clamp, separable: false)
+                #expect(source.sampled(width: width, height: height, sourceOf: map, clampToEdge: clamp) == direct)
+            }
+        }
+        // a letterbox's upscale and a loader's downscale, large enough to be split among the cores
+        for (width, height, newWidth, newHeight) in [(320, 320, 640, 640), (1280, 960, 640, 480)] {
+            let source = image(width, height)
+            let map = Transform2D([
+                Double(width) / Double(newWidth), 0, 0.5 * Double(width) / Double(newWidth) - 0.5,
+                0, Double(height) / Double(newHeight), 0.5 * Double(height) / Double(newHeight) - 0.5, 0, 0, 1,
+            ])
+            let direct = source.sampled(width: newWidth, height: newHeight, sourceOf: map, clampToEdge: true, separable: false)
+            #expect(source.resized(width: newWidth, height: newHeight) == direct)
+        }
+    }
+
     @Test func `letterbox scales, centres and pads with grey, and labels follow the unrounded pad`() {
         let (image, placement) = dottedImage(width: 40, height: 20, dots: [(20, 10)]).letterboxed(width: 64, height: 64)
         #expect(placement.gain == 1.6 && placement.padX == 0 && placement.padY == 16)

@@ -20,7 +20,11 @@ extension RGBImage {
     }
 
     /// Bilinear sampling: each output pixel centre maps through `map` to source coordinates.
-    func sampled(width outWidth: Int, height outHeight: Int, sourceOf map: Transform2D, clampToEdge: Bool) -> RGBImage {
+    /// An axis-aligned `map` (a resize) is sampled separably unless `separable` is false (tests
+    /// compare the two).
+    func sampled(
+        width outWidth: Int, height outHeight: Int, sourceOf map: Transform2D, clampToEdge: Bool, separable: Bool = true
+    ) -> RGBImage {
         var out = [UInt8](repeating: paddingValue, count: outWidth * outHeight * 3)
         let (m, affine) = (map.m, map.isAffine)
         let (m0, m1, m2, m3, m4, m5, m6, m7, m8) = (m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8])
@@ -33,23 +37,11 @@ extension RGBImage {
         pixels.withUnsafeBufferPointer { pixels in
             out.withUnsafeMutableBufferPointer { target in
                 let sampler = BilinearSampler(pixels: pixels, width: width, height: height)
-                if affine && m1 == 0 && m3 == 0 {
-                    // axis-aligned (a resize): the source x depends on the column only, y on the row
-                    // only; rows are shared among the cores
+                if separable && affine && m1 == 0 && m3 == 0 {
+                    // axis-aligned (a resize): the source x depends on the column only, y on the row only
                     let columns = (0..<outWidth).map { inside(m0 * Double($0) + m2, w).map { Tap($0, limit: width) } }
                     let rows = (0..<outHeight).map { inside(m4 * Double($0) + m5, h).map { Tap($0, limit: height) } }
-                    let base = SendablePointer(target.baseAddress!)
-                    let chunks = min(ProcessInfo.processInfo.activeProcessorCount, max(outWidth * outHeight / 65_536, 1))
-                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                        for y in stride(from: chunk, to: outHeight, by: chunks) {
-                            guard let row = rows[y] else { continue }
-                            let out = base.pointer + y * outWidth * 3
-                            for (x, column) in columns.enumerated() {
-                                guard let column else { continue }
-                                sampler.sample(column, row, into: out + x * 3)
-                            }
-                        }
-                    }
+                    sampler.resample(columns: columns, rows: rows, into: target.baseAddress!)
                     return
                 }
                 for y in 0..<outHeight {
@@ -139,6 +131,66 @@ private struct BilinearSampler: @unchecked Sendable {
             let top = at(x0, y0) * (1 - ax) + at(x0 + 1, y0) * ax
             let bottom = at(x0, y0 + 1) * (1 - ax) + at(x0 + 1, y0 + 1) * ax
             target[channel] = Self.byte(top * (1 - ay) + bottom * ay)
+        }
+    }
+
+    /// A separable resize into `target` (`rows.count` × `columns.count` pixels): every source row
+    /// the output needs is interpolated along x once, and each output row blends two of those.
+    /// The arithmetic, and its order, are ``sample(_:_:into:)``'s, so are the pixels. Output rows
+    /// are shared among the cores in runs, so that consecutive rows reuse their source rows; pixels
+    /// whose tap is nil (outside the source) are left as they are.
+    func resample(columns: [Tap?], rows: [Tap?], into target: UnsafeMutablePointer<UInt8>) {
+        let (outWidth, outHeight) = (columns.count, rows.count)
+        // the columns inside the source: one run, as the source x is monotonic in the column
+        guard let first = columns.firstIndex(where: { $0 != nil }), let last = columns.lastIndex(where: { $0 != nil }) else { return }
+        let inside = first..<(last + 1)
+        let base = SendablePointer(target)
+        let chunks = min(ProcessInfo.processInfo.activeProcessorCount, max(outWidth * outHeight / 65_536, 1))
+        let rowsPerChunk = (outHeight + chunks - 1) / chunks
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            // source rows `upper` and `upper + 1`, interpolated along x: 3 values per output column
+            var above = [Double](repeating: 0, count: outWidth * 3)
+            var below = above
+            var upper: Int?
+            for y in (chunk * rowsPerChunk)..<min((chunk + 1) * rowsPerChunk, outHeight) {
+                guard let row = rows[y] else { continue }
+                if row.index != upper {
+                    if let upper, row.index == upper + 1 { swap(&above, &below) } else { interpolate(row: row.index, columns, into: &above) }
+                    interpolate(row: row.index + 1, columns, into: &below)
+                    upper = row.index
+                }
+                let (out, ay) = (base.pointer + y * outWidth * 3, row.weight)
+                above.withUnsafeBufferPointer { top in
+                    below.withUnsafeBufferPointer { bottom in
+                        for i in (inside.lowerBound * 3)..<(inside.upperBound * 3) {
+                            out[i] = Self.byte(top[i] * (1 - ay) + bottom[i] * ay)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Source row `y` interpolated along x at each column's tap (`top` or `bottom` of
+    /// ``sample(_:_:into:)``), with the padding grey beyond the image.
+    private func interpolate(row y: Int, _ columns: [Tap?], into values: inout [Double]) {
+        values.withUnsafeMutableBufferPointer { values in
+            let rowInside = y >= 0 && y < height
+            for (x, column) in columns.enumerated() {
+                guard let column else { continue }
+                let ax = column.weight
+                if rowInside && column.interior {
+                    let p = pixels.baseAddress! + (y * width + column.index) * 3
+                    for channel in 0..<3 { values[x * 3 + channel] = Double(p[channel]) * (1 - ax) + Double(p[channel + 3]) * ax }
+                    continue
+                }
+                for channel in 0..<3 {
+                    func at(_ px: Int) -> Double {
+                        px < 0 || !rowInside || px >= width ? Double(paddingValue) : Double(pixels[(y * width + px) * 3 + channel])
+                    }
+                    values[x * 3 + channel] = at(column.index) * (1 - ax) + at(column.index + 1) * ax
+                }
+            }
         }
     }
 
