@@ -180,7 +180,8 @@ public final class BatchLoader: Sendable {
         let width = samples.first?.1.sample.image.width ?? imageSize
         let height = samples.first?.1.sample.image.height ?? imageSize
         return Batch(
-            pixels: RGBImage.concatenatedPixels(samples.map(\.1.sample.image)), width: width, height: height, instances: samples.map { $0.1.sample.normalisedInstances },
+            pixels: RGBImage.concatenatedPixels(samples.map(\.1.sample.image)), width: width, height: height,
+            instances: samples.map { $0.1.sample.normalisedInstances },
             files: samples.map { images[$0.0].url }, originalSizes: samples.map { $0.1.original },
             placements: samples.map { $0.1.placement })
     }

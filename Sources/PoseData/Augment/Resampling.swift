@@ -152,7 +152,7 @@ private struct BilinearSampler: @unchecked Sendable {
             var above = [Double](repeating: 0, count: outWidth * 3)
             var below = above
             var upper: Int?
-            for y in (chunk * rowsPerChunk)..<min((chunk + 1) * rowsPerChunk, outHeight) {
+            for y in min(chunk * rowsPerChunk, outHeight)..<min((chunk + 1) * rowsPerChunk, outHeight) {
                 guard let row = rows[y] else { continue }
                 if row.index != upper {
                     if let upper, row.index == upper + 1 { swap(&above, &below) } else { interpolate(row: row.index, columns, into: &above) }
