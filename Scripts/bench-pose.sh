@@ -2,9 +2,8 @@
 # facelabel against the reference implementation (../shared/bench, Ultralytics on the same CPU torch)
 # in one sitting, interleaved: training images/s and peak RSS at 320 (batch 16), inference ms/image
 # at 640 (batch 1 and 16, network and whole predict). Prints every JSON line, then the ratios.
-# facelabel runs both ways: by default (mixed-precision training, float32 inference) and in float32
-# training (--no-amp) and bfloat16 inference (--half); the reference on a CPU always runs float32
-# (its amp and half apply on CUDA only).
+# facelabel runs both ways: by default (float32) and in mixed-precision training (--amp) and bfloat16
+# inference (--half); the reference on a CPU always runs float32 (its amp and half apply on CUDA only).
 # Usage: Scripts/bench-pose.sh [DATA.yaml]   (default: a synthetic set of 240 images at 320 px)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,7 +23,7 @@ results="$(mktemp)"
 for round in 1 2; do
   .build/release/PoseBench train-speed --data "$data" --imgsz 320 --batch 16 | tee -a "$results"
   "$py" "$bench/reference.py" train-speed --data "$data" --imgsz 320 --batch 16 2>/dev/null | tee -a "$results"
-  .build/release/PoseBench train-speed --data "$data" --imgsz 320 --batch 16 --no-amp | tee -a "$results"
+  .build/release/PoseBench train-speed --data "$data" --imgsz 320 --batch 16 --amp | tee -a "$results"
 done
 .build/release/PoseBench infer-speed --data "$data" --imgsz 640 --batch 1 16 | tee -a "$results"
 "$py" "$bench/reference.py" infer-speed --data "$data" --imgsz 640 --batch 1 16 2>/dev/null | tee -a "$results"
@@ -38,7 +37,7 @@ def pick(what, impl, **match):
     return found
 theirs = pick("train-speed", "reference")
 best = lambda rs, k: max(r[k] for r in rs)
-for autocast, name in (("bfloat16", "mixed precision (default)"), ("none", "float32 (--no-amp)")):
+for autocast, name in (("none", "float32 (default)"), ("bfloat16", "mixed precision (--amp)")):
     ours = pick("train-speed", "facelabel", autocast=autocast)
     if not ours:
         continue

@@ -31,7 +31,7 @@ struct Common: ParsableArguments {
     @Option var data: String
     @Option var scale = "n"
     @Option var threads = 2
-    @Flag(inversion: .prefixedNo, help: "Mixed-precision training (bfloat16 where the CPU has it).") var amp = true
+    @Flag(inversion: .prefixedNo, help: "Mixed-precision training (bfloat16 where the CPU has it).") var amp = false
 
     /// Sets the thread count and loads the data set with the model layout it needs (one class).
     func setUp() throws -> (Dataset, PoseModelConfig) {

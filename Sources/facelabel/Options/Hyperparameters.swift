@@ -38,8 +38,10 @@ struct Hyperparameters: ParsableArguments {
     @Option(help: "Up-down flip probability.") var flipud = 0.0
     @Option(help: "Left-right flip probability (needs flip_idx).") var fliplr = 0.5
     @Option(help: "Mosaic probability.") var mosaic = 1.0
-    @Flag(inversion: .prefixedNo, help: "Mixed precision: bfloat16 convolutions where the CPU computes them natively (AVX512-BF16, AMX).")
-    var amp = true
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Mixed precision: bfloat16 convolutions where the CPU computes them natively (AVX512-BF16, AMX); faster, landmarks less precise.")
+    var amp = false
     @Flag(help: "Validate only after the last epoch.") var noVal = false
 
     var config: TrainingConfig {
