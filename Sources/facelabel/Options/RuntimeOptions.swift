@@ -33,7 +33,7 @@ struct RuntimeOptions: ParsableArguments {
 
 /// `--half` of `predict` and `val` (the reference's `half`, which it applies on CUDA only).
 struct PrecisionOption: ParsableArguments {
-    @Flag(help: "Half precision: bfloat16 inference where the CPU computes it natively (AVX512-BF16, AMX), about 1.7x faster; results move by a fraction of a pixel.")
+    @Flag(help: "Half precision: bfloat16 inference where the CPU computes it natively (AVX512-BF16, AMX), 1.6-1.8x faster; results move by a fraction of a pixel.")
     var half = false
 
     /// Folds the model's BatchNorm for inference, in bfloat16 with `--half` where the CPU has it
