@@ -140,6 +140,25 @@ func instance(at points: [(Double, Double)], box: (Double, Double, Double, Doubl
         }
     }
 
+    @Test func `pixel rounding clamps to 0...255 and rounds halves away from zero, as rounded() does`() {
+        let cases: [(Double, UInt8)] = [
+            (0.49999999999999994, 0), (0.5, 1), (2.4999999999999996, 2), (2.5, 3), (127.5.nextDown, 127),
+            (254.5, 255), (254.49999999999997, 254), (-3, 0), (-0.4, 0), (255.4, 255), (300, 255),
+        ]
+        for (value, expected) in cases { #expect(UInt8(roundingClamped: value) == expected, "\(value)") }
+        // random values, halves and the doubles just below halves
+        var random = SeededRandom(seed: 11)
+        var differing: [Double] = []
+        for _ in 0..<100_000 {
+            let value = random.uniform(-2, 257)
+            for x in [value, (value * 2).rounded() / 2, ((value * 2).rounded() / 2).nextDown]
+            where UInt8(roundingClamped: x) != UInt8(Swift.min(Swift.max(x, 0), 255).rounded()) {
+                differing.append(x)
+            }
+        }
+        #expect(differing.isEmpty, "\(differing.prefix(5))")
+    }
+
     @Test func `separable resizing gives the pixels of sampling each output pixel in two dimensions`() {
         var random = SeededRandom(seed: 7)
         func image(_ width: Int, _ height: Int) -> RGBImage {

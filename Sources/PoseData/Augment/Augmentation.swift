@@ -223,7 +223,7 @@ public struct Augmenter: Sendable {
             }
             if hue < 0 { hue += 360 }
         }
-        return (UInt8(min((hue / 2).rounded(), 179)), UInt8(s.rounded()), UInt8(v))
+        return (min(UInt8(roundingClamped: hue / 2), 179), UInt8(roundingClamped: s), UInt8(v))
     }
 
     /// OpenCV's 8-bit HSV → RGB.
@@ -231,8 +231,8 @@ public struct Augmenter: Sendable {
         let value = Double(v)
         let saturation = Double(s) / 255
         let hue = Double(h) * 2 / 60
-        let sector = Int(hue.rounded(.down)) % 6
-        let fraction = hue - hue.rounded(.down)
+        let whole = Int(hue)  // the floor, as hue ≥ 0
+        let (sector, fraction) = (whole % 6, hue - Double(whole))
         let p = value * (1 - saturation)
         let q = value * (1 - saturation * fraction)
         let t = value * (1 - saturation * (1 - fraction))
@@ -245,7 +245,7 @@ public struct Augmenter: Sendable {
         case 4: (r, g, b) = (t, p, value)
         default: (r, g, b) = (value, p, q)
         }
-        return (UInt8(r.rounded()), UInt8(g.rounded()), UInt8(b.rounded()))
+        return (UInt8(roundingClamped: r), UInt8(roundingClamped: g), UInt8(roundingClamped: b))
     }
 
     /// Mirrors left-right and re-indexes keypoints by `flipIndex` (§5.7).

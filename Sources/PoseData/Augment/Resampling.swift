@@ -81,6 +81,17 @@ extension RGBImage {
     }
 }
 
+extension UInt8 {
+    /// `value` clamped to 0…255 and rounded half away from zero, as `rounded()` rounds but without
+    /// its libm call or a branch (per channel of every pixel, in resampling and colour conversion).
+    /// Truncating after adding the largest double below ½ is exact here: it carries a fraction of
+    /// exactly ½ up and nothing less (adding ½ itself would carry 0.49999999999999994 up to 1).
+    @inline(__always)
+    init(roundingClamped value: Double) {
+        self = UInt8(truncatingIfNeeded: Int(Swift.min(Swift.max(value, 0), 255) + 0.49999999999999994))
+    }
+}
+
 /// A pointer handed to the tasks of `concurrentPerform`, which write disjoint parts of its memory.
 private struct SendablePointer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<UInt8>
@@ -119,7 +130,7 @@ private struct BilinearSampler: @unchecked Sendable {
             for channel in 0..<3 {
                 let top = Double(p00[channel]) * (1 - ax) + Double(p00[channel + 3]) * ax
                 let bottom = Double(p01[channel]) * (1 - ax) + Double(p01[channel + 3]) * ax
-                target[channel] = Self.byte(top * (1 - ay) + bottom * ay)
+                target[channel] = UInt8(roundingClamped: top * (1 - ay) + bottom * ay)
             }
             return
         }
@@ -130,7 +141,7 @@ private struct BilinearSampler: @unchecked Sendable {
             }
             let top = at(x0, y0) * (1 - ax) + at(x0 + 1, y0) * ax
             let bottom = at(x0, y0 + 1) * (1 - ax) + at(x0 + 1, y0 + 1) * ax
-            target[channel] = Self.byte(top * (1 - ay) + bottom * ay)
+            target[channel] = UInt8(roundingClamped: top * (1 - ay) + bottom * ay)
         }
     }
 
@@ -163,7 +174,7 @@ private struct BilinearSampler: @unchecked Sendable {
                 above.withUnsafeBufferPointer { top in
                     below.withUnsafeBufferPointer { bottom in
                         for i in (inside.lowerBound * 3)..<(inside.upperBound * 3) {
-                            out[i] = Self.byte(top[i] * (1 - ay) + bottom[i] * ay)
+                            out[i] = UInt8(roundingClamped: top[i] * (1 - ay) + bottom[i] * ay)
                         }
                     }
                 }
@@ -193,16 +204,8 @@ private struct BilinearSampler: @unchecked Sendable {
             }
         }
     }
-
-    /// `value` rounded half away from zero and clamped to 0…255, as `rounded()` does but without
-    /// its libm call (one per channel of every pixel): the fraction above the truncation is exact.
-    @inline(__always)
-    static func byte(_ value: Double) -> UInt8 {
-        let clamped = min(max(value, 0), 255)
-        let truncated = Int(clamped)
-        return UInt8(clamped - Double(truncated) >= 0.5 ? truncated + 1 : truncated)
-    }
 }
+
 
 /// How an image was fitted into a network input: scaled by `gain`, then padded by (`left`, `top`).
 public struct LetterboxPlacement: Sendable, Equatable, Codable {
