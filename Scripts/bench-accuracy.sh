@@ -7,7 +7,9 @@
 # Usage: Scripts/bench-accuracy.sh [OUT]   (default OUT: .build/bench-accuracy)
 #   SEED (default 0), EPOCHS (default 100);
 #   REFERENCE_RUN=DIR uses DIR/results.csv and DIR/best.safetensors from a reference run made elsewhere
-#   (the same data set and settings, e.g. on a GPU machine) instead of training the reference here.
+#   (the same data set and settings, e.g. on a GPU machine) instead of training the reference here;
+#   REFERENCE_VERSION=8.1.14 trains the reference with Ultralytics 8.1.14, the version facelabel follows,
+#   installed from PyPI into .build/reference-8.1.14 (Scripts/reference/train_8114.py), not the bench's 8.4.190.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bench="$root/../shared/bench"
@@ -33,9 +35,16 @@ fi
 if [ -n "${REFERENCE_RUN:-}" ]; then
   reference_csv="$REFERENCE_RUN/results.csv" reference_weights="$REFERENCE_RUN/best.safetensors"
 else
-  theirs="$out/reference-seed$seed"
+  version="${REFERENCE_VERSION:-8.4.190}"
+  theirs="$out/reference-$version-seed$seed"
   reference_csv="$theirs/train/results.csv" reference_weights="$theirs/best.safetensors"
-  if [ ! -f "$reference_weights" ]; then
+  if [ ! -f "$reference_weights" ] && [ "$version" = 8.1.14 ]; then
+    lib="$root/.build/reference-8.1.14"
+    [ -d "$lib/ultralytics" ] || "$py" -m pip install --quiet --target "$lib" --no-deps ultralytics==8.1.14 >&2
+    # what 8.1.14 imports and the bench venv (made for 8.4.190) lacks
+    [ -d "$lib/tqdm" ] || "$py" -m pip install --quiet --target "$lib" tqdm pandas seaborn py-cpuinfo scipy >&2
+    PYTHONPATH="$lib" "$py" Scripts/reference/train_8114.py --data "$data" --epochs "$epochs" --imgsz 256 --batch 16 --seed "$seed" --out "$theirs" >&2
+  elif [ ! -f "$reference_weights" ]; then
     "$py" "$bench/reference.py" train --data "$data" --epochs "$epochs" --imgsz 256 --batch 16 --seed "$seed" --out "$theirs" >&2
     "$py" "$bench/reference.py" export-safetensors --weights "$theirs/train/weights/best.pt" --out "$reference_weights" >&2
   fi
