@@ -36,6 +36,10 @@ if [ -n "${REFERENCE_RUN:-}" ]; then
   reference_csv="$REFERENCE_RUN/results.csv" reference_weights="$REFERENCE_RUN/best.safetensors"
 else
   version="${REFERENCE_VERSION:-8.4.190}"
+  case "$version" in
+    8.1.14 | 8.4.190) ;;
+    *) echo "REFERENCE_VERSION must be 8.1.14 or 8.4.190 (the bench's), not $version" >&2; exit 2 ;;
+  esac
   theirs="$out/reference-$version-seed$seed"
   reference_csv="$theirs/train/results.csv" reference_weights="$theirs/best.safetensors"
   if [ ! -f "$reference_weights" ] && [ "$version" = 8.1.14 ]; then
