@@ -206,7 +206,6 @@ private struct BilinearSampler: @unchecked Sendable {
     }
 }
 
-
 /// How an image was fitted into a network input: scaled by `gain`, then padded by (`left`, `top`).
 public struct LetterboxPlacement: Sendable, Equatable, Codable {
     public var gain: Double
