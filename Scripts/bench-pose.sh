@@ -41,8 +41,10 @@ for autocast, name in (("none", "float32 (default)"), ("bfloat16", "mixed precis
     ours = pick("train-speed", "facelabel", autocast=autocast)
     if not ours:
         continue
+    rounds = ", ".join(f"{o['img_per_s'] / t['img_per_s']:.2f}" for o, t in zip(ours, theirs))
     print(f"training 320 b16, facelabel {name}: {best(ours, 'img_per_s'):.2f} img/s, reference {best(theirs, 'img_per_s'):.2f} img/s, "
-          f"ratio {best(ours, 'img_per_s') / best(theirs, 'img_per_s'):.2f}; peak RSS facelabel {min(r['peak_rss_mb'] for r in ours):.0f} MB, "
+          f"ratio {best(ours, 'img_per_s') / best(theirs, 'img_per_s'):.2f} (per round, each against the reference run beside it: "
+          f"{rounds}); peak RSS facelabel {min(r['peak_rss_mb'] for r in ours):.0f} MB, "
           f"reference {min(r['peak_rss_mb'] for r in theirs):.0f} MB")
 for precision, name in (("float32", "float32 (default)"), ("bfloat16", "bfloat16 (--half)")):
     for b in (1, 16):
