@@ -1,18 +1,28 @@
 #!/usr/bin/env python3
-"""Where float32 inference time goes: each convolution of the reference's fused yolov8n-pose (K=51)
-at 640, timed alone with its real input shape, the reference's way (NCHW input, torch's conv2d,
-then SiLU) and facelabel's (channels-last input, weight reordered once for oneDNN, SiLU fused:
-mkldnn::_convolution_pointwise, what facelabel's ConvBlock calls). Both sums bound what either
-network can reach: the rest of a forward pass is concatenation, upsampling, pooling and the head's
-1×1 outputs. Prints one line per convolution, then the sums and the GFLOP/s of the largest.
+"""Where float32 time goes: each convolution of the reference's yolov8n-pose (K=51), timed alone with
+its real input shape. Both sums bound what either network can reach: the rest of a pass is
+BatchNorm, SiLU, concatenation, upsampling, pooling and the head's 1×1 outputs.
 
-Usage: conv_layers.py BENCH_DIR [BATCH]   (with the bench venv's python)
+Inference (default): the fused model at 640, the reference's way (NCHW input, torch's conv2d, then
+SiLU) and facelabel's (channels-last input, weight reordered once for oneDNN, SiLU fused:
+mkldnn::_convolution_pointwise, what facelabel's ConvBlock calls).
+Training (--train): the model at 320, forward and backward (input and weight gradients; no input
+gradient for the first layer, whose input is the image), NCHW as the reference trains and
+channels-last as facelabel does.
+
+Prints one line per convolution, then the sums and the GFLOP/s of the slowest.
+Usage: conv_layers.py BENCH_DIR [BATCH] [--train]   (with the bench venv's python; BATCH defaults
+to 1, or 16 with --train)
 """
 import sys
 import tempfile
 import time
 
-bench, batch = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1
+arguments = [a for a in sys.argv[1:] if a != "--train"]
+training = "--train" in sys.argv[1:]
+bench = arguments[0]
+batch = int(arguments[1]) if len(arguments) > 1 else (16 if training else 1)
+imgsz = 320 if training else 640
 sys.path.insert(0, bench)
 import ultra_env  # noqa: E402
 
@@ -22,12 +32,14 @@ from ultralytics.nn.modules import Conv  # noqa: E402
 from ultralytics.nn.tasks import PoseModel  # noqa: E402
 
 config = ultra_env.pose_yaml(kpt_shape=(51, 3), out_dir=tempfile.mkdtemp())
-model = PoseModel(config, ch=3, nc=1, data_kpt_shape=(51, 3), verbose=False).fuse(verbose=False).eval()
+model = PoseModel(config, ch=3, nc=1, data_kpt_shape=(51, 3), verbose=False)
+if not training:
+    model = model.fuse(verbose=False).eval()
 inputs = []
-hooks = [m.register_forward_hook(lambda m, i, o: inputs.append((m, i[0].clone())))
+hooks = [m.register_forward_hook(lambda m, i, o: inputs.append((m.conv, i[0].detach().clone())))
          for m in model.modules() if isinstance(m, Conv)]
-with torch.inference_mode():
-    model(torch.rand(batch, 3, 640, 640))
+with torch.no_grad():
+    model(torch.rand(batch, 3, imgsz, imgsz))
 for hook in hooks:
     hook.remove()
 
@@ -41,22 +53,41 @@ def milliseconds(run, seconds=0.3):
     return (time.perf_counter() - start) / repeats * 1000
 
 
-totals, largest = [0.0, 0.0], (0.0, "", 0.0)
-with torch.inference_mode():
-    for module, x in inputs:
-        conv = module.conv
-        geometry = (list(conv.padding), list(conv.stride), [1, 1], conv.groups)
+def inference_times(conv, x):
+    """Milliseconds of one forward, the reference's way and facelabel's."""
+    geometry = (list(conv.padding), list(conv.stride), [1, 1], conv.groups)
+    with torch.inference_mode():
         reference = milliseconds(lambda: F.silu(F.conv2d(x, conv.weight, conv.bias, conv.stride, conv.padding)))
         nhwc = x.contiguous(memory_format=torch.channels_last)
         packed = torch.ops.mkldnn._reorder_convolution_weight(conv.weight, *geometry, list(x.shape))
         ours = milliseconds(lambda: torch.ops.mkldnn._convolution_pointwise(nhwc, packed, conv.bias, *geometry, "swish", [], None))
-        totals[0] += reference
-        totals[1] += ours
-        name = f"{tuple(x.shape)} {conv.kernel_size[0]}x{conv.kernel_size[1]}/{conv.stride[0]} -> {conv.out_channels}"
-        out_h, out_w = x.shape[2] // conv.stride[0], x.shape[3] // conv.stride[1]
-        gflop = 2 * batch * out_h * out_w * conv.out_channels * conv.in_channels * conv.kernel_size[0] ** 2 / 1e9
-        if reference + ours > largest[0]:
-            largest = (reference + ours, name, gflop / (ours / 1000))
-        print(f"{name:42s} reference {reference:6.2f} ms   facelabel {ours:6.2f} ms")
-print(f"sum over {len(inputs)} convolutions, batch {batch}: reference {totals[0]:.1f} ms, facelabel {totals[1]:.1f} ms")
-print(f"slowest: {largest[1]}, facelabel at {largest[2]:.0f} GFLOP/s")
+    return reference, ours
+
+
+def training_times(conv, x):
+    """Milliseconds of one forward and backward, NCHW (the reference's way) and channels-last (facelabel's)."""
+    times = []
+    for layout in (torch.contiguous_format, torch.channels_last):
+        source = x.contiguous(memory_format=layout).requires_grad_(x.shape[1] != 3)
+        weight = conv.weight.detach().clone().requires_grad_()
+        gradient = torch.randn_like(F.conv2d(source, weight, None, conv.stride, conv.padding))
+        times.append(milliseconds(lambda: F.conv2d(source, weight, None, conv.stride, conv.padding).backward(gradient)))
+    return times
+
+
+totals, slowest = [0.0, 0.0], (0.0, "", 0.0)
+for conv, x in inputs:
+    reference, ours = (training_times if training else inference_times)(conv, x)
+    totals[0] += reference
+    totals[1] += ours
+    name = f"{tuple(x.shape)} {conv.kernel_size[0]}x{conv.kernel_size[1]}/{conv.stride[0]} -> {conv.out_channels}"
+    out_h, out_w = x.shape[2] // conv.stride[0], x.shape[3] // conv.stride[1]
+    gflop = 2 * batch * out_h * out_w * conv.out_channels * conv.in_channels * conv.kernel_size[0] ** 2 / 1e9
+    if training:  # the backward computes the weight gradient and, past the first layer, the input gradient
+        gflop *= 3 if x.shape[1] != 3 else 2
+    if reference + ours > slowest[0]:
+        slowest = (reference + ours, name, gflop / (ours / 1000))
+    print(f"{name:42s} reference {reference:7.2f} ms   facelabel {ours:7.2f} ms")
+what = "forward and backward" if training else "forward"
+print(f"sum over {len(inputs)} convolutions ({what}, {imgsz} px, batch {batch}): reference {totals[0]:.1f} ms, facelabel {totals[1]:.1f} ms")
+print(f"slowest: {slowest[1]}, facelabel at {slowest[2]:.0f} GFLOP/s")
