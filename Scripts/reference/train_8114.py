@@ -60,6 +60,7 @@ from safetensors.torch import save_file  # noqa: E402
 from ultralytics import YOLO  # noqa: E402
 
 model = YOLO("yolov8n-pose.yaml")
+# 8.1.14's trainer sets workers to 0 on a CPU, after the arguments are read; the bench runs 2
 model.add_callback("on_pretrain_routine_start", lambda trainer: setattr(trainer.args, "workers", args.workers))
 start = time.perf_counter()
 model.train(data=args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device="cpu", amp=False,
