@@ -29,11 +29,11 @@ public struct RGBImage: Sendable, Equatable {
 
     /// An image filled with one colour.
     public init(width: Int, height: Int, fill: (r: UInt8, g: UInt8, b: UInt8) = (0, 0, 0)) {
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
-        for index in stride(from: 0, to: pixels.count, by: 3) {
-            pixels[index] = fill.r
-            pixels[index + 1] = fill.g
-            pixels[index + 2] = fill.b
+        var pixels = [UInt8](repeating: fill.r, count: width * height * 3)
+        if fill.g != fill.r || fill.b != fill.r {  // a grey (the padding, black) is one fill of memory
+            pixels.withUnsafeMutableBufferPointer { pixels in
+                for index in stride(from: 0, to: pixels.count, by: 3) { (pixels[index + 1], pixels[index + 2]) = (fill.g, fill.b) }
+            }
         }
         self.init(width: width, height: height, pixels: pixels)
     }

@@ -201,13 +201,34 @@ func instance(at points: [(Double, Double)], box: (Double, Double, Double, Doubl
         #expect(Swift.abs(centre.x + 0.5 - 20.5 * 1.6) < 0.3 && Swift.abs(centre.y + 0.5 - (10.5 * 1.6 + 16)) < 0.3)
     }
 
-    @Test func `HSV conversion round-trips and unit gains leave the image alone`() {
-        for (r, g, b) in [(255, 0, 0), (12, 200, 90), (30, 30, 30), (250, 240, 10)] as [(UInt8, UInt8, UInt8)] {
-            let (h, s, v) = Augmenter.toHSV(r, g, b)
-            let back = Augmenter.toRGB(h, s, v)
-            #expect(Swift.abs(Int(back.0) - Int(r)) <= 3 && Swift.abs(Int(back.1) - Int(g)) <= 3 && Swift.abs(Int(back.2) - Int(b)) <= 3)
-        }
-        #expect(Augmenter.toHSV(255, 0, 0) == (0, 255, 255) && Augmenter.toHSV(0, 0, 255) == (120, 255, 255))
+    // Expected values from cv2.cvtColor (OpenCV 5.0, the reference's) on an array long enough for
+    // its vectorised path, which every real image takes, and the reference's lookup tables.
+    @Test func `HSV conversion and gains give OpenCV's values`() {
+        typealias RGB = (UInt8, UInt8, UInt8)
+        let colours: [RGB] = [
+            (255, 0, 0), (12, 200, 90), (30, 30, 30), (250, 240, 10), (0, 0, 255), (200, 180, 181), (7, 9, 8), (114, 114, 114),
+            (90, 60, 61), (1, 2, 250),
+        ]
+        let hsv: [RGB] = [
+            (0, 255, 255), (72, 240, 200), (0, 0, 30), (29, 245, 250), (120, 255, 255), (179, 25, 200), (75, 57, 9), (0, 0, 114),
+            (179, 85, 90), (120, 254, 250),
+        ]
+        for (colour, expected) in zip(colours, hsv) { #expect(OpenCVHSV.fromRGB(colour.0, colour.1, colour.2) == expected) }
+        // the way back truncates, and its fused multiply-add decides the first two
+        let back: [(RGB, RGB)] = [
+            ((1, 90, 85), (85, 56, 55)), ((1, 150, 153), (153, 66, 63)), ((0, 51, 5), (5, 3, 3)), ((0, 49, 255), (255, 205, 205)),
+            ((179, 255, 255), (255, 0, 8)), ((60, 128, 200), (99, 200, 99)), ((95, 10, 77), (73, 76, 77)), ((150, 255, 1), (1, 0, 0)),
+        ]
+        for (source, expected) in back { #expect(OpenCVHSV.toRGB(source.0, source.1, source.2) == expected) }
+        // gains 1.012, 0.55, 1.31 through the reference's tables
+        let adjusted: [RGB] = [
+            (255, 114, 114), (122, 255, 175), (39, 39, 39), (255, 250, 120), (119, 114, 255), (255, 242, 242), (9, 11, 10),
+            (149, 149, 149), (117, 96, 95), (120, 115, 255),
+        ]
+        var pixels = colours.flatMap { [$0.0, $0.1, $0.2] }
+        OpenCVHSV.applyGains(hue: 1.012, saturation: 0.55, value: 1.31, to: &pixels)
+        #expect(pixels == adjusted.flatMap { [$0.0, $0.1, $0.2] })
+
         var random = SeededRandom(seed: 3)
         let image = dottedImage(width: 8, height: 8, dots: [(3, 3)])
         #expect(Augmenter(settings: .none, imageSize: 8, flipIndex: nil).hsv(image, random: &random) == image)

@@ -192,60 +192,9 @@ public struct Augmenter: Sendable {
     public func hsv(_ image: RGBImage, random: inout SeededRandom) -> RGBImage {
         let gains = [settings.hsvHue, settings.hsvSaturation, settings.hsvValue].map { random.uniform(-1, 1) * $0 + 1 }
         guard gains != [1, 1, 1] else { return image }
-        let hueTable = (0..<256).map { UInt8((Double($0) * gains[0]).truncatingRemainder(dividingBy: 180).rounded(.down)) }
-        let saturationTable = (0..<256).map { UInt8(min(max(Double($0) * gains[1], 0), 255)) }
-        let valueTable = (0..<256).map { UInt8(min(max(Double($0) * gains[2], 0), 255)) }
         var out = image
-        out.pixels.withUnsafeMutableBufferPointer { pixels in
-            for index in stride(from: 0, to: pixels.count, by: 3) {
-                var (h, s, v) = Self.toHSV(pixels[index], pixels[index + 1], pixels[index + 2])
-                (h, s, v) = (hueTable[Int(h)], saturationTable[Int(s)], valueTable[Int(v)])
-                (pixels[index], pixels[index + 1], pixels[index + 2]) = Self.toRGB(h, s, v)
-            }
-        }
+        OpenCVHSV.applyGains(hue: gains[0], saturation: gains[1], value: gains[2], to: &out.pixels)
         return out
-    }
-
-    /// OpenCV's 8-bit RGB → HSV: V = max, S = 255·(V − min)/V, H in degrees / 2.
-    static func toHSV(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> (UInt8, UInt8, UInt8) {
-        let (rf, gf, bf) = (Double(r), Double(g), Double(b))
-        let v = max(rf, gf, bf)
-        let delta = v - min(rf, gf, bf)
-        let s = v == 0 ? 0 : 255 * delta / v
-        var hue = 0.0
-        if delta > 0 {
-            if v == rf {
-                hue = 60 * (gf - bf) / delta
-            } else if v == gf {
-                hue = 120 + 60 * (bf - rf) / delta
-            } else {
-                hue = 240 + 60 * (rf - gf) / delta
-            }
-            if hue < 0 { hue += 360 }
-        }
-        return (min(UInt8(roundingClamped: hue / 2), 179), UInt8(roundingClamped: s), UInt8(v))
-    }
-
-    /// OpenCV's 8-bit HSV → RGB.
-    static func toRGB(_ h: UInt8, _ s: UInt8, _ v: UInt8) -> (UInt8, UInt8, UInt8) {
-        let value = Double(v)
-        let saturation = Double(s) / 255
-        let hue = Double(h) * 2 / 60
-        let whole = Int(hue)  // the floor, as hue ≥ 0
-        let (sector, fraction) = (whole % 6, hue - Double(whole))
-        let p = value * (1 - saturation)
-        let q = value * (1 - saturation * fraction)
-        let t = value * (1 - saturation * (1 - fraction))
-        let (r, g, b): (Double, Double, Double)
-        switch sector {
-        case 0: (r, g, b) = (value, t, p)
-        case 1: (r, g, b) = (q, value, p)
-        case 2: (r, g, b) = (p, value, t)
-        case 3: (r, g, b) = (p, q, value)
-        case 4: (r, g, b) = (t, p, value)
-        default: (r, g, b) = (value, p, q)
-        }
-        return (UInt8(roundingClamped: r), UInt8(roundingClamped: g), UInt8(roundingClamped: b))
     }
 
     /// Mirrors left-right and re-indexes keypoints by `flipIndex` (§5.7).
