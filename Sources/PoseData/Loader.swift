@@ -53,19 +53,25 @@ public struct Batch: Sendable {
 ///
 /// Every random draw of sample `i` in epoch `e` comes from a generator seeded by (seed, e, i), and
 /// batches are delivered in order, so the batches of a seed are the same whatever the thread
-/// timing. Mosaic partners are drawn from the whole split with that generator (the reference
-/// draws them from a buffer of recently loaded images).
+/// timing. Mosaic partners are drawn with that generator from the images just before the sample
+/// in the epoch's order (``partnerWindow`` of them, running on into the previous epoch), as the
+/// reference draws them from its buffer of recently loaded images (§5.3); those are kept decoded,
+/// so a mosaic sample decodes one image, not four.
 public final class BatchLoader: Sendable {
     public let images: [LabelledImage]
     public let imageSize: Int
     public let batchSize: Int
     public let seed: UInt64
     public let workers: Int
-    private let cache: Mutex<[Int: Fitted]>?
+    /// How many images before a sample in the epoch order (itself included) its mosaic partners
+    /// come from: the reference's buffer length, min(images, 8 · batch, 1000).
+    public let partnerWindow: Int
+    let cache: FittedImageCache
     private let failures = Mutex<[URL: String]>([:])
 
     /// - Parameters:
-    ///   - cacheImages: keep decoded, resized images in memory after the first use.
+    ///   - cacheImages: keep every decoded, resized image in memory after its first use (otherwise
+    ///     only the mosaic partner window's).
     public init(images: [LabelledImage], imageSize: Int, batchSize: Int, seed: UInt64, workers: Int = 2, cacheImages: Bool = false) {
         precondition(batchSize >= 1 && workers >= 1, "batch size and workers must be at least 1")
         self.images = images
@@ -73,7 +79,10 @@ public final class BatchLoader: Sendable {
         self.batchSize = batchSize
         self.seed = seed
         self.workers = workers
-        cache = cacheImages ? Mutex([:]) : nil
+        let partnerWindow = min(images.count, 8 * batchSize, 1000)
+        self.partnerWindow = partnerWindow
+        // the window behind each sample of the batches in flight (up to workers + 1 of them)
+        cache = FittedImageCache(capacity: cacheImages ? nil : partnerWindow + (workers + 1) * batchSize)
     }
 
     /// Images that could not be decoded so far, with the reason; they are skipped.
@@ -88,9 +97,11 @@ public final class BatchLoader: Sendable {
         var originalHeight: Int
     }
 
-    /// Image `index` decoded and fitted, or nil (recorded) when it cannot be read.
-    func fitted(_ index: Int) -> Fitted? {
-        if let cached = cache?.withLock({ $0[index] }) { return cached }
+    /// Image `index` decoded and fitted, or nil (recorded) when it cannot be read. Training passes
+    /// the image's `rank`, its position counted over all epochs, which decides how long the bounded
+    /// cache keeps it.
+    func fitted(_ index: Int, rank: Int? = nil) -> Fitted? {
+        if let cached = cache.lookup(index, rank: rank) { return cached }
         let item = images[index]
         let image: RGBImage
         do {
@@ -111,7 +122,7 @@ public final class BatchLoader: Sendable {
         let fitted = Fitted(
             sample: sample, originalWidth: header.map { swapped ? $0.height : $0.width } ?? image.width,
             originalHeight: header.map { swapped ? $0.width : $0.height } ?? image.height)
-        cache?.withLock { $0[index] = fitted }
+        cache.keep(fitted, of: index, rank: rank)
         return fitted
     }
 
@@ -126,19 +137,35 @@ public final class BatchLoader: Sendable {
     /// The training batches of `epoch`, augmented by `augmenter`, in order.
     public func trainingBatches(epoch: Int, augmenter: Augmenter) -> BatchQueue {
         let order = self.order(epoch: epoch)
+        let previousOrder = epoch > 0 ? self.order(epoch: epoch - 1) : []
+        var positions = [Int](repeating: 0, count: order.count)
+        for (position, index) in order.enumerated() { positions[index] = position }
         let groups = stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0..<min($0 + batchSize, order.count)]) }
-        return stream(groups) { [self] index in
+        return stream(groups) { [self, positions] index in
             let stream = (UInt64(epoch) << 32) | UInt64(index + 1)
             var random = SeededRandom(seed: seed, stream: stream)
             var partnerRandom = SeededRandom(seed: ~seed, stream: stream)
-            let partners = (0..<3).map { _ in partnerRandom.int(0...(images.count - 1)) }
-            guard let item = fitted(index) else { return nil }
+            let position = positions[index]
+            let partners = mosaicPartners(ofPosition: position, epoch: epoch, random: &partnerRandom)
+            let epochStart = epoch * order.count
+            guard let item = fitted(index, rank: epochStart + position) else { return nil }
             let result = augmenter(item.sample, partners: {
-                partners.compactMap { self.fitted($0)?.sample }.padded(to: 3, with: item.sample)
+                partners.compactMap { partner in
+                    let image = partner >= 0 ? order[partner] : previousOrder[order.count + partner]
+                    return self.fitted(image, rank: epochStart + partner)?.sample
+                }.padded(to: 3, with: item.sample)
             }, random: &random)
             let size = (item.originalWidth, item.originalHeight)
             return (result, LetterboxPlacement(gain: 1, padX: 0, padY: 0, left: 0, top: 0), size)
         }
+    }
+
+    /// Three mosaic partners for the sample at `position` of `epoch`'s order: positions within
+    /// ``partnerWindow`` before it (itself included); negative ones run back into the previous
+    /// epoch's order, and the first epoch has only what came before.
+    func mosaicPartners(ofPosition position: Int, epoch: Int, random: inout SeededRandom) -> [Int] {
+        let reach = epoch > 0 ? partnerWindow : min(partnerWindow, position + 1)
+        return (0..<3).map { _ in position - random.int(0...(reach - 1)) }
     }
 
     /// Validation batches (reference §6.1): images sorted by aspect ratio, each batch letterboxed
@@ -217,6 +244,38 @@ public final class BatchQueue {
     }
 
     deinit { for task in tasks.values { task.cancel() } }
+}
+
+/// Decoded, fitted images kept for reuse: all of them (no capacity), or those with a rank, at most
+/// `capacity`, the lowest rank leaving first. The training loader ranks an image by its latest
+/// position over all epochs, so the first to go is the first to leave the mosaic partner window.
+final class FittedImageCache: Sendable {
+    let capacity: Int?
+    private let entries = Mutex<[Int: (rank: Int, fitted: BatchLoader.Fitted)]>([:])
+
+    init(capacity: Int?) { self.capacity = capacity }
+
+    var count: Int { entries.withLock { $0.count } }
+
+    /// The kept image `index`, its rank raised to `rank` when that is later.
+    func lookup(_ index: Int, rank: Int?) -> BatchLoader.Fitted? {
+        entries.withLock { entries in
+            guard let entry = entries[index] else { return nil }
+            if let rank, rank > entry.rank { entries[index]!.rank = rank }
+            return entry.fitted
+        }
+    }
+
+    func keep(_ fitted: BatchLoader.Fitted, of index: Int, rank: Int?) {
+        guard let capacity else { return entries.withLock { $0[index] = (rank ?? 0, fitted) } }
+        guard let rank, capacity > 0 else { return }
+        entries.withLock { entries in
+            entries[index] = (max(rank, entries[index]?.rank ?? rank), fitted)
+            if entries.count > capacity, let lowest = entries.min(by: { $0.value.rank < $1.value.rank })?.key {
+                entries[lowest] = nil
+            }
+        }
+    }
 }
 
 /// The rectangular batches of validation (reference §6.1).

@@ -37,6 +37,41 @@ func collect(_ queue: BatchQueue) async -> [Batch] {
         #expect(otherEpoch.map(\.pixels) != one.map(\.pixels))
     }
 
+    @Test func `mosaic partners come from the window before the sample, into the previous epoch after the first`() {
+        let images = (0..<20).map { LabelledImage(url: URL(fileURLWithPath: "/\($0).jpg"), instances: []) }
+        let loader = BatchLoader(images: images, imageSize: 32, batchSize: 1, seed: 0)
+        #expect(loader.partnerWindow == 8)  // min(20 images, 8 · batch 1, 1000)
+        var random = SeededRandom(seed: 1)
+        let first = (0..<200).flatMap { _ in loader.mosaicPartners(ofPosition: 3, epoch: 0, random: &random) }
+        #expect(Set(first) == Set(0...3))
+        let later = (0..<200).flatMap { _ in loader.mosaicPartners(ofPosition: 3, epoch: 2, random: &random) }
+        #expect(Set(later) == Set(-4...3))
+    }
+
+    @Test func `the bounded image cache evicts the lowest rank and changes no batch`() async throws {
+        let cache = FittedImageCache(capacity: 2)
+        let image = BatchLoader.Fitted(
+            sample: AugmentedSample(image: RGBImage(width: 1, height: 1), instances: []), originalWidth: 1, originalHeight: 1)
+        cache.keep(image, of: 0, rank: 5)
+        cache.keep(image, of: 1, rank: 3)
+        cache.keep(image, of: 9, rank: nil)  // validation: not kept
+        #expect(cache.lookup(1, rank: 6) != nil)  // now ranked 6, above image 0
+        cache.keep(image, of: 2, rank: 7)
+        #expect(cache.lookup(0, rank: nil) == nil && cache.lookup(1, rank: nil) != nil && cache.lookup(9, rank: nil) == nil && cache.count == 2)
+
+        let (folder, images) = try loaderImages(Array(repeating: (48, 40), count: 20))
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let augmenter = Augmenter(settings: AugmentationSettings(), imageSize: 32, flipIndex: [0])
+        let bounded = BatchLoader(images: images, imageSize: 32, batchSize: 1, seed: 4, workers: 1)
+        let everything = BatchLoader(images: images, imageSize: 32, batchSize: 1, seed: 4, workers: 1, cacheImages: true)
+        for epoch in 0..<2 {
+            let a = await collect(bounded.trainingBatches(epoch: epoch, augmenter: augmenter))
+            let b = await collect(everything.trainingBatches(epoch: epoch, augmenter: augmenter))
+            #expect(a.map(\.pixels) == b.map(\.pixels) && a.map(\.instances) == b.map(\.instances))
+        }
+        #expect(bounded.cache.count == 10 && everything.cache.count == 20)  // window 8 + 2 batches in flight
+    }
+
     @Test func `validation batches are rectangles sorted by aspect ratio, padded half a stride`() async throws {
         // aspect ratios h/w: 0.75, 0.5, 1.0
         let (folder, images) = try loaderImages([(80, 60), (128, 64), (50, 50)])
