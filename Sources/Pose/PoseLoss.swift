@@ -74,7 +74,7 @@ public struct PoseLoss {
 
     /// - Parameters:
     ///   - raw: the head's outputs for a batch of `B` images of `imageSize` (height, width) pixels.
-    ///   - binValues: the DFL bins 0…15 as `[1, 1, 16, 1]` (``PoseModel`` holds them).
+    ///   - model: the model, whose DFL bins turn the box distributions into distances.
     /// - Returns: the total to back-propagate (Σ gained terms · B) and the gained terms.
     public func callAsFunction(
         _ raw: RawPredictions, targets: PoseTargets, imageSize: (height: Int, width: Int), model: PoseModel

@@ -37,17 +37,6 @@ func collect(_ queue: BatchQueue) async -> [Batch] {
         #expect(otherEpoch.map(\.pixels) != one.map(\.pixels))
     }
 
-    @Test func `mosaic partners come from the window before the sample, into the previous epoch after the first`() {
-        let images = (0..<20).map { LabelledImage(url: URL(fileURLWithPath: "/\($0).jpg"), instances: []) }
-        let loader = BatchLoader(images: images, imageSize: 32, batchSize: 1, seed: 0)
-        #expect(loader.partnerWindow == 8)  // min(20 images, 8 · batch 1, 1000)
-        var random = SeededRandom(seed: 1)
-        let first = (0..<200).flatMap { _ in loader.mosaicPartners(ofPosition: 3, epoch: 0, random: &random) }
-        #expect(Set(first) == Set(0...3))
-        let later = (0..<200).flatMap { _ in loader.mosaicPartners(ofPosition: 3, epoch: 2, random: &random) }
-        #expect(Set(later) == Set(-4...3))
-    }
-
     @Test func `the bounded image cache evicts the lowest rank and changes no batch`() async throws {
         let cache = FittedImageCache(capacity: 2)
         let image = BatchLoader.Fitted(
@@ -69,7 +58,7 @@ func collect(_ queue: BatchQueue) async -> [Batch] {
             let b = await collect(everything.trainingBatches(epoch: epoch, augmenter: augmenter))
             #expect(a.map(\.pixels) == b.map(\.pixels) && a.map(\.instances) == b.map(\.instances))
         }
-        #expect(bounded.cache.count == 10 && everything.cache.count == 20)  // window 8 + 2 batches in flight
+        #expect(bounded.cache.count == 10 && everything.cache.count == 20)  // 8 · batch + 2 batches in flight
     }
 
     @Test func `validation batches are rectangles sorted by aspect ratio, padded half a stride`() async throws {
