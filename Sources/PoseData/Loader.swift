@@ -68,7 +68,7 @@ public final class BatchLoader: Sendable {
 
     /// - Parameters:
     ///   - cacheImages: keep every decoded, resized image in memory after its first use (otherwise
-    ///     only the mosaic partner window's).
+    ///     as many as the reference's mosaic buffer holds, the least recently used leaving first).
     public init(images: [LabelledImage], imageSize: Int, batchSize: Int, seed: UInt64, workers: Int = 2, cacheImages: Bool = false) {
         precondition(batchSize >= 1 && workers >= 1, "batch size and workers must be at least 1")
         self.images = images
