@@ -152,6 +152,7 @@ ctorch_error *ctorch_addcdiv_(ctorch_tensor tensor, ctorch_tensor a, ctorch_tens
 ctorch_error *ctorch_lerp_(ctorch_tensor tensor, ctorch_tensor end, ctorch_scalar weight) {
   CTORCH_GUARD(unwrap(tensor).lerp_(unwrap(end), scalar(weight)))
 }
+ctorch_error *ctorch_sigmoid_(ctorch_tensor tensor) { CTORCH_GUARD(unwrap(tensor).sigmoid_()) }
 ctorch_error *ctorch_clamp_(ctorch_tensor tensor, const double *min, const double *max) {
   CTORCH_GUARD(unwrap(tensor).clamp_(bound(min), bound(max)))
 }
@@ -166,6 +167,25 @@ ctorch_error *ctorch_foreach_add_(const ctorch_tensor *list, const ctorch_tensor
 ctorch_error *ctorch_foreach_lerp_(const ctorch_tensor *list, const ctorch_tensor *ends, int64_t count,
                                    ctorch_scalar weight) {
   CTORCH_GUARD(at::_foreach_lerp_(ctorch::tensors(list, count), ctorch::tensors(ends, count), scalar(weight)))
+}
+ctorch_error *ctorch_fused_adamw_(const ctorch_tensor *params, const ctorch_tensor *grads, const ctorch_tensor *averages,
+                                  const ctorch_tensor *squares, int64_t count, int64_t step, double lr, double beta1,
+                                  double beta2, double weight_decay, double eps) {
+  CTORCH_GUARD({
+    auto values = ctorch::tensors(params, count);
+    auto moments = ctorch::tensors(averages, count);
+    auto moments2 = ctorch::tensors(squares, count);
+    std::vector<at::Tensor> gradients;
+    gradients.reserve(count);
+    for (int64_t i = 0; i < count; ++i) {
+      TORCH_CHECK(values[i].is_contiguous() && moments[i].is_contiguous() && moments2[i].is_contiguous(),
+                  "fused AdamW needs contiguous parameters and moments");
+      gradients.push_back(unwrap(grads[i]).contiguous());  // the kernel reads every tensor as one flat array
+    }
+    std::vector<at::Tensor> steps(count, at::scalar_tensor(static_cast<double>(step), at::kFloat));
+    at::_fused_adamw_(values, gradients, moments, moments2, {}, steps, lr, beta1, beta2, weight_decay, eps,
+                      /*amsgrad=*/false, /*maximize=*/false, std::nullopt, std::nullopt);
+  })
 }
 ctorch_error *ctorch_foreach_norm(ctorch_tensor *out, const ctorch_tensor *list, int64_t count) {
   CTORCH_GUARD({

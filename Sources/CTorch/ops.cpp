@@ -147,6 +147,9 @@ ctorch_error *ctorch_masked_fill(ctorch_tensor *out, ctorch_tensor tensor, ctorc
 ctorch_error *ctorch_masked_select(ctorch_tensor *out, ctorch_tensor tensor, ctorch_tensor mask) {
   CTORCH_RETURN(unwrap(tensor).masked_select(unwrap(mask)))
 }
+ctorch_error *ctorch_addcmul(ctorch_tensor *out, ctorch_tensor tensor, ctorch_tensor a, ctorch_tensor b, ctorch_scalar value) {
+  CTORCH_RETURN(at::addcmul(unwrap(tensor), unwrap(a), unwrap(b), scalar(value)))
+}
 ctorch_error *ctorch_where(ctorch_tensor *out, ctorch_tensor condition, ctorch_tensor a, ctorch_tensor b) {
   CTORCH_RETURN(at::where(unwrap(condition), unwrap(a), unwrap(b)))
 }

@@ -42,20 +42,25 @@ extension PoseModel {
     public func decode(_ raw: RawPredictions) -> Tensor {
         let anchors = Anchors(levelSizes: raw.levelSizes)
         let (batch, _, count) = raw.keypoints.shape3
-        let points = anchors.points.transposed(0, 1).unsqueezed(0)  // [1, 2, A]
-        let strides = anchors.strides.transposed(0, 1).unsqueezed(0)  // [1, 1, A]
+        let points = anchors.points.transposed(0, 1).contiguous().unsqueezed(0)  // [1, 2, A]
+        let strides = anchors.strides.view([1, 1, count])  // [1, 1, A]
         let distances = sideDistances(raw.boxDistributions)  // [B, 4, A]
         let topLeft = points - distances.narrow(dim: 1, start: 0, length: 2)  // [B, 2, A]
         let bottomRight = points + distances.narrow(dim: 1, start: 2, length: 2)  // [B, 2, A]
         let boxes = Tensor.cat([(topLeft + bottomRight) / 2, bottomRight - topLeft], dim: 1) * strides  // [B, 4, A]
 
+        // keypoint x, y: (raw · 2 + cell) · stride, computed as raw · 2·stride + cell · stride in one
+        // pass (the same floats: strides are powers of two); visibility: sigmoid(raw), in place
         let dimensions = config.keypointDimensions
-        let keypoints = raw.keypoints.view([batch, config.keypointCount, dimensions, count])  // [B, K, D, A]
-        let cells = (points - 0.5).unsqueezed(1)  // [1, 1, 2, A]: the integer cell index
-        let xy = (keypoints.narrow(dim: 2, start: 0, length: 2) * 2 + cells) * strides.unsqueezed(1)  // [B, K, 2, A]
-        var parts = [xy]
-        if dimensions == 3 { parts.append(keypoints.narrow(dim: 2, start: 2, length: 1).sigmoid()) }  // [B, K, 1, A]
-        let decodedKeypoints = Tensor.cat(parts, dim: 2).view([batch, config.keypointChannels, count])  // [B, K·D, A]
-        return Tensor.cat([boxes, raw.classLogits.sigmoid(), decodedKeypoints], dim: 1)
+        var scales = [(strides * 2).expanded([1, 2, count])]
+        var offsets = [(points - 0.5) * strides]  // the integer cell index, scaled
+        if dimensions == 3 {
+            scales.append(.ones([1, 1, count]))
+            offsets.append(.zeros([1, 1, count]))
+        }
+        let keypoints = Tensor.cat(offsets, dim: 1).unsqueezed(1).addcmul(  // [B, K, D, A]
+            raw.keypoints.view([batch, config.keypointCount, dimensions, count]), Tensor.cat(scales, dim: 1).unsqueezed(1))
+        if dimensions == 3 { keypoints.narrow(dim: 2, start: 2, length: 1).sigmoidInPlace() }
+        return Tensor.cat([boxes, raw.classLogits.sigmoid(), keypoints.view([batch, config.keypointChannels, count])], dim: 1)
     }
 }

@@ -27,6 +27,8 @@ extension Tensor {
         check("addcdivInPlace", [self, a, b]) { ctorch_addcdiv_(handle, a.handle, b.handle, value.c) }
     }
 
+    public func sigmoidInPlace() { check("sigmoidInPlace", [self]) { ctorch_sigmoid_(handle) } }
+
     /// `self += weight · (end − self)`
     public func lerpInPlace(_ end: Tensor, weight: Scalar) {
         check("lerpInPlace", [self, end]) { ctorch_lerp_(handle, end.handle, weight.c) }
@@ -59,6 +61,29 @@ extension Tensor {
         withHandles(tensors) { list, count in
             withHandles(ends) { second, _ in
                 check("lerpInPlace(list)", []) { ctorch_foreach_lerp_(list, second, count, weight.c) }
+            }
+        }
+    }
+
+    /// One AdamW step (decoupled weight decay, torch's fused kernel) over parameters `values` with
+    /// gradients `grads` and moments `averages`, `squares` (updated in place), all having stepped
+    /// `step` times counting this one.
+    public static func fusedAdamWStep(
+        _ values: [Tensor], grads: [Tensor], averages: [Tensor], squares: [Tensor], step: Int,
+        learningRate: Double, beta1: Double, beta2: Double, weightDecay: Double, eps: Double
+    ) {
+        precondition(
+            [grads.count, averages.count, squares.count].allSatisfy { $0 == values.count }, "fusedAdamWStep needs lists of equal length")
+        withHandles(values) { params, count in
+            withHandles(grads) { grads, _ in
+                withHandles(averages) { averages, _ in
+                    withHandles(squares) { squares, _ in
+                        check("fusedAdamWStep", []) {
+                            ctorch_fused_adamw_(
+                                params, grads, averages, squares, count, Int64(step), learningRate, beta1, beta2, weightDecay, eps)
+                        }
+                    }
+                }
             }
         }
     }

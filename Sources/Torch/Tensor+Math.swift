@@ -76,6 +76,11 @@ extension Tensor {
     public func matmul(_ other: Tensor) -> Tensor { Tensor.binary("matmul", self, other, ctorch_matmul) }
 
     /// Values limited to `[min, max]`; a `nil` bound is open.
+    /// `self + value · a · b` (broadcasting), in one pass.
+    public func addcmul(_ a: Tensor, _ b: Tensor, value: Scalar = 1) -> Tensor {
+        Tensor.make("addcmul", [self, a, b]) { ctorch_addcmul($0, handle, a.handle, b.handle, value.c) }
+    }
+
     public func clamped(min: Double? = nil, max: Double? = nil) -> Tensor {
         withBounds(min, max) { low, high in Tensor.make("clamped", [self]) { ctorch_clamp($0, handle, low, high) } }
     }

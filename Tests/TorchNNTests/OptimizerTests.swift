@@ -31,6 +31,29 @@ import TorchTestSupport
         }
     }
 
+    @Test func `AdamW steps a parameter that missed a step with its own bias correction`() {
+        // a and b step together, except that b gets no gradient in the first step: in the second,
+        // b takes a first step, exactly as a fresh optimizer would take it alone
+        func make(_ parameters: [Parameter]) -> AdamW {
+            AdamW(groups: [ParameterGroup(name: "all", parameters: parameters, learningRate: 0.1, weightDecay: 0.01, momentum: 0.9)])
+        }
+        let gradient = Tensor([0.5, -2, 3] as [Float])
+        let store = ParameterStore()
+        let (a, b) = (store.root.parameter("a", .ones([3])), store.root.parameter("b", .ones([3])))
+        let optimizer = make([a, b])
+        (a.value * gradient).sum().backward()
+        optimizer.step()
+        optimizer.zeroGrad()
+        ((a.value + b.value) * gradient).sum().backward()
+        optimizer.step()
+
+        let alone = ParameterStore().root.parameter("b", .ones([3]))
+        (alone.value * gradient).sum().backward()
+        make([alone]).step()
+        #expect(b.value.toArray(of: Float.self) == alone.value.toArray(of: Float.self))
+        #expect(a.value.toArray(of: Float.self) != alone.value.toArray(of: Float.self))
+    }
+
     @Test func `optimizer state saved and restored continues exactly`() throws {
         for kind in ["sgd", "adamw"] {
             func make(_ parameters: [Parameter]) -> any Optimizer {

@@ -206,6 +206,8 @@ ctorch_error *ctorch_pow_scalar(ctorch_tensor *out, ctorch_tensor a, ctorch_scal
 ctorch_error *ctorch_maximum(ctorch_tensor *out, ctorch_tensor a, ctorch_tensor b);
 ctorch_error *ctorch_minimum(ctorch_tensor *out, ctorch_tensor a, ctorch_tensor b);
 ctorch_error *ctorch_matmul(ctorch_tensor *out, ctorch_tensor a, ctorch_tensor b);
+/* tensor + value * a * b */
+ctorch_error *ctorch_addcmul(ctorch_tensor *out, ctorch_tensor tensor, ctorch_tensor a, ctorch_tensor b, ctorch_scalar value);
 /* Pass NULL for an absent bound. */
 ctorch_error *ctorch_clamp(ctorch_tensor *out, ctorch_tensor tensor, const double *min, const double *max);
 
@@ -319,6 +321,7 @@ ctorch_error *ctorch_addcdiv_(ctorch_tensor tensor, ctorch_tensor a, ctorch_tens
 /* tensor += weight * (end - tensor) */
 ctorch_error *ctorch_lerp_(ctorch_tensor tensor, ctorch_tensor end, ctorch_scalar weight);
 ctorch_error *ctorch_clamp_(ctorch_tensor tensor, const double *min, const double *max);
+ctorch_error *ctorch_sigmoid_(ctorch_tensor tensor);
 
 /* Multi-tensor variants over `count` tensors at once (one call, no per-tensor allocation). */
 ctorch_error *ctorch_foreach_mul_scalar_(const ctorch_tensor *tensors, int64_t count, ctorch_scalar value);
@@ -326,6 +329,12 @@ ctorch_error *ctorch_foreach_add_(const ctorch_tensor *tensors, const ctorch_ten
                                   ctorch_scalar alpha);
 ctorch_error *ctorch_foreach_lerp_(const ctorch_tensor *tensors, const ctorch_tensor *ends, int64_t count,
                                    ctorch_scalar weight);
+/* One AdamW step (decoupled weight decay) over `count` parameters that have all stepped `step` times
+   (1-based): torch's fused kernel, one pass over each parameter, its gradient and its two moments.
+   Parameters and moments must be contiguous. */
+ctorch_error *ctorch_fused_adamw_(const ctorch_tensor *params, const ctorch_tensor *grads, const ctorch_tensor *averages,
+                                  const ctorch_tensor *squares, int64_t count, int64_t step, double lr, double beta1,
+                                  double beta2, double weight_decay, double eps);
 /* The 2-norm of each tensor, as one handle per tensor into `out` (caller provides `count` slots). */
 ctorch_error *ctorch_foreach_norm(ctorch_tensor *out, const ctorch_tensor *tensors, int64_t count);
 
