@@ -40,6 +40,8 @@ let package = Package(
             ]
         ),
         .target(name: "Torch", dependencies: ["CTorch"]),
+        // The commit the binary was built from (commit.h, written by Scripts/bootstrap.sh).
+        .target(name: "CBuildInfo"),
         .target(name: "TorchNN", dependencies: ["Torch"]),
         // JPEG (libjpeg-turbo) and PNG (libspng) behind a small C API whose errors are return values.
         .target(
@@ -59,6 +61,7 @@ let package = Package(
             name: "facelabel",
             dependencies: [
                 "AutoLabel",
+                "CBuildInfo",
                 "Pose",
                 "PoseData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -67,7 +67,17 @@ PY
   mv "$target.partial" "$target"
 }
 
+# The commit `facelabel env` reports, rewritten only when HEAD moves (so nothing rebuilds otherwise).
+write_build_info() {
+  local commit header="$root/Sources/CBuildInfo/commit.h"
+  commit=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null) || return 0
+  local line="#define FACELABEL_COMMIT \"$commit\""
+  [ -f "$header" ] && [ "$(cat "$header")" = "$line" ] && return 0
+  echo "$line" > "$header.partial" && mv "$header.partial" "$header"
+}
+
 install_debian_packages
+write_build_info
 if [ -n "${LIBTORCH:-}" ]; then
   [ -d "$LIBTORCH/include" ] && [ -d "$LIBTORCH/lib" ] || { say "LIBTORCH=$LIBTORCH has no include/ and lib/"; exit 1; }
 else

@@ -83,6 +83,9 @@ public final class Refiner {
     public weak var observer: (any RefineObserver)?
     /// The input data set's yaml.
     public let data: URL
+    /// Where models train, label and are measured (not a setting of the run: a run started on a GPU
+    /// resumes on a CPU and the other way round).
+    public var device = Device.cpu
 
     /// Opens a run folder: a new run needs `data` and an empty or missing folder; an existing run
     /// is resumed with the settings it was started with.
@@ -168,7 +171,7 @@ public final class Refiner {
         }
         let weights = try self.weights(index - 1)!
         let dataset = try Dataset.load(dataURL(index - 1))
-        let model = try PoseModel.load(weights, keypointDimensions: dataset.config.keypointShape.dimensions)
+        let model = try PoseModel.load(weights, keypointDimensions: dataset.config.keypointShape.dimensions, device: device)
         var autolabel = settings.autolabel
         if settings.protocolName == .paper { autolabel.splits = [.train, .val] }
         let result = try Autolabeler(settings: autolabel).run(data: dataURL(index - 1), model: model, output: output)
@@ -200,6 +203,7 @@ public final class Refiner {
         if !resuming { try directory.create(runConfig) }
         let network = PoseModel(runConfig.model, seed: settings.training.seed)
         if let starting = runConfig.startingWeights, !resuming { try network.loadMatching(from: URL(fileURLWithPath: starting)) }
+        network.move(to: device)
         let training = settings.training
         let trainer = directory.trainer(
             model: network, config: runConfig, trainImages: dataset.labelledImages(.train).images,
@@ -217,7 +221,7 @@ public final class Refiner {
     private func evaluate(_ index: Int) async throws {
         let dataset = try Dataset.load(dataURL(index))
         let shape = dataset.config.keypointShape
-        let model = try PoseModel.load(try weights(index)!, keypointDimensions: shape.dimensions)
+        let model = try PoseModel.load(try weights(index)!, keypointDimensions: shape.dimensions, device: device)
         model.foldBatchNorm()
         let training = settings.training
         let validator = Validator(config: model.config, sigmas: dataset.oksSigmas)

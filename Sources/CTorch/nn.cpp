@@ -182,10 +182,24 @@ ctorch_error *ctorch_fused_adamw_(const ctorch_tensor *params, const ctorch_tens
                   "fused AdamW needs contiguous parameters and moments");
       gradients.push_back(unwrap(grads[i]).contiguous());  // the kernel reads every tensor as one flat array
     }
-    std::vector<at::Tensor> steps(count, at::scalar_tensor(static_cast<double>(step), at::kFloat));
+    // the step count lives beside the parameters: the CUDA kernel reads it on the device
+    auto step_options = at::TensorOptions().dtype(at::kFloat).device(count > 0 ? values[0].device() : at::kCPU);
+    std::vector<at::Tensor> steps(count, at::scalar_tensor(static_cast<double>(step), step_options));
     at::_fused_adamw_(values, gradients, moments, moments2, {}, steps, lr, beta1, beta2, weight_decay, eps,
                       /*amsgrad=*/false, /*maximize=*/false, std::nullopt, std::nullopt);
   })
+}
+ctorch_error *ctorch_foreach_mul_tensor_(const ctorch_tensor *list, int64_t count, ctorch_tensor factor) {
+  CTORCH_GUARD(at::_foreach_mul_(ctorch::tensors(list, count), unwrap(factor)))
+}
+ctorch_error *ctorch_amp_unscale_(const ctorch_tensor *grads, int64_t count, ctorch_tensor found_inf,
+                                  ctorch_tensor inverse_scale) {
+  CTORCH_GUARD(at::_amp_foreach_non_finite_check_and_unscale_(ctorch::tensors(grads, count), unwrap(found_inf),
+                                                             unwrap(inverse_scale)))
+}
+ctorch_error *ctorch_amp_update_scale_(ctorch_tensor scale, ctorch_tensor growth_tracker, ctorch_tensor found_inf,
+                                       double growth, double backoff, int64_t interval) {
+  CTORCH_GUARD(at::_amp_update_scale_(unwrap(scale), unwrap(growth_tracker), unwrap(found_inf), growth, backoff, interval))
 }
 ctorch_error *ctorch_foreach_norm(ctorch_tensor *out, const ctorch_tensor *list, int64_t count) {
   CTORCH_GUARD({

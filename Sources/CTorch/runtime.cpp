@@ -1,13 +1,29 @@
 // Errors, runtime settings, generators, tensor lifetime, properties and creation.
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <ATen/DeviceAccelerator.h>
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <ATen/autocast_mode.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/grad_mode.h>
 #include <c10/core/GradMode.h>
 
+#include <dlfcn.h>
+
 #include <sstream>
+#include <string>
+
+// The one libtorch version check: the sources use only API present in every supported release.
+#if __has_include(<torch/headeronly/version.h>)
+#include <torch/headeronly/version.h>
+#else
+#include <torch/csrc/api/include/torch/version.h>
+#endif
+#if TORCH_VERSION_MAJOR != 2 || TORCH_VERSION_MINOR < 11 || TORCH_VERSION_MINOR > 13
+#error "ctorch supports libtorch 2.11 to 2.13; this libtorch is " TORCH_VERSION
+#endif
 
 #include "internal.h"
 
@@ -75,22 +91,141 @@ bool ctorch_cuda_is_available(void) { return ctorch_cuda_device_count() > 0; }
 bool ctorch_grad_mode_is_enabled(void) { return c10::GradMode::is_enabled(); }
 void ctorch_grad_mode_set_enabled(bool enabled) { c10::GradMode::set_enabled(enabled); }
 
-bool ctorch_autocast_enter(ctorch_dtype dtype) {
-  bool previous = at::autocast::is_autocast_enabled(at::kCPU);
-  at::autocast::set_autocast_dtype(at::kCPU, static_cast<at::ScalarType>(dtype));
-  at::autocast::set_autocast_enabled(at::kCPU, true);
+}  // extern "C"
+
+namespace {
+
+c10::DeviceType device_type(ctorch_device_type type) { return type == CTORCH_CUDA ? at::kCUDA : at::kCPU; }
+
+/// The CUDA driver API, read through dlopen: its C ABI is fixed, so the same code works with every
+/// driver and needs no CUDA headers (the CPU wheel has none).
+struct CudaDriver {
+  using Init = int (*)(unsigned);
+  using DeviceGet = int (*)(int *, int);
+  using DeviceGetName = int (*)(char *, int, int);
+  using DeviceTotalMem = int (*)(size_t *, int);
+  using DeviceGetAttribute = int (*)(int *, int, int);
+  Init init = nullptr;
+  DeviceGet device_get = nullptr;
+  DeviceGetName device_get_name = nullptr;
+  DeviceTotalMem device_total_mem = nullptr;
+  DeviceGetAttribute device_get_attribute = nullptr;
+  bool ready = false;
+
+  CudaDriver() {
+    void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (library == nullptr) return;
+    init = reinterpret_cast<Init>(dlsym(library, "cuInit"));
+    device_get = reinterpret_cast<DeviceGet>(dlsym(library, "cuDeviceGet"));
+    device_get_name = reinterpret_cast<DeviceGetName>(dlsym(library, "cuDeviceGetName"));
+    device_total_mem = reinterpret_cast<DeviceTotalMem>(dlsym(library, "cuDeviceTotalMem_v2"));
+    device_get_attribute = reinterpret_cast<DeviceGetAttribute>(dlsym(library, "cuDeviceGetAttribute"));
+    ready = init && device_get && device_get_name && device_total_mem && device_get_attribute && init(0) == 0;
+  }
+
+  static const CudaDriver &shared() {
+    static const CudaDriver driver;
+    return driver;
+  }
+};
+
+// CUdevice_attribute values of the driver API (cuda.h): compute capability major and minor.
+constexpr int kComputeCapabilityMajor = 75;
+constexpr int kComputeCapabilityMinor = 76;
+
+}  // namespace
+
+extern "C" {
+
+bool ctorch_autocast_enter(ctorch_device_type device, ctorch_dtype dtype) {
+  auto type = device_type(device);
+  bool previous = at::autocast::is_autocast_enabled(type);
+  at::autocast::set_autocast_dtype(type, static_cast<at::ScalarType>(dtype));
+  at::autocast::set_autocast_enabled(type, true);
   at::autocast::increment_nesting();
   return previous;
 }
 
-void ctorch_autocast_exit(bool previously_enabled, ctorch_dtype previous_dtype) {
+void ctorch_autocast_exit(ctorch_device_type device, bool previously_enabled, ctorch_dtype previous_dtype) {
+  auto type = device_type(device);
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  at::autocast::set_autocast_enabled(at::kCPU, previously_enabled);
-  at::autocast::set_autocast_dtype(at::kCPU, static_cast<at::ScalarType>(previous_dtype));
+  at::autocast::set_autocast_enabled(type, previously_enabled);
+  at::autocast::set_autocast_dtype(type, static_cast<at::ScalarType>(previous_dtype));
 }
 
-ctorch_dtype ctorch_autocast_dtype(void) {
-  return static_cast<ctorch_dtype>(at::autocast::get_autocast_dtype(at::kCPU));
+ctorch_dtype ctorch_autocast_dtype(ctorch_device_type device) {
+  return static_cast<ctorch_dtype>(at::autocast::get_autocast_dtype(device_type(device)));
+}
+
+const char *ctorch_torch_version(void) { return TORCH_VERSION; }
+
+const char *ctorch_library_path(void) {
+  static const std::string path = [] {
+    Dl_info info;
+    auto symbol = reinterpret_cast<void *>(&at::set_num_threads);
+    return dladdr(symbol, &info) != 0 && info.dli_fname != nullptr ? std::string(info.dli_fname) : std::string();
+  }();
+  return path.c_str();
+}
+
+const char *ctorch_cpu_capability(void) {
+  static const std::string capability = at::get_cpu_capability();
+  return capability.c_str();
+}
+
+int32_t ctorch_get_num_interop_threads(void) { return at::get_num_interop_threads(); }
+// libtorch_cuda registers its hooks under this name when it loads (a GPU or not)
+bool ctorch_has_cuda_build(void) { return at::CUDAHooksRegistry()->Has("CUDAHooks"); }
+int64_t ctorch_cudnn_version(void) {
+  return ctorch_has_cuda_build() && at::detail::getCUDAHooks().compiledWithCuDNN() ? at::detail::getCUDAHooks().versionCuDNN() : 0;
+}
+int64_t ctorch_cuda_runtime_version(void) {
+  return ctorch_has_cuda_build() ? at::detail::getCUDAHooks().versionCUDART() : 0;
+}
+
+ctorch_error *ctorch_cuda_device_properties(int32_t index, char *name, size_t name_capacity, uint64_t *total_memory,
+                                            int32_t *major, int32_t *minor) {
+  CTORCH_GUARD({
+    const auto &driver = CudaDriver::shared();
+    TORCH_CHECK(driver.ready, "no CUDA driver (libcuda.so.1) could be loaded and initialised");
+    int device = 0;
+    TORCH_CHECK_INDEX(driver.device_get(&device, index) == 0, "no CUDA device ", index);
+    size_t bytes = 0;
+    int capability_major = 0;
+    int capability_minor = 0;
+    TORCH_CHECK(driver.device_get_name(name, static_cast<int>(name_capacity), device) == 0 &&
+                    driver.device_total_mem(&bytes, device) == 0 &&
+                    driver.device_get_attribute(&capability_major, kComputeCapabilityMajor, device) == 0 &&
+                    driver.device_get_attribute(&capability_minor, kComputeCapabilityMinor, device) == 0,
+                "the CUDA driver could not describe device ", index);
+    *total_memory = bytes;
+    *major = capability_major;
+    *minor = capability_minor;
+  })
+}
+
+ctorch_error *ctorch_device_synchronize(ctorch_device where) {
+  CTORCH_GUARD(if (where.type == CTORCH_CUDA) at::accelerator::synchronizeDevice(ctorch::device(where).index()))
+}
+
+ctorch_error *ctorch_device_peak_memory(uint64_t *out, ctorch_device where) {
+  CTORCH_GUARD({
+    *out = 0;
+    if (where.type == CTORCH_CUDA) {
+      auto stats = at::accelerator::getDeviceStats(std::max<c10::DeviceIndex>(ctorch::device(where).index(), 0));
+      *out = static_cast<uint64_t>(stats.allocated_bytes[0].peak);  // [0]: all pools together
+    }
+  })
+}
+
+ctorch_error *ctorch_device_reset_peak_memory(ctorch_device where) {
+  CTORCH_GUARD(if (where.type == CTORCH_CUDA) at::accelerator::resetPeakStats(std::max<c10::DeviceIndex>(ctorch::device(where).index(), 0)))
+}
+
+void ctorch_set_cudnn_benchmark(bool enabled) { at::globalContext().setBenchmarkCuDNN(enabled); }
+void ctorch_set_deterministic(bool enabled) {
+  at::globalContext().setDeterministicCuDNN(enabled);
+  at::globalContext().setDeterministicAlgorithms(enabled, /*warn_only=*/true);  // as the reference: warn on ops without one
 }
 
 bool ctorch_cpu_has_native_bfloat16(void) {
@@ -151,9 +286,10 @@ char *ctorch_tensor_description(ctorch_tensor tensor) {
 // ---- Creation --------------------------------------------------------------------------------
 
 ctorch_error *ctorch_from_data(ctorch_tensor *out, const void *data, size_t byte_count, const int64_t *shape,
-                               int64_t dim, ctorch_dtype dtype) {
+                               int64_t dim, ctorch_dtype dtype, bool pinned) {
   CTORCH_GUARD({
-    auto tensor = at::empty(sizes(shape, dim), options(dtype, ctorch_device{CTORCH_CPU, -1}));
+    auto host = options(dtype, ctorch_device{CTORCH_CPU, -1}).pinned_memory(pinned && ctorch_cuda_device_count() > 0);
+    auto tensor = at::empty(sizes(shape, dim), host);
     auto expected = static_cast<size_t>(tensor.numel()) * tensor.element_size();
     TORCH_CHECK_VALUE(expected == byte_count, "from_data: shape ", tensor.sizes(), " of ",
                       tensor.scalar_type(), " needs ", expected, " bytes but ", byte_count, " were given");
@@ -252,8 +388,17 @@ ctorch_error *ctorch_full_like(ctorch_tensor *out, ctorch_tensor tensor, ctorch_
 ctorch_error *ctorch_to_dtype(ctorch_tensor *out, ctorch_tensor tensor, ctorch_dtype dtype) {
   CTORCH_RETURN(unwrap(tensor).to(static_cast<at::ScalarType>(dtype)))
 }
-ctorch_error *ctorch_to_device(ctorch_tensor *out, ctorch_tensor tensor, ctorch_device where) {
-  CTORCH_RETURN(unwrap(tensor).to(ctorch::device(where)))
+ctorch_error *ctorch_to_device(ctorch_tensor *out, ctorch_tensor tensor, ctorch_device where, bool non_blocking) {
+  CTORCH_RETURN(unwrap(tensor).to(ctorch::device(where), /*non_blocking=*/non_blocking))
+}
+ctorch_error *ctorch_pin_memory(ctorch_tensor *out, ctorch_tensor tensor) {
+  CTORCH_RETURN(at::hasCUDA() && ctorch_cuda_device_count() > 0 ? unwrap(tensor).pin_memory() : unwrap(tensor))
+}
+bool ctorch_tensor_is_pinned(ctorch_tensor tensor) {
+  return at::hasCUDA() && ctorch_cuda_device_count() > 0 && unwrap(tensor).is_pinned();
+}
+ctorch_error *ctorch_set_data(ctorch_tensor tensor, ctorch_tensor source) {
+  CTORCH_GUARD(unwrap(tensor).set_data(unwrap(source)))
 }
 ctorch_error *ctorch_clone(ctorch_tensor *out, ctorch_tensor tensor) { CTORCH_RETURN(unwrap(tensor).clone()) }
 ctorch_error *ctorch_contiguous(ctorch_tensor *out, ctorch_tensor tensor) { CTORCH_RETURN(unwrap(tensor).contiguous()) }

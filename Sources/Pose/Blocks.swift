@@ -30,7 +30,8 @@ final class ConvBlock {
     }
 
     /// Folds the BatchNorm's current statistics into one convolution for evaluation in
-    /// `computeType` (float32, or bfloat16 for half-precision inference):
+    /// `computeType` (float32, or bfloat16 or float16 for half-precision inference), on the
+    /// weights' device:
     /// `w' = w · γ / √(var + ε)`, `b' = β − mean · γ / √(var + ε)` (what the reference's `fuse()`
     /// does). Training mode keeps using the separate layers; call again after the weights change.
     func fold(computeType: DType = .float32) {
@@ -39,8 +40,9 @@ final class ConvBlock {
             let weight = (conv.weight.value * scale.reshaped([-1, 1, 1, 1])).to(computeType)  // [O, I, k, k]
             let bias = norm.bias.value - norm.runningMean.value * scale  // [O]
             // oneDNN runs the convolution and the SiLU in one pass on a weight reordered once
-            // (about 1.2x faster at batch 1 than convolution, then SiLU); without oneDNN, channels-last weights
-            if Tensor.hasOneDNN {
+            // (about 1.2x faster at batch 1 than convolution, then SiLU); without oneDNN, and on a
+            // GPU (cuDNN), channels-last weights
+            if Tensor.hasOneDNN && weight.device == .cpu {
                 let packed = weight.packedConvolutionWeight(stride: (conv.stride, conv.stride), padding: (conv.padding, conv.padding))
                 folded = (packed, bias.detached(), true)
             } else {
@@ -51,6 +53,8 @@ final class ConvBlock {
 
     /// Drops the folded copy (evaluation uses the separate layers again).
     func unfold() { folded = nil }
+
+    var isFolded: Bool { folded != nil }
 }
 
 /// A module built from ConvBlocks, which BatchNorm folding visits.

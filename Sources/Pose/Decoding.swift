@@ -8,7 +8,9 @@ public struct Anchors {
     /// `[A, 1]` the stride of each anchor's level.
     public let strides: Tensor
 
-    public init(levelSizes: [(height: Int, width: Int)], strides levelStrides: [Int] = PoseModelConfig.strides) {
+    public init(
+        levelSizes: [(height: Int, width: Int)], strides levelStrides: [Int] = PoseModelConfig.strides, device: Device = .cpu
+    ) {
         var points: [Float] = []
         var strides: [Float] = []
         for ((height, width), stride) in zip(levelSizes, levelStrides) {
@@ -19,8 +21,8 @@ public struct Anchors {
                 }
             }
         }
-        self.points = Tensor(points, shape: [strides.count, 2])
-        self.strides = Tensor(strides, shape: [strides.count, 1])
+        self.points = Tensor.from(points, shape: [strides.count, 2], device: device)
+        self.strides = Tensor.from(strides, shape: [strides.count, 1], device: device)
     }
 
     public var count: Int { strides.count }
@@ -40,7 +42,8 @@ extension PoseModel {
     /// boxes as centre x, y, width, height in input pixels, class probabilities, and keypoints as
     /// x, y in input pixels and (for D = 3) visibility probability.
     public func decode(_ raw: RawPredictions) -> Tensor {
-        let anchors = Anchors(levelSizes: raw.levelSizes)
+        let device = raw.keypoints.device
+        let anchors = Anchors(levelSizes: raw.levelSizes, device: device)
         let (batch, _, count) = raw.keypoints.shape3
         let points = anchors.points.transposed(0, 1).contiguous().unsqueezed(0)  // [1, 2, A]
         let strides = anchors.strides.view([1, 1, count])  // [1, 1, A]
@@ -55,8 +58,8 @@ extension PoseModel {
         var scales = [(strides * 2).expanded([1, 2, count])]
         var offsets = [(points - 0.5) * strides]  // the integer cell index, scaled
         if dimensions == 3 {
-            scales.append(.ones([1, 1, count]))
-            offsets.append(.zeros([1, 1, count]))
+            scales.append(.ones([1, 1, count], device: device))
+            offsets.append(.zeros([1, 1, count], device: device))
         }
         let keypoints = Tensor.cat(offsets, dim: 1).unsqueezed(1).addcmul(  // [B, K, D, A]
             raw.keypoints.view([batch, config.keypointCount, dimensions, count]), Tensor.cat(scales, dim: 1).unsqueezed(1))

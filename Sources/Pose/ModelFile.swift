@@ -20,11 +20,13 @@ extension PoseModel {
 
     /// Builds the model a weights file describes and loads it strictly. Files without our metadata
     /// (e.g. the reference's weights exported to safetensors) are read from their tensor shapes;
-    /// `keypointDimensions` settles K·D when the file cannot (default 3).
-    public static func load(_ url: URL, keypointDimensions: Int? = nil) throws(Safetensors.Error) -> PoseModel {
+    /// `keypointDimensions` settles K·D when the file cannot (default 3). The model is placed on
+    /// `device` (files hold no device: the same file loads anywhere).
+    public static func load(_ url: URL, keypointDimensions: Int? = nil, device: Device = .cpu) throws(Safetensors.Error) -> PoseModel {
         let contents = try Safetensors.read(from: url)
         let model = PoseModel(try architecture(of: contents, path: url.path, keypointDimensions: keypointDimensions))
         try model.store.load(contents, strict: true, source: url.path)
+        model.move(to: device)
         return model
     }
 

@@ -53,6 +53,20 @@ public struct LossItems: Sendable, Codable, Equatable {
         case box, pose, keypointObjectness = "kobj", classification = "cls", distribution = "dfl"
     }
     public var values: [Double] { [box, pose, keypointObjectness, classification, distribution] }
+
+    public init(box: Double, pose: Double, keypointObjectness: Double, classification: Double, distribution: Double) {
+        (self.box, self.pose, self.keypointObjectness, self.classification, self.distribution) =
+            (box, pose, keypointObjectness, classification, distribution)
+    }
+
+    /// The five terms in the reference's order, from a list (running sums divided by their count).
+    public init(_ values: [Double]) {
+        precondition(values.count == 5, "LossItems needs the five terms, got \(values.count)")
+        self.init(box: values[0], pose: values[1], keypointObjectness: values[2], classification: values[3], distribution: values[4])
+    }
+
+    /// The terms of a `[5]` tensor the loss returned (reads it on the host: one wait on a GPU).
+    public init(_ terms: Tensor) { self.init(terms.toArray(of: Double.self)) }
     public var sum: Double { values.reduce(0, +) }
 }
 
@@ -75,14 +89,17 @@ public struct PoseLoss {
     /// - Parameters:
     ///   - raw: the head's outputs for a batch of `B` images of `imageSize` (height, width) pixels.
     ///   - model: the model, whose DFL bins turn the box distributions into distances.
-    /// - Returns: the total to back-propagate (Σ gained terms · B) and the gained terms.
+    /// - Returns: the total to back-propagate (Σ gained terms · B) and the gained terms as a `[5]`
+    ///   tensor on the device, in ``LossItems``' order (detached: summing them across batches never
+    ///   waits for the GPU; ``LossItems/init(_:)-(Tensor)`` reads them).
     public func callAsFunction(
         _ raw: RawPredictions, targets: PoseTargets, imageSize: (height: Int, width: Int), model: PoseModel
-    ) -> (total: Tensor, items: LossItems) {
+    ) -> (total: Tensor, terms: Tensor) {
         let bins = PoseModelConfig.regressionBins
         let (batch, _, anchorCount) = raw.keypoints.shape3
         let (keypointCount, dimensions) = (config.keypointCount, config.keypointDimensions)
-        let anchors = Anchors(levelSizes: raw.levelSizes)
+        let device = raw.keypoints.device
+        let anchors = Anchors(levelSizes: raw.levelSizes, device: device)
         let strides = anchors.strides  // [A, 1]
 
         let distributions = raw.boxDistributions.permuted([0, 2, 1])  // [B, A, 64]
@@ -93,28 +110,29 @@ public struct PoseLoss {
         let cells = (anchors.points - 0.5).unsqueezed(1)  // [A, 1, 2]
         let keypointXY = rawKeypoints.narrow(dim: 3, start: 0, length: 2) * 2 + cells  // [B, A, K, 2] grid
 
-        let objects = Objects(targets, batch: batch, imageSize: imageSize, keypointShape: (keypointCount, dimensions))
+        let objects = Objects(
+            targets, batch: batch, imageSize: imageSize, keypointShape: (keypointCount, dimensions), device: device)
         let assignment = assigner(
             scores: classLogits.sigmoid().detached(), boxes: (predictedBoxes.detached() * strides),
             anchors: anchors.points * strides, labels: objects.labels, objectBoxes: objects.boxes, objectMask: objects.mask)
-        let scoreSum = Swift.max(assignment.scores.sum().item(), 1)
+        let scoreSum = assignment.scores.sum().clamped(min: 1)  // the reference's max(sum, 1), left on the device
 
-        let classification = classLogits.binaryCrossEntropyWithLogits(target: assignment.scores, reduction: .sum) / Scalar(scoreSum)
-        var box = Tensor.zeros([])
-        var distribution = Tensor.zeros([])
-        var pose = Tensor.zeros([])
-        var objectness = Tensor.zeros([])
+        let classification = classLogits.binaryCrossEntropyWithLogits(target: assignment.scores, reduction: .sum) / scoreSum
+        var box = Tensor.zeros([], device: device)
+        var distribution = Tensor.zeros([], device: device)
+        var pose = Tensor.zeros([], device: device)
+        var objectness = Tensor.zeros([], device: device)
         let foreground = assignment.foreground
         if foreground.any().item() != 0 {
             let targetBoxes = assignment.boxes / strides  // [B, A, 4] grid
             let weight = assignment.scores.sum(dim: -1)[mask: foreground]  // [P]
             let positiveBoxes = targetBoxes[mask: foreground]  // [P, 4]
             let iou = BoxGeometry.completeIoU(predictedBoxes[mask: foreground], positiveBoxes)  // [P]
-            box = ((1 - iou) * weight).sum() / Scalar(scoreSum)
+            box = ((1 - iou) * weight).sum() / scoreSum
 
             let sides = BoxGeometry.distances(anchors: anchors.points, boxes: targetBoxes, limit: Double(bins - 1) - 0.01)
             let sideLoss = Self.distributionFocalLoss(distributions[mask: foreground].reshaped([-1, bins]), sides[mask: foreground].reshaped([-1]))
-            distribution = (sideLoss.view([-1, 4]).mean(dim: -1) * weight).sum() / Scalar(scoreSum)
+            distribution = (sideLoss.view([-1, 4]).mean(dim: -1) * weight).sum() / scoreSum
 
             // keypoints of each positive anchor's object, in grid units: [P, K, D]
             let assigned = objects.keypoints.gather(
@@ -124,7 +142,7 @@ public struct PoseLoss {
             let positiveSize = positiveBoxes.narrow(dim: 1, start: 2, length: 2) - positiveBoxes.narrow(dim: 1, start: 0, length: 2)
             let area = positiveSize.select(dim: 1, 0) * positiveSize.select(dim: 1, 1)  // [P]
             let visible = dimensions == 3
-                ? (truth.select(dim: 2, 2) .!= 0).to(.float32) : Tensor.ones([truth.size(0), keypointCount])  // [P, K]
+                ? (truth.select(dim: 2, 2) .!= 0).to(.float32) : Tensor.ones([truth.size(0), keypointCount], device: device)  // [P, K]
             let predictedXY = keypointXY[mask: foreground]  // [P, K, 2]
             pose = keypointLoss(predictedXY, truth.narrow(dim: 2, start: 0, length: 2), visible: visible, area: area)
             if dimensions == 3 {
@@ -136,10 +154,8 @@ public struct PoseLoss {
             box * Scalar(gains.box), pose * Scalar(gains.pose), objectness * Scalar(gains.keypointObjectness),
             classification * Scalar(gains.classification), distribution * Scalar(gains.distribution),
         ]
-        let values = terms.map { $0.item() }
-        let items = LossItems(
-            box: values[0], pose: values[1], keypointObjectness: values[2], classification: values[3], distribution: values[4])
-        return (Tensor.stack(terms).sum() * Scalar(batch), items)
+        let stacked = Tensor.stack(terms)  // [5]
+        return (stacked.sum() * Scalar(batch), stacked.detached())
     }
 
     /// DFL (reference §3.6): cross-entropy against the two bins around each target, weighted by
@@ -157,7 +173,7 @@ public struct PoseLoss {
     /// `K / visible_p · (1 − exp(−d / (8σ²·area))) · mask` over P × K.
     func keypointLoss(_ predicted: Tensor, _ truth: Tensor, visible: Tensor, area: Tensor) -> Tensor {
         let squaredDistance = (predicted - truth).pow(2).sum(dim: -1)  // [P, K]
-        let sigma = Tensor(sigmas)
+        let sigma = Tensor.from(sigmas, shape: [sigmas.count], device: predicted.device)
         let error = squaredDistance / (sigma * 2).pow(2) / (area.unsqueezed(1) + 1e-9) / 2  // [P, K]
         let factor = Scalar(Double(config.keypointCount)) / (visible.sum(dim: 1, keepDim: true) + 1e-9)  // [P, 1]
         return (factor * ((1 - (-error).exp()) * visible)).mean()
@@ -175,7 +191,7 @@ private struct Objects {
     /// `[B, M, K, D]` x, y in pixels (and visibility)
     let keypoints: Tensor
 
-    init(_ targets: PoseTargets, batch: Int, imageSize: (height: Int, width: Int), keypointShape: (Int, Int)) {
+    init(_ targets: PoseTargets, batch: Int, imageSize: (height: Int, width: Int), keypointShape: (Int, Int), device: Device) {
         let (keypointCount, dimensions) = keypointShape
         let perImage = (0..<batch).map { image in targets.imageIndices.filter { $0 == image }.count }
         let slots = perImage.max() ?? 0
@@ -202,9 +218,9 @@ private struct Objects {
                 if dimensions == 3 { keypoints[target + 2] = targets.keypoints[source + 2] }
             }
         }
-        self.labels = Tensor(labels, shape: [batch, slots, 1])
-        self.boxes = Tensor(boxes, shape: [batch, slots, 4])
+        self.labels = Tensor.from(labels, shape: [batch, slots, 1], device: device)
+        self.boxes = Tensor.from(boxes, shape: [batch, slots, 4], device: device)
         self.mask = (self.boxes.sum(dim: -1, keepDim: true) .> 0).to(.float32)
-        self.keypoints = Tensor(keypoints, shape: [batch, slots, keypointCount, dimensions])
+        self.keypoints = Tensor.from(keypoints, shape: [batch, slots, keypointCount, dimensions], device: device)
     }
 }

@@ -57,15 +57,27 @@ public final class PoseModel {
         head = PoseHead(model / 22, inputs: [c(256), c(512), c(1024)], config: config)
     }
 
-    /// Images `[B, 3, H, W]` (RGB in 0…1, H and W multiples of 32) → the head's raw outputs, as
-    /// float32. They are computed under autocast to `autocast` (mixed-precision training), or in
-    /// evaluation after a bfloat16 fold, in bfloat16 from the input on.
+    /// Where the weights live.
+    public var device: Device { store.device }
+
+    /// Moves the weights to `device` in place (check it first with ``Device/checkAvailable()``).
+    /// A folded model is folded again there.
+    public func move(to device: Device) {
+        guard device != self.device else { return }
+        store.move(to: device)
+        if convBlocks.first?.isFolded == true { foldBatchNorm(computeType: evaluationType) }
+    }
+
+    /// Images `[B, 3, H, W]` (RGB in 0…1, H and W multiples of 32, on the model's device) → the
+    /// head's raw outputs, as float32. They are computed under autocast to `autocast`
+    /// (mixed-precision training), or in evaluation after a half-precision fold, in that type from
+    /// the input on.
     public func callAsFunction(_ images: Tensor, mode: Mode, autocast: DType? = nil) -> RawPredictions {
         if mode == .eval && evaluationType != .float32 {
-            return withAutocast(evaluationType) { network(images.to(evaluationType), mode: mode) }.float32()
+            return withAutocast(evaluationType, device: images.device) { network(images.to(evaluationType), mode: mode) }.float32()
         }
         guard let autocast else { return network(images, mode: mode) }
-        return withAutocast(autocast) { network(images, mode: mode) }.float32()
+        return withAutocast(autocast, device: images.device) { network(images, mode: mode) }.float32()
     }
 
     private func network(_ images: Tensor, mode: Mode) -> RawPredictions {
@@ -88,7 +100,7 @@ public final class PoseModel {
     }
 
     /// Folds every BatchNorm into its convolution for faster evaluation in `computeType` (float32,
-    /// or bfloat16 for half-precision inference; training mode is unaffected). Fold again after the
+    /// or bfloat16 or float16 for half-precision inference; training mode is unaffected). Fold again after the
     /// weights change; ``unfoldBatchNorm()`` undoes it.
     public func foldBatchNorm(computeType: DType = .float32) {
         for block in convBlocks { block.fold(computeType: computeType) }

@@ -47,7 +47,8 @@ public struct Predictor {
         let boxed = Self.parallelMap(images) { $0.letterboxed(width: size, height: size, minimalPadding: minimal) }
         let (width, height) = (boxed[0].0.width, boxed[0].0.height)
         let input = Tensor.images(
-            interleaved: RGBImage.concatenatedPixels(boxed.map(\.0)), count: images.count, height: height, width: width)
+            interleaved: RGBImage.concatenatedPixels(boxed.map(\.0)), count: images.count, height: height, width: width,
+            device: model.device)
         let decoded = withNoGrad { model.decode(model(input, mode: .eval)) }
         let detections = suppress(
             decoded, classCount: model.config.classCount, keypointDimensions: model.config.keypointDimensions, options: options)

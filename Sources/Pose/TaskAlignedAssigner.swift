@@ -35,11 +35,13 @@ struct TaskAlignedAssigner {
         withNoGrad {
             let (batch, anchorCount, classCount) = scores.shape3
             let objects = objectBoxes.size(1)
+            let device = scores.device
             guard objects > 0 else {
                 return Assignment(
-                    boxes: Tensor.zeros([batch, anchorCount, 4]), scores: Tensor.zeros([batch, anchorCount, classCount]),
-                    foreground: Tensor.zeros([batch, anchorCount], dtype: .bool),
-                    objectIndices: Tensor.zeros([batch, anchorCount], dtype: .int64))
+                    boxes: Tensor.zeros([batch, anchorCount, 4], device: device),
+                    scores: Tensor.zeros([batch, anchorCount, classCount], device: device),
+                    foreground: Tensor.zeros([batch, anchorCount], dtype: .bool, device: device),
+                    objectIndices: Tensor.zeros([batch, anchorCount], dtype: .int64, device: device))
             }
             // 1. anchors strictly inside each object's box: [B, M, A]
             let points = anchors.unsqueezed(0).unsqueezed(0)  // [1, 1, A, 2]
@@ -62,7 +64,8 @@ struct TaskAlignedAssigner {
             // 3. top-k per object; padding objects point at anchor 0, and any anchor picked twice is dropped
             let top = alignment.topk(Swift.min(topK, anchorCount), dim: -1).indices  // [B, M, k]
             let picks = Tensor.where(objectMask .> 0, top, top.zerosLike())
-            let counts = Tensor.zeros([batch, objects, anchorCount]).scatterAdd(dim: -1, picks, Tensor.ones(picks.shape))
+            let counts = Tensor.zeros([batch, objects, anchorCount], device: device).scatterAdd(
+                dim: -1, picks, Tensor.ones(picks.shape, device: device))
             let chosen = Tensor.where(counts .> 1, counts.zerosLike(), counts)
             var positives = chosen * insideMask * objectMask  // [B, M, A]
 
@@ -70,19 +73,20 @@ struct TaskAlignedAssigner {
             if (positives.sum(dim: 1) .> 1).any().item() != 0 {
                 let claimed = (positives.sum(dim: 1, keepDim: true) .> 1).expanded([-1, objects, -1])  // [B, M, A]
                 let best = overlaps.argmax(dim: 1, keepDim: true)  // [B, 1, A]
-                let isBest = Tensor.zeros([batch, objects, anchorCount]).scatter(dim: 1, best, Tensor.ones(best.shape))
+                let isBest = Tensor.zeros([batch, objects, anchorCount], device: device).scatter(
+                    dim: 1, best, Tensor.ones(best.shape, device: device))
                 positives = Tensor.where(claimed, isBest, positives)
             }
             let foreground = positives.sum(dim: 1) .> 0  // [B, A]
             let objectIndices = positives.argmax(dim: 1)  // [B, A]
 
             // 5. targets of the assigned objects
-            let offsets = (Tensor.arange(0, Scalar(batch)) * Scalar(objects)).unsqueezed(1)  // [B, 1]
+            let offsets = (Tensor.arange(0, Scalar(batch), device: device) * Scalar(objects)).unsqueezed(1)  // [B, 1]
             let flatIndices = (objectIndices + offsets).flattened()  // [B·A]
             let assignedLabels = labels.flattened().indexSelect(dim: 0, flatIndices).view([batch, anchorCount]).clamped(min: 0).to(.int64)
             let assignedBoxes = objectBoxes.reshaped([-1, 4]).indexSelect(dim: 0, flatIndices).view([batch, anchorCount, 4])
-            let oneHot = Tensor.zeros([batch, anchorCount, classCount])
-                .scatter(dim: 2, assignedLabels.unsqueezed(-1), Tensor.ones([batch, anchorCount, 1]))
+            let oneHot = Tensor.zeros([batch, anchorCount, classCount], device: device)
+                .scatter(dim: 2, assignedLabels.unsqueezed(-1), Tensor.ones([batch, anchorCount, 1], device: device))
             let hard = oneHot * foreground.unsqueezed(-1).to(.float32)  // [B, A, nc]
 
             // 6. soft targets: alignment normalised per object to its best IoU among its positives

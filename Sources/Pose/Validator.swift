@@ -29,18 +29,18 @@ public struct Validator {
         var accumulator = PoseMetricsAccumulator(
             keypointCount: config.keypointCount, keypointDimensions: config.keypointDimensions, sigmas: sigmas,
             faceAlignment: faceAlignment)
-        var lossSums = [Double](repeating: 0, count: 5)
+        var lossSum: Tensor?  // [5], on the model's device
         var lossBatches = 0
         let queue = loader.validationBatches()
         while let batch = await queue.next() {
             guard batch.count > 0 else { continue }
-            let raw = withNoGrad { model(batch.imageTensor(), mode: .eval) }
+            let raw = withNoGrad { model(batch.imageTensor(on: model.device), mode: .eval) }
             if let loss {
-                let (_, items) = withNoGrad {
+                let (_, terms) = withNoGrad {
                     loss(raw, targets: batch.targets(keypointDimensions: config.keypointDimensions),
                         imageSize: (batch.height, batch.width), model: model)
                 }
-                for (k, value) in items.values.enumerated() { lossSums[k] += value }
+                lossSum = lossSum.map { $0 + terms.to(.float64) } ?? terms.to(.float64)
                 lossBatches += 1
             }
             let detections = suppress(
@@ -52,12 +52,8 @@ public struct Validator {
                     truths: batch.instances[image].map { frame.truth($0) }, detections: detections[image].map { frame.detection($0) })
             }
         }
-        let lossItems = lossBatches > 0 ? lossSums.map { $0 / Double(lossBatches) } : nil
         return ValidationMetrics(
-            accumulator.result(),
-            loss: lossItems.map {
-                LossItems(box: $0[0], pose: $0[1], keypointObjectness: $0[2], classification: $0[3], distribution: $0[4])
-            })
+            accumulator.result(), loss: lossSum.map { LossItems($0.toArray(of: Double.self).map { $0 / Double(lossBatches) }) })
     }
 }
 

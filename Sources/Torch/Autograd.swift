@@ -52,14 +52,16 @@ public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
 /// Whether autograd records operations on this thread.
 public var isGradEnabled: Bool { ctorch_grad_mode_is_enabled() }
 
-/// Runs `body` under CPU autocast to `dtype` on this thread (as `torch.autocast("cpu", dtype)`):
-/// convolutions and matrix products compute in `dtype`, results keep it, and their gradients flow
-/// back to float32 weights. `nil` runs `body` unchanged. Thread-local, so the closure is synchronous.
-public func withAutocast<R>(_ dtype: DType?, _ body: () throws -> R) rethrows -> R {
+/// Runs `body` under autocast to `dtype` on this thread for ops on `device`'s kind (as
+/// `torch.autocast(device_type, dtype)`): convolutions and matrix products compute in `dtype`,
+/// results keep it, and their gradients flow back to float32 weights. `nil` runs `body` unchanged.
+/// Thread-local, so the closure is synchronous.
+public func withAutocast<R>(_ dtype: DType?, device: Device = .cpu, _ body: () throws -> R) rethrows -> R {
     guard let dtype else { return try body() }
-    let previousDType = ctorch_autocast_dtype()
-    let wasEnabled = ctorch_autocast_enter(dtype.c)
-    defer { ctorch_autocast_exit(wasEnabled, previousDType) }
+    let kind = device.c.type
+    let previousDType = ctorch_autocast_dtype(kind)
+    let wasEnabled = ctorch_autocast_enter(kind, dtype.c)
+    defer { ctorch_autocast_exit(kind, wasEnabled, previousDType) }
     return try body()
 }
 

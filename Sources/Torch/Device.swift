@@ -12,24 +12,63 @@ public struct Device: Sendable, Hashable, CustomStringConvertible {
     public static let cuda = Device(kind: .cuda, index: nil)
     public static func cuda(_ index: Int) -> Device { Device(kind: .cuda, index: index) }
 
+    /// The GPUs this process can use (0 with a CPU-only libtorch).
+    public static var cudaDeviceCount: Int { Int(ctorch_cuda_device_count()) }
+
+    /// The device `--device auto` means, as the reference picks: the first GPU when one is usable,
+    /// otherwise the CPU.
+    public static var automatic: Device { cudaDeviceCount > 0 ? .cuda(0) : .cpu }
+
     /// Whether tensors can be placed on this device with the libtorch that is loaded.
     public var isAvailable: Bool {
         switch kind {
         case .cpu: true
-        case .cuda: Int(ctorch_cuda_device_count()) > (index ?? 0)
+        case .cuda: Self.cudaDeviceCount > (index ?? 0)
         }
     }
 
     /// Throws ``TorchError`` when the device cannot be used, with the reason.
     public func checkAvailable() throws(TorchError) {
         guard !isAvailable else { return }
-        let count = Int(ctorch_cuda_device_count())
-        let reason =
-            count == 0
-            ? "CUDA is not available: the loaded libtorch has no CUDA support or no GPU is visible"
-            : "CUDA device \(index ?? 0) is not available: \(count) device(s) visible"
+        let count = Self.cudaDeviceCount
+        let reason: String
+        if count > 0 {
+            reason = "CUDA device \(index ?? 0) is not available: \(count) device(s) visible (cuda:0 to cuda:\(count - 1))"
+        } else if ctorch_has_cuda_build() {
+            reason = "CUDA is not available: this libtorch has CUDA but no GPU is visible (driver, CUDA_VISIBLE_DEVICES)"
+        } else {
+            reason = "CUDA is not available: the loaded libtorch is a CPU build (make build TORCH=cuda, or LIBTORCH=<a CUDA torch>)"
+        }
         throw TorchError(kind: .value, operation: "device \(self)", message: reason)
     }
+
+    /// The device a `--device` value names, checked: `auto` (see ``automatic``), `cpu`, `cuda`
+    /// (the first GPU) or `cuda:N`. Throws when the text names no device, or one this process
+    /// cannot use.
+    public static func select(_ text: String) throws(TorchError) -> Device {
+        guard let parsed = text == "auto" ? automatic : Device(text) else {
+            throw TorchError(kind: .value, operation: "device \(text)", message: "a device is auto, cpu, cuda or cuda:N")
+        }
+        let device = parsed == .cuda ? .cuda(0) : parsed
+        try device.checkAvailable()
+        return device
+    }
+
+    /// Waits until the work queued on this device is done (nothing to wait for on the CPU): the
+    /// point where a GPU timing is true.
+    public func synchronize() {
+        check("synchronize", []) { ctorch_device_synchronize(c) }
+    }
+
+    /// The most memory the caching allocator has held on this GPU since ``resetPeakMemory()``
+    /// (0 on the CPU), in bytes.
+    public var peakMemory: Int {
+        var bytes: UInt64 = 0
+        check("peakMemory", []) { ctorch_device_peak_memory(&bytes, c) }
+        return Int(bytes)
+    }
+
+    public func resetPeakMemory() { check("resetPeakMemory", []) { ctorch_device_reset_peak_memory(c) } }
 
     /// Parses `cpu`, `cuda` or `cuda:N`.
     public init?(_ text: String) {

@@ -39,7 +39,7 @@ extension Tensor {
         values.withUnsafeBytes { bytes in
             withSizes(shape) { sizes, rank in
                 check("Tensor(_:shape:)", []) {
-                    ctorch_from_data(&out, bytes.baseAddress, bytes.count, sizes, rank, T.dtype.c)
+                    ctorch_from_data(&out, bytes.baseAddress, bytes.count, sizes, rank, T.dtype.c, false)
                 }
             }
         }
@@ -49,15 +49,23 @@ extension Tensor {
     /// A 1-d tensor holding a copy of `values`.
     public convenience init<T: TensorElement>(_ values: [T]) { self.init(values, shape: [values.count]) }
 
+    /// A tensor holding a copy of `values` on `device` (copied from the host).
+    public static func from<T: TensorElement>(_ values: [T], shape: [Int], device: Device) -> Tensor {
+        let host = Tensor(values, shape: shape)
+        return device == .cpu ? host : host.to(device)
+    }
+
     /// A 0-d tensor holding `value`.
     public convenience init<T: TensorElement>(scalar value: T) { self.init([value], shape: []) }
 
-    /// A tensor from packed row-major bytes of `dtype` (safetensors payloads, images).
-    public convenience init(bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType) throws(TorchError) {
+    /// A tensor from packed row-major bytes of `dtype` (safetensors payloads, images), in
+    /// page-locked host memory when `pinned` and a GPU is usable, so that a copy to the GPU
+    /// (`to(device, nonBlocking: true)`) does not block; an ordinary CPU tensor otherwise.
+    public convenience init(bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType, pinned: Bool = false) throws(TorchError) {
         var out = ctorch_tensor(ptr: nil)
         try withSizes(shape) { sizes, rank throws(TorchError) in
             try attempt("Tensor(bytes:shape: \(shape), dtype: \(dtype))") {
-                ctorch_from_data(&out, bytes.baseAddress, bytes.count, sizes, rank, dtype.c)
+                ctorch_from_data(&out, bytes.baseAddress, bytes.count, sizes, rank, dtype.c, pinned)
             }
         }
         self.init(handle: out)
@@ -184,10 +192,24 @@ extension Tensor {
     }
 
     /// A copy on `device` (or `self` when it is already there). Check the device first with
-    /// ``Device/checkAvailable()``: an unavailable device traps here.
-    public func to(_ device: Device) -> Tensor {
-        Tensor.make("to(device:)", [self]) { ctorch_to_device($0, handle, device.c) }
+    /// ``Device/checkAvailable()``: an unavailable device traps here. With `nonBlocking`, a copy
+    /// between pinned host memory (``pinnedMemory()``) and a GPU is queued on the device's stream
+    /// and returns at once; anywhere else it is an ordinary copy.
+    public func to(_ device: Device, nonBlocking: Bool = false) -> Tensor {
+        Tensor.make("to(device:)", [self]) { ctorch_to_device($0, handle, device.c, nonBlocking) }
     }
+
+    /// A copy in page-locked host memory, which a GPU reads without blocking the host; `self` when
+    /// no GPU is usable (pinning would buy nothing, and a CPU-only libtorch cannot pin).
+    public func pinnedMemory() -> Tensor { Tensor.make("pinnedMemory", [self]) { ctorch_pin_memory($0, handle) } }
+
+    /// Whether the values are in page-locked host memory.
+    public var isPinned: Bool { ctorch_tensor_is_pinned(handle) }
+
+    /// Points this tensor at `source`'s values, which may live on another device, keeping its
+    /// identity: every handle to it follows, and it stays the same autograd leaf (PyTorch's
+    /// `param.data = source`). How a model moves to a device in place.
+    public func setData(_ source: Tensor) { check("setData", [self, source]) { ctorch_set_data(handle, source.handle) } }
 
     /// A copy with its own storage.
     public func clone() -> Tensor { Tensor.make("clone", [self]) { ctorch_clone($0, handle) } }

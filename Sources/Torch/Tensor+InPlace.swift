@@ -45,6 +45,36 @@ extension Tensor {
         withHandles(tensors) { list, count in check("mulInPlace(list)", []) { ctorch_foreach_mul_scalar_(list, count, value.c) } }
     }
 
+    /// `t *= factor` for every tensor, with `factor` a one-element tensor on their device: nothing is
+    /// read on the host, so a GPU never waits for it.
+    public static func mulInPlace(_ tensors: [Tensor], _ factor: Tensor) {
+        withHandles(tensors) { list, count in
+            check("mulInPlace(list, tensor)", [factor]) { ctorch_foreach_mul_tensor_(list, count, factor.handle) }
+        }
+    }
+
+    /// Mixed-precision unscaling (torch's `_amp_foreach_non_finite_check_and_unscale_`): every
+    /// tensor times `inverseScale` (one element), and `foundInfinite` (one float element) set to 1
+    /// when any value is inf or NaN.
+    public static func ampUnscaleInPlace(_ tensors: [Tensor], foundInfinite: Tensor, inverseScale: Tensor) {
+        withHandles(tensors) { list, count in
+            check("ampUnscaleInPlace", [foundInfinite, inverseScale]) {
+                ctorch_amp_unscale_(list, count, foundInfinite.handle, inverseScale.handle)
+            }
+        }
+    }
+
+    /// The loss scale's update (torch's `_amp_update_scale_`): after an inf/NaN, `scale · backoff`
+    /// and the tracker back to 0; otherwise the tracker counts the step and, at `interval`, the
+    /// scale grows by `growth` and the tracker restarts.
+    public static func ampUpdateScaleInPlace(
+        _ scale: Tensor, growthTracker: Tensor, foundInfinite: Tensor, growth: Double, backoff: Double, interval: Int
+    ) {
+        check("ampUpdateScaleInPlace", [scale, growthTracker, foundInfinite]) {
+            ctorch_amp_update_scale_(scale.handle, growthTracker.handle, foundInfinite.handle, growth, backoff, Int64(interval))
+        }
+    }
+
     /// `tensors[i] += alpha · others[i]` for every pair.
     public static func addInPlace(_ tensors: [Tensor], _ others: [Tensor], alpha: Scalar = 1) {
         precondition(tensors.count == others.count, "addInPlace(list) needs lists of equal length")

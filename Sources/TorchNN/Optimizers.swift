@@ -42,16 +42,17 @@ extension Optimizer {
 }
 
 /// Scales all gradients down so that their joint 2-norm is at most `maxNorm`
-/// (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping.
+/// (torch.nn.utils.clip_grad_norm_). Returns the norm before clipping, as a one-element tensor on
+/// the gradients' device: nothing is read on the host, so a GPU never waits here.
 @discardableResult
-public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Double) -> Double {
+public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Double) -> Tensor? {
     let grads = parameters.compactMap(\.grad)
-    guard !grads.isEmpty else { return 0 }
+    guard !grads.isEmpty else { return nil }
     return withNoGrad {
-        let total = Tensor.stack(Tensor.norms(grads)).norm().item()
-        // torch adds 1e-6 to the norm and never scales up.
-        let coefficient = min(maxNorm / (total + 1e-6), 1)
-        if coefficient < 1 { Tensor.mulInPlace(grads, Scalar(coefficient)) }
+        let total = Tensor.stack(Tensor.norms(grads)).norm()
+        // torch adds 1e-6 to the norm and never scales up (a factor of exactly 1 changes nothing).
+        let coefficient = (Scalar(maxNorm) / (total + 1e-6)).clamped(max: 1)
+        Tensor.mulInPlace(grads, coefficient)
         return total
     }
 }
@@ -109,7 +110,7 @@ public final class SGD: Optimizer {
         momentumBuffers = [:]
         for parameter in groups.flatMap(\.parameters) {
             if let buffer = contents["\(parameter.key).momentum_buffer"] {
-                momentumBuffers[ObjectIdentifier(parameter)] = buffer.clone()
+                momentumBuffers[ObjectIdentifier(parameter)] = buffer.to(parameter.value.device).clone()
             }
         }
     }
@@ -182,7 +183,8 @@ public final class AdamW: Optimizer {
             guard let squares = contents["\(parameter.key).exp_avg_sq"], let step = contents["\(parameter.key).step"]
             else { throw Safetensors.Error(path: "<optimizer state>", reason: "incomplete AdamW state for \(parameter.key)") }
             states[ObjectIdentifier(parameter)] = State(
-                step: step.itemInt(), average: average.clone(), averageOfSquares: squares.clone())
+                step: step.itemInt(), average: average.to(parameter.value.device).clone(),
+                averageOfSquares: squares.to(parameter.value.device).clone())
         }
     }
 }

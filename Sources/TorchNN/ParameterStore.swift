@@ -83,6 +83,22 @@ public final class ParameterStore {
     /// The number of scalars in all parameters, frozen ones included (as the reference counts).
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 
+    /// Where the values live (the first entry's device; every entry shares it).
+    public var device: Device { entries.first?.value.device ?? .cpu }
+
+    /// Moves every parameter and buffer to `device` in place, as `module.to(device)`: each tensor
+    /// keeps its identity (so layers, optimizer state keys and EMA pairs stay valid). Gradients are
+    /// dropped. Check the device first (``Device/checkAvailable()``).
+    public func move(to device: Device) {
+        guard device != self.device else { return }
+        withNoGrad {
+            for entry in entries {
+                entry.value.zeroGrad()
+                entry.value.setData(entry.value.to(device))
+            }
+        }
+    }
+
     func register(_ entry: Entry) {
         precondition(keys.insert(entry.key).inserted, "the key \(entry.key) is registered twice")
         entries.append(entry)

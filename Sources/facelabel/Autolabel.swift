@@ -49,7 +49,7 @@ struct Autolabel: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try runtime.apply()
+        let device = try runtime.apply()
         let output = URL(fileURLWithPath: out)
         if FileManager.default.fileExists(atPath: output.path) && !overwrite {
             throw ValidationError("\(out) already exists: choose another --out or pass --overwrite.")
@@ -58,7 +58,8 @@ struct Autolabel: AsyncParsableCommand {
         (settings.confidence, settings.nmsIoU, settings.mergeIoU, settings.keypointConfidence) = (conf, nmsIou, mergeIou, kptConf)
         (settings.splits, settings.imageSize, settings.batchSize) = (try chosenSplits(), imgsz, batch)
         let dataset = try DataLoading.dataset(data)
-        let model = try PoseModel.load(URL(fileURLWithPath: weights), keypointDimensions: dataset.config.keypointShape.dimensions)
+        let model = try PoseModel.load(
+            URL(fileURLWithPath: weights), keypointDimensions: dataset.config.keypointShape.dimensions, device: device)
         let progress = ProgressLine("autolabel", plainEvery: 100)
         let result = try Autolabeler(settings: settings).run(data: dataset.configURL, model: model, output: output) { done, total in
             progress.update(done, of: total)

@@ -3,6 +3,7 @@ import AutoLabel
 import Foundation
 import Pose
 import PoseData
+import Torch
 
 /// `facelabel demo` (what `make demo` runs): the method end to end on the built-in synthetic data.
 struct Demo: AsyncParsableCommand {
@@ -32,7 +33,7 @@ struct Demo: AsyncParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func run() async throws {
-        try runtime.apply()
+        let device = try runtime.apply()
         if ModelScale(rawValue: model) == nil && !FileManager.default.fileExists(atPath: model) {
             throw ValidationError("\(model) not found: run from the repository root, or pass --model PATH or --model n.")
         }
@@ -53,9 +54,11 @@ struct Demo: AsyncParsableCommand {
         (training.epochs, training.imageSize, training.batchSize, training.seed) = (epochs, imgsz, batch, seed)
         // Fine-tuning from a checkpoint: a short warmup, no mosaic-free tail, no early stop.
         (training.warmupEpochs, training.closeMosaic, training.patience, training.cacheImages) = (1, 0, 0, true)
+        training.mixedPrecision = device != .cpu  // the reference's amp on a GPU
         settings.training = training
         (settings.autolabel.imageSize, settings.autolabel.batchSize, settings.autolabel.confidence) = (imgsz, batch, conf)
         let refiner = try Refiner(run: run, data: URL(fileURLWithPath: synthesis.data), settings: settings, resume: false)
+        refiner.device = device
         let progress = RefineProgress(epochs: epochs)
         refiner.observer = progress
         let started = Date()

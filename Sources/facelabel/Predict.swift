@@ -35,8 +35,8 @@ struct Predict: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try runtime.apply()
-        let model = try PoseModel.load(URL(fileURLWithPath: weights))
+        let device = try runtime.apply()
+        let model = try PoseModel.load(URL(fileURLWithPath: weights), device: device)
         precision.prepare(model)
         let files = try ImageSource.files(source)
         let predictor = Predictor(

@@ -3,6 +3,7 @@ import AutoLabel
 import Foundation
 import Pose
 import PoseData
+import Torch
 
 /// `facelabel refine`: the iterative refinement loop of the method.
 struct Refine: AsyncParsableCommand {
@@ -40,27 +41,29 @@ struct Refine: AsyncParsableCommand {
         guard iterations >= 0 else { throw ValidationError("--iterations must be at least 0.") }
     }
 
-    var settings: RefineSettings {
-        get throws {
-            var settings = RefineSettings()
-            (settings.iterations, settings.training, settings.protocolName, settings.stopBelow) = (iterations, hyper.config, self.protocol, stopBelow)
-            (settings.model, settings.truth) = (model, truth.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
-            var autolabel = AutolabelSettings()
-            (autolabel.confidence, autolabel.nmsIoU, autolabel.mergeIoU, autolabel.keypointConfidence) = (conf, nmsIou, mergeIou, kptConf)
-            autolabel.splits = try splits.split(separator: ",").map { name in
-                guard let split = Split(rawValue: String(name)) else { throw ValidationError("--splits: unknown split '\(name)'.") }
-                return split
-            }
-            (autolabel.imageSize, autolabel.batchSize) = (hyper.imgsz, hyper.batch)
-            settings.autolabel = autolabel
-            return settings
+    /// The run's settings for training on `device`.
+    func settings(device: Device) throws -> RefineSettings {
+        var settings = RefineSettings()
+        (settings.iterations, settings.training, settings.protocolName, settings.stopBelow) =
+            (iterations, hyper.config(device: device), self.protocol, stopBelow)
+        (settings.model, settings.truth) = (model, truth.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        var autolabel = AutolabelSettings()
+        (autolabel.confidence, autolabel.nmsIoU, autolabel.mergeIoU, autolabel.keypointConfidence) = (conf, nmsIou, mergeIou, kptConf)
+        autolabel.splits = try splits.split(separator: ",").map { name in
+            guard let split = Split(rawValue: String(name)) else { throw ValidationError("--splits: unknown split '\(name)'.") }
+            return split
         }
+        (autolabel.imageSize, autolabel.batchSize) = (hyper.imgsz, hyper.batch)
+        settings.autolabel = autolabel
+        return settings
     }
 
     func run() async throws {
-        try runtime.apply()
+        let device = try runtime.apply()
         let refiner = try Refiner(
-            run: URL(fileURLWithPath: out), data: data.map { URL(fileURLWithPath: $0) }, settings: try settings, resume: resume)
+            run: URL(fileURLWithPath: out), data: data.map { URL(fileURLWithPath: $0) }, settings: try settings(device: device),
+            resume: resume)
+        refiner.device = device
         let observer = RefineProgress(epochs: refiner.settings.training.epochs)
         refiner.observer = observer
         let summary = try await refiner.refine()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pose
 import PoseData
+import Torch
 
 /// `facelabel train`: trains YOLOv8-pose on a YOLO-pose data set, as the reference trainer does.
 struct Train: AsyncParsableCommand {
@@ -33,13 +34,13 @@ struct Train: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try runtime.apply()
+        let device = try runtime.apply()
         let run = RunDirectory(URL(fileURLWithPath: out))
         let runConfig: RunDirectory.RunConfig
         if resume {
             runConfig = try run.readConfig()
         } else {
-            runConfig = try RunDirectory.RunConfig(dataset: try DataLoading.dataset(data!), model: model, training: hyper.config)
+            runConfig = try RunDirectory.RunConfig(dataset: try DataLoading.dataset(data!), model: model, training: hyper.config(device: device))
             if FileManager.default.fileExists(atPath: run.lastURL.path) {
                 throw ValidationError("\(out) already holds a run: use --resume to continue it, or another --out.")
             }
@@ -54,6 +55,7 @@ struct Train: AsyncParsableCommand {
             let report = try network.loadMatching(from: URL(fileURLWithPath: start))
             note("started from \(start): \(report.loaded.count) of \(network.store.entries.count) tensors transferred")
         }
+        network.move(to: device)
         let trainer = run.trainer(model: network, config: runConfig, trainImages: trainImages, valImages: valImages)
         let observer = TrainProgress(epochs: training.epochs)
         trainer.observers = [observer]
@@ -61,7 +63,7 @@ struct Train: AsyncParsableCommand {
             try run.resume(trainer)
             note("resuming \(out) at epoch \(trainer.state.nextEpoch + 1)/\(training.epochs)")
         }
-        note("training \(runConfig.model.scale.rawValue) (\(network.store.parameterCount) parameters) on \(trainImages.count) images, validating on \(valImages.count)")
+        note("training \(runConfig.model.scale.rawValue) (\(network.store.parameterCount) parameters) on \(trainImages.count) images, validating on \(valImages.count), on \(device)\(trainer.autocastType.map { " with \($0) mixed precision" } ?? "")")
         try await trainer.train()
         let final = trainer.state.history.last?.metrics
         if runtime.json {

@@ -41,10 +41,10 @@ struct Val: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try runtime.apply()
+        let device = try runtime.apply()
         let dataset = try DataLoading.dataset(data)
         let shape = dataset.config.keypointShape
-        let model = try PoseModel.load(URL(fileURLWithPath: weights), keypointDimensions: shape.dimensions)
+        let model = try PoseModel.load(URL(fileURLWithPath: weights), keypointDimensions: shape.dimensions, device: device)
         guard model.config.keypointCount == shape.count, model.config.keypointDimensions == shape.dimensions else {
             throw ValidationError(
                 "\(weights): the weights have kpt_shape [\(model.config.keypointCount), \(model.config.keypointDimensions)], the data set [\(shape.count), \(shape.dimensions)]")

@@ -81,15 +81,45 @@ bool ctorch_cuda_is_available(void);
 int32_t ctorch_cuda_device_count(void);
 bool ctorch_grad_mode_is_enabled(void);
 void ctorch_grad_mode_set_enabled(bool enabled);
-/* CPU autocast (thread-local, as torch.autocast("cpu", dtype)): convolutions and matmuls run in
- * `dtype` inside the region. ctorch_autocast_enter returns whether autocast was on before, for
- * ctorch_autocast_exit, which restores it and clears the cast cache when the outermost region ends.
- * ctorch_cpu_has_native_bfloat16 says whether this CPU computes bfloat16 in hardware
- * (AVX512-BF16 or AMX), i.e. whether bfloat16 autocast makes it faster. */
-bool ctorch_autocast_enter(ctorch_dtype dtype);
-void ctorch_autocast_exit(bool previously_enabled, ctorch_dtype previous_dtype);
-ctorch_dtype ctorch_autocast_dtype(void);
+/* Autocast on one device type (thread-local, as torch.autocast(device_type, dtype)): convolutions
+ * and matmuls run in `dtype` inside the region. ctorch_autocast_enter returns whether autocast was
+ * on before for that device type, for ctorch_autocast_exit, which restores it and clears the cast
+ * cache when the outermost region ends. ctorch_cpu_has_native_bfloat16 says whether this CPU
+ * computes bfloat16 in hardware (AVX512-BF16 or AMX), i.e. whether bfloat16 autocast makes it
+ * faster. */
+bool ctorch_autocast_enter(ctorch_device_type device, ctorch_dtype dtype);
+void ctorch_autocast_exit(ctorch_device_type device, bool previously_enabled, ctorch_dtype previous_dtype);
+ctorch_dtype ctorch_autocast_dtype(ctorch_device_type device);
 bool ctorch_cpu_has_native_bfloat16(void);
+
+/* ---- What this libtorch is (`facelabel env`) ---------------------------------------------- */
+/* The libtorch version these sources were compiled against ("2.13.0"); a static string. */
+const char *ctorch_torch_version(void);
+/* The file of the loaded libtorch_cpu (dladdr), or "" when unknown; a static string. */
+const char *ctorch_library_path(void);
+/* The SIMD level ATen dispatches its CPU kernels to ("AVX512", "AVX2", "DEFAULT"); static. */
+const char *ctorch_cpu_capability(void);
+int32_t ctorch_get_num_interop_threads(void);
+/* Whether this libtorch was built with CUDA (libtorch_cuda is loaded), whatever the GPUs. */
+bool ctorch_has_cuda_build(void);
+/* cuDNN's version as libtorch reports it (e.g. 92000), 0 without cuDNN; the CUDA runtime's, 0 without. */
+int64_t ctorch_cudnn_version(void);
+int64_t ctorch_cuda_runtime_version(void);
+/* One GPU as the CUDA driver describes it (read through libcuda.so.1, whose API never changes):
+ * `name` gets a NUL-terminated name of at most `name_capacity` bytes. Errors when no driver or no
+ * such device. */
+ctorch_error *ctorch_cuda_device_properties(int32_t index, char *name, size_t name_capacity, uint64_t *total_memory,
+                                            int32_t *major, int32_t *minor);
+/* Waits for the device's queued work. The peak bytes the caching allocator held on a device since
+ * the last reset (0 on the CPU), and its reset. */
+ctorch_error *ctorch_device_synchronize(ctorch_device device);
+ctorch_error *ctorch_device_peak_memory(uint64_t *out, ctorch_device device);
+ctorch_error *ctorch_device_reset_peak_memory(ctorch_device device);
+/* cuDNN algorithm search (torch.backends.cudnn.benchmark) and deterministic algorithms
+ * (torch.use_deterministic_algorithms(warn_only=True), with cudnn.deterministic, as the reference
+ * sets them: an op without a deterministic kernel warns and runs). */
+void ctorch_set_cudnn_benchmark(bool enabled);
+void ctorch_set_deterministic(bool enabled);
 
 ctorch_error *ctorch_generator_new(ctorch_generator *out, uint64_t seed);
 void ctorch_generator_free(ctorch_generator generator);
@@ -114,9 +144,10 @@ bool ctorch_tensor_is_same(ctorch_tensor a, ctorch_tensor b);
 char *ctorch_tensor_description(ctorch_tensor tensor);
 
 /* ---- Creation ---------------------------------------------------------------------------- */
-/* Copies `byte_count` bytes of packed, row-major `dtype` values. */
+/* Copies `byte_count` bytes of packed, row-major `dtype` values into a new CPU tensor, in
+ * page-locked memory when `pinned` and a GPU is usable (a GPU then copies it without blocking). */
 ctorch_error *ctorch_from_data(ctorch_tensor *out, const void *data, size_t byte_count, const int64_t *sizes,
-                               int64_t dim, ctorch_dtype dtype);
+                               int64_t dim, ctorch_dtype dtype, bool pinned);
 /* Copies the tensor's values (converted to contiguous CPU) into `data`, which has `byte_count` bytes. */
 ctorch_error *ctorch_copy_to_data(ctorch_tensor tensor, void *data, size_t byte_count);
 ctorch_error *ctorch_item(double *out, ctorch_tensor tensor);
@@ -145,7 +176,16 @@ ctorch_error *ctorch_full_like(ctorch_tensor *out, ctorch_tensor tensor, ctorch_
 
 /* ---- Conversion and copies --------------------------------------------------------------- */
 ctorch_error *ctorch_to_dtype(ctorch_tensor *out, ctorch_tensor tensor, ctorch_dtype dtype);
-ctorch_error *ctorch_to_device(ctorch_tensor *out, ctorch_tensor tensor, ctorch_device device);
+/* With `non_blocking`, a copy from pinned host memory to a GPU (or back) is queued on the device's
+ * stream and returns at once, as Tensor.to(device, non_blocking=True). */
+ctorch_error *ctorch_to_device(ctorch_tensor *out, ctorch_tensor tensor, ctorch_device device, bool non_blocking);
+/* A copy in page-locked host memory, which a GPU copies from without blocking; the tensor itself
+ * when libtorch has no CUDA (pinning then buys nothing). */
+ctorch_error *ctorch_pin_memory(ctorch_tensor *out, ctorch_tensor tensor);
+bool ctorch_tensor_is_pinned(ctorch_tensor tensor);
+/* Points `tensor` at `source`'s data (which may live on another device), keeping the tensor's
+ * identity: every handle to it, and autograd's view of it as a leaf, follow (`param.data = ...`). */
+ctorch_error *ctorch_set_data(ctorch_tensor tensor, ctorch_tensor source);
 ctorch_error *ctorch_clone(ctorch_tensor *out, ctorch_tensor tensor);
 ctorch_error *ctorch_contiguous(ctorch_tensor *out, ctorch_tensor tensor);
 ctorch_error *ctorch_channels_last(ctorch_tensor *out, ctorch_tensor tensor);
@@ -335,6 +375,17 @@ ctorch_error *ctorch_foreach_lerp_(const ctorch_tensor *tensors, const ctorch_te
 ctorch_error *ctorch_fused_adamw_(const ctorch_tensor *params, const ctorch_tensor *grads, const ctorch_tensor *averages,
                                   const ctorch_tensor *squares, int64_t count, int64_t step, double lr, double beta1,
                                   double beta2, double weight_decay, double eps);
+/* Multiplies every tensor by the one-element `factor` tensor, without reading it on the host. */
+ctorch_error *ctorch_foreach_mul_tensor_(const ctorch_tensor *tensors, int64_t count, ctorch_tensor factor);
+/* Mixed-precision loss scaling (torch.amp.GradScaler's two kernels). unscale: multiplies each
+ * gradient by `inverse_scale` (one element) and sets `found_inf` (one float element) to 1 when any
+ * value is inf or NaN. update_scale: on found_inf the scale is multiplied by `backoff` and the
+ * tracker reset; otherwise the tracker (int32) counts up and, reaching `interval`, the scale is
+ * multiplied by `growth` and the tracker reset. All in place, on the tensors' device. */
+ctorch_error *ctorch_amp_unscale_(const ctorch_tensor *grads, int64_t count, ctorch_tensor found_inf,
+                                  ctorch_tensor inverse_scale);
+ctorch_error *ctorch_amp_update_scale_(ctorch_tensor scale, ctorch_tensor growth_tracker, ctorch_tensor found_inf,
+                                       double growth, double backoff, int64_t interval);
 /* The 2-norm of each tensor, as one handle per tensor into `out` (caller provides `count` slots). */
 ctorch_error *ctorch_foreach_norm(ctorch_tensor *out, const ctorch_tensor *tensors, int64_t count);
 

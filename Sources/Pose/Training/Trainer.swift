@@ -63,8 +63,13 @@ public final class Trainer {
     /// The momentum warmup heads for (the reference keeps `args.momentum`, even for `auto`).
     private let targetMomentum: Double
     private let warmupBiasRate: Double
-    /// The type the forward pass computes in under mixed precision (bfloat16), or nil for float32.
-    public let autocastType: DType?
+    /// The type the forward pass computes in under mixed precision (float16 on a GPU, bfloat16 on
+    /// a CPU that computes it natively), or nil for float32.
+    public private(set) var autocastType: DType?
+    /// The dynamic loss scale of float16 mixed precision (nil otherwise: bfloat16 has float32's range).
+    public private(set) var scaler: LossScaler?
+    /// Where the model trains (the model's device when the trainer was made).
+    public let device: Device
     public var observers: [any TrainingObserver] = []
     /// Validates the averaged model; nil skips validation (fitness then stays 0).
     public var validate: ((PoseModel) async throws -> ValidationMetrics)?
@@ -77,7 +82,9 @@ public final class Trainer {
         self.config = config
         self.loader = loader
         self.flipIndex = flipIndex
+        device = model.device
         average = PoseModel(model.config, seed: config.seed)
+        average.move(to: device)
         ema = ModelEMA(model: model.store, average: average.store)
 
         let (choice, rate, momentum) = Self.resolveOptimizer(config: config, imageCount: loader.images.count, classCount: model.config.classCount)
@@ -102,12 +109,39 @@ public final class Trainer {
         initialRates = groups.map(\.learningRate)
         targetMomentum = config.momentum
         warmupBiasRate = config.optimizer == .auto ? 0 : config.warmupBiasLearningRate
-        autocastType = config.mixedPrecision && DType.cpuHasNativeBFloat16 ? .bfloat16 : nil
+        autocastType = Self.autocastType(mixedPrecision: config.mixedPrecision, device: device)
+        scaler = autocastType == .float16 ? LossScaler(device: device) : nil
+    }
+
+    /// Mixed precision as the reference runs it on a GPU (float16 autocast with loss scaling), and
+    /// on a CPU in bfloat16 where it computes that natively; otherwise float32.
+    static func autocastType(mixedPrecision: Bool, device: Device) -> DType? {
+        guard mixedPrecision else { return nil }
+        if device != .cpu { return .float16 }
+        return DType.cpuHasNativeBFloat16 ? .bfloat16 : nil
     }
 
     /// The training-mode forward pass, in mixed precision when on, with float32 outputs for the loss.
     public func forward(_ images: Tensor) -> RawPredictions {
         model(images, mode: .train, autocast: autocastType)
+    }
+
+    /// The reference's AMP check before it trusts float16: the same fixed input through the model in
+    /// float32 and under autocast must decode to boxes and keypoints within half a pixel and scores
+    /// within 0.05 of each other (a GPU or driver with broken float16 kernels fails it).
+    public static func mixedPrecisionAgrees(_ model: PoseModel, autocast: DType, imageSize: Int = 256) -> Bool {
+        withNoGrad {
+            let input = Tensor.rand([1, 3, imageSize, imageSize], generator: Generator(seed: 0)).to(model.device)
+            let reference = model.decode(model(input, mode: .eval))  // [1, C, A]
+            let mixed = model.decode(model(input, mode: .eval, autocast: autocast))
+            let classCount = model.config.classCount
+            let difference = (reference - mixed).abs()
+            let scores = difference.narrow(dim: 1, start: 4, length: classCount).max().item()
+            let coordinates = Swift.max(
+                difference.narrow(dim: 1, start: 0, length: 4).max().item(),
+                difference.narrow(dim: 1, start: 4 + classCount, length: reference.size(1) - 4 - classCount).max().item())
+            return scores <= 0.05 && coordinates <= 0.5  // false for an inf or NaN too
+        }
     }
 
     /// The reference's `build_optimizer` choice (§4.2): the optimizer, its learning rate and momentum.
@@ -142,6 +176,12 @@ public final class Trainer {
             warmupEpochs: config.warmupEpochs, batchesPerEpoch: batchesPerEpoch, biasLearningRate: warmupBiasRate,
             startMomentum: config.warmupMomentum)
         var augmenter = Augmenter(settings: config.augmentation, imageSize: config.imageSize, flipIndex: flipIndex)
+        if autocastType == .float16 && !Self.mixedPrecisionAgrees(model, autocast: .float16) {
+            (autocastType, scaler) = (nil, nil)
+            for observer in observers {
+                observer.warning("mixed precision disagrees with float32 on this GPU (the AMP check): training in float32")
+            }
+        }
         while state.nextEpoch < config.epochs {
             let epoch = state.nextEpoch
             let started = Date()
@@ -149,8 +189,7 @@ public final class Trainer {
             let factor = schedule.factor(epoch: epoch, epochs: config.epochs)
             for index in optimizer.groups.indices { optimizer.groups[index].learningRate = initialRates[index] * factor }
             optimizer.zeroGrad()
-            var sums = [Double](repeating: 0, count: 5)
-            var seen = 0
+            var running = RunningLoss()
             var images = 0
             let queue = loader.trainingBatches(epoch: epoch, augmenter: augmenter)
             var batchIndex = 0
@@ -168,29 +207,32 @@ public final class Trainer {
                     }
                 }
                 if batch.count > 0 {
-                    let raw = forward(batch.imageTensor())
-                    let (total, items) = loss(
+                    let raw = forward(batch.imageTensor(on: device))
+                    let (total, terms) = loss(
                         raw, targets: batch.targets(keypointDimensions: model.config.keypointDimensions),
                         imageSize: (batch.height, batch.width), model: model)
-                    total.backward()
-                    for (k, value) in items.values.enumerated() { sums[k] += value }
-                    seen += 1
+                    (scaler?.scaled(total) ?? total).backward()
+                    running.add(terms)
                     images += batch.count
                 }
                 if iteration - state.lastOptimizerStep >= accumulation {
-                    clipGradientNorm(model.store.trainableParameters, maxNorm: 10)
-                    optimizer.step()
+                    let parameters = model.store.trainableParameters
+                    scaler?.unscale(parameters)
+                    clipGradientNorm(parameters, maxNorm: 10)
+                    // the reference's scaler.step: a step whose gradients overflowed is skipped
+                    if scaler?.mayStep ?? true { optimizer.step() }
+                    scaler?.update()
                     optimizer.zeroGrad()
                     ema.update()
                     state.lastOptimizerStep = iteration
                 }
-                let means = sums.map { $0 / Double(max(seen, 1)) }
-                let running = LossItems(box: means[0], pose: means[1], keypointObjectness: means[2], classification: means[3], distribution: means[4])
+                let means = running.means(exact: batchIndex + 1 == batchesPerEpoch)
                 for observer in observers {
-                    observer.batchFinished(epoch: epoch, batch: batchIndex, batches: batchesPerEpoch, runningLoss: running)
+                    observer.batchFinished(epoch: epoch, batch: batchIndex, batches: batchesPerEpoch, runningLoss: means)
                 }
                 batchIndex += 1
             }
+            device.synchronize()  // the epoch's queued GPU work belongs to its time
             let trainingSeconds = Date().timeIntervalSince(started)
             for (url, reason) in loader.unreadableImages where epoch == 0 {
                 for observer in observers { observer.warning("skipped unreadable image \(url.path): \(reason)") }
@@ -204,10 +246,8 @@ public final class Trainer {
                 state.bestFitness = max(state.bestFitness ?? fitness, fitness)
                 state.bestEpoch = epoch
             }
-            let means = sums.map { $0 / Double(max(seen, 1)) }
             let record = EpochRecord(
-                epoch: epoch,
-                trainLoss: LossItems(box: means[0], pose: means[1], keypointObjectness: means[2], classification: means[3], distribution: means[4]),
+                epoch: epoch, trainLoss: running.means(exact: true),
                 metrics: metrics, learningRates: optimizer.groups.map(\.learningRate),
                 seconds: Date().timeIntervalSince(started), imagesPerSecond: Double(images) / max(trainingSeconds, 1e-9))
             state.history.append(record)
@@ -223,5 +263,29 @@ public final class Trainer {
             }
         }
         return state.history
+    }
+}
+
+/// The running means of the loss terms over an epoch's batches, summed on the training device and
+/// read on the host only when asked and at most every `refreshSeconds` (a GPU step then never
+/// waits for the host to print a loss).
+struct RunningLoss {
+    static let refreshSeconds = 0.25
+    private var sum: Tensor?  // [5]
+    private var batches = 0
+    private var lastRead: (items: LossItems, at: Date)?
+
+    mutating func add(_ terms: Tensor) {
+        let terms = terms.to(.float64)  // summed in double, as the host would
+        sum = sum.map { $0 + terms } ?? terms
+        batches += 1
+    }
+
+    /// The means, read afresh when `exact` or when the last reading is older than the refresh time.
+    mutating func means(exact: Bool) -> LossItems {
+        if !exact, let lastRead, Date().timeIntervalSince(lastRead.at) < Self.refreshSeconds { return lastRead.items }
+        let items = sum.map { LossItems($0.toArray(of: Double.self).map { $0 / Double(batches) }) } ?? LossItems([0, 0, 0, 0, 0])
+        lastRead = (items, Date())
+        return items
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Pose
+import Torch
 import PoseData
 
 /// Every training hyperparameter of the reference, under its `default.yaml` name and default.
@@ -40,11 +41,12 @@ struct Hyperparameters: ParsableArguments {
     @Option(help: "Mosaic probability.") var mosaic = 1.0
     @Flag(
         inversion: .prefixedNo,
-        help: "Mixed precision: bfloat16 convolutions where the CPU computes them natively (AVX512-BF16, AMX); faster, landmarks less precise.")
-    var amp = false
+        help: "Mixed precision (default: on a GPU, off on a CPU). GPU: float16 with loss scaling, as the reference's amp. CPU: bfloat16 convolutions where it computes them natively (AVX512-BF16, AMX); faster, landmarks less precise.")
+    var amp: Bool?
     @Flag(help: "Validate only after the last epoch.") var noVal = false
 
-    var config: TrainingConfig {
+    /// The training configuration for a run on `device` (mixed precision defaults to on for a GPU).
+    func config(device: Device) -> TrainingConfig {
         var c = TrainingConfig()
         (c.epochs, c.imageSize, c.batchSize, c.nominalBatchSize, c.optimizer) = (epochs, imgsz, batch, nbs, optimizer)
         (c.initialLearningRate, c.finalLearningRateFactor, c.momentum, c.weightDecay) = (lr0, lrf, momentum, weightDecay)
@@ -55,7 +57,7 @@ struct Hyperparameters: ParsableArguments {
         (a.hsvHue, a.hsvSaturation, a.hsvValue, a.degrees, a.translate, a.scale) = (hsvH, hsvS, hsvV, degrees, translate, scale)
         (a.shear, a.perspective, a.flipUpDown, a.flipLeftRight, a.mosaic) = (shear, perspective, flipud, fliplr, mosaic)
         c.augmentation = a
-        (c.mixedPrecision, c.validateEachEpoch) = (amp, !noVal)
+        (c.mixedPrecision, c.validateEachEpoch) = (amp ?? (device != .cpu), !noVal)
         return c
     }
 }

@@ -8,39 +8,60 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "libtorch intra-op threads (default: the machine's cores).")
     var threads: Int?
 
-    @Option(help: "Device: cpu, cuda or cuda:N.")
-    var device = "cpu"
+    @Option(help: "Device: auto (the first GPU when one is usable, else the CPU), cpu, cuda or cuda:N.")
+    var device = "auto"
+
+    @Flag(help: "Bit-reproducible GPU runs: deterministic algorithms, cuDNN's autotuning off (slower).")
+    var deterministic = false
 
     @Flag(help: "Print the result as one JSON object on stdout.")
     var json = false
 
     func validate() throws {
-        guard let parsed = Device(device) else { throw ValidationError("--device must be cpu, cuda or cuda:N, not '\(device)'.") }
+        guard device == "auto" || Device(device) != nil else {
+            throw ValidationError("--device must be auto, cpu, cuda or cuda:N, not '\(device)'.")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
-        _ = parsed
     }
 
-    /// Applies the settings; throws when the device cannot be used.
-    func apply() throws {
+    /// Applies the settings and returns the device to compute on; throws when it cannot be used.
+    func apply() throws -> Device {
         if let threads { Torch.setThreadCount(threads) }
-        let chosen = Device(device)!
-        try chosen.checkAvailable()
-        guard chosen == .cpu else {
-            throw ValidationError("--device \(device): this build runs on the CPU only (the model is not moved to CUDA yet).")
+        if deterministic { setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", 0) }  // before CUDA starts
+        let chosen: Device
+        do {
+            chosen = try Device.select(device)
+        } catch {
+            throw DeviceUnavailable(option: device, reason: error.message)
         }
+        if chosen != .cpu {
+            // cuDNN tries its algorithms once per new shape and keeps the fastest, unless runs must repeat bit for bit
+            Torch.setDeterministic(deterministic)
+            Torch.setCuDNNBenchmark(!deterministic)
+        }
+        return chosen
     }
 }
 
-/// `--half` of `predict` and `val` (the reference's `half`, which it applies on CUDA only).
+/// `--device` names a device this process cannot use.
+struct DeviceUnavailable: Error, CustomStringConvertible {
+    let option: String
+    let reason: String
+    var description: String { "--device \(option): \(reason)" }
+}
+
+/// `--half` of `predict` and `val` (the reference's `half`).
 struct PrecisionOption: ParsableArguments {
-    @Flag(help: "Half precision: bfloat16 inference where the CPU computes it natively (AVX512-BF16, AMX), 1.6-1.8x faster; results move by a fraction of a pixel.")
+    @Flag(help: "Half precision: float16 on a GPU; on a CPU bfloat16 where it computes it natively (AVX512-BF16, AMX), 1.6-1.8x faster; results move by a fraction of a pixel.")
     var half = false
 
-    /// Folds the model's BatchNorm for inference, in bfloat16 with `--half` where the CPU has it
-    /// (else float32, with a warning).
+    /// Folds the model's BatchNorm for inference (on the model's device), in float16 on a GPU and
+    /// in bfloat16 on a CPU that has it with `--half` (else float32, with a warning).
     func prepare(_ model: PoseModel) {
+        guard half else { return model.foldBatchNorm(computeType: .float32) }
+        if model.device != .cpu { return model.foldBatchNorm(computeType: .float16) }
         let native = DType.cpuHasNativeBFloat16
-        if half && !native { note("warning: --half: this CPU has no native bfloat16, so inference stays in float32") }
-        model.foldBatchNorm(computeType: half && native ? .bfloat16 : .float32)
+        if !native { note("warning: --half: this CPU has no native bfloat16, so inference stays in float32") }
+        model.foldBatchNorm(computeType: native ? .bfloat16 : .float32)
     }
 }

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+/// `facelabel env`, `--device` and `--amp` as the built binary takes them.
+@Suite(.serialized) struct `devices on the command line` {
+    @Test func `env --json names libtorch, CUDA, the GPUs, cuDNN and the threads`() throws {
+        let env = try runFaceLabel(["env", "--json"])
+        #expect(env.status == 0, "\(env.errors)")
+        let report = try jsonObject(env.output)
+        #expect(Set(report.keys).isSuperset(of: ["libtorch", "cuda_available", "devices", "cudnn", "threads", "commit", "facelabel"]))
+        #expect((report["libtorch"] as? String)?.hasPrefix("2.") == true)
+        let devices = try #require(report["devices"] as? [[String: Any]])
+        #expect(report["cuda_available"] as? Bool == !devices.isEmpty)
+        #expect(report["default_device"] as? String == (devices.isEmpty ? "cpu" : "cuda:0"))
+        #expect((report["threads"] as? Int ?? 0) >= 1)
+        #expect(report["cudnn"] is NSNull || report["cudnn"] is Int)
+        let text = try runFaceLabel(["env"])
+        #expect(text.status == 0 && text.output.contains("libtorch") && text.output.contains("--device auto"))
+    }
+
+    @Test func `a GPU that does not exist is refused by name before any work`() throws {
+        let scratch = try Scratch()
+        for command in [["val", "--data", "x.yaml", "--weights", "w.safetensors"], ["train", "--data", "x.yaml", "--out", scratch.path("run")]] {
+            let run = try runFaceLabel(command + ["--device", "cuda:7"])
+            #expect(run.status != 0)
+            #expect(run.errors.contains("--device cuda:7") && run.errors.contains("not available"), "\(run.errors)")
+            #expect(!FileManager.default.fileExists(atPath: scratch.path("run")))
+        }
+        let wrong = try runFaceLabel(["val", "--data", "x.yaml", "--weights", "w.safetensors", "--device", "gpu0"])
+        #expect(wrong.status != 0 && wrong.errors.contains("--device must be auto, cpu, cuda or cuda:N"))
+    }
+
+    /// Weights files hold no device: the same training on `--device cpu` and `--device auto` (the
+    /// CPU here, a GPU where there is one) writes byte-identical checkpoints here; `--amp false`
+    /// and `--amp true` are read as the reference's users write them.
+    @Test func `checkpoints are the same bytes under every device setting, and --amp takes true or false`() throws {
+        let scratch = try Scratch()
+        let synth = try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "8", "--imgsz", "64"])
+        #expect(synth.status == 0)
+        var files: [Data] = []
+        for (name, device, amp) in [("cpu", "cpu", "false"), ("auto", "auto", "false")] {
+            let train = try runFaceLabel([
+                "train", "--data", scratch.path("data/data.yaml"), "--epochs", "1", "--imgsz", "64", "--batch", "4",
+                "--out", scratch.path(name), "--device", device, "--amp", amp, "--workers", "1",
+            ])
+            #expect(train.status == 0, "\(train.errors)")
+            files.append(try Data(contentsOf: URL(fileURLWithPath: scratch.path("\(name)/weights/last.safetensors"))))
+        }
+        if (try jsonObject(try runFaceLabel(["env", "--json"]).output))["cuda_available"] as? Bool == false {
+            #expect(files[0] == files[1])
+        }
+        let config = try jsonObject(String(contentsOfFile: scratch.path("cpu/config.json"), encoding: .utf8))
+        let training = try #require(config["training"] as? [String: Any])
+        #expect(training["mixedPrecision"] as? Bool == false)
+
+        let help = try runFaceLabel(["train", "--help"])
+        #expect(help.output.contains("--amp/--no-amp"))
+        let on = try runFaceLabel([
+            "train", "--data", scratch.path("data/data.yaml"), "--epochs", "1", "--imgsz", "64", "--batch", "4",
+            "--out", scratch.path("amp"), "--amp", "true", "--no-val", "--device", "cpu",
+        ])
+        #expect(on.status == 0, "\(on.errors)")
+        let amp = try jsonObject(String(contentsOfFile: scratch.path("amp/config.json"), encoding: .utf8))
+        #expect((amp["training"] as? [String: Any])?["mixedPrecision"] as? Bool == true)
+    }
+}
