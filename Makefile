@@ -2,11 +2,16 @@
 # Both install what they need first (Scripts/bootstrap.sh) and are idempotent.
 
 SWIFT ?= swift
-BUILD_FLAGS ?=
+# TORCH=cuda builds against the CUDA torch wheel (Scripts/bootstrap.sh unpacks it into .deps/torch-cuda),
+# in a build folder of its own so that the CPU build is kept.
+TORCH ?= cpu
+export TORCH
+BUILD_FLAGS ?= $(if $(filter cuda,$(TORCH)),--scratch-path .build-cuda,)
+RELEASE_DIR = $(if $(filter cuda,$(TORCH)),.build-cuda,.build)/release
 # Spinning OpenMP waits make two processes fight over two cores (DESIGN.md, performance notes).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: bootstrap build test demo bench-torch bench-pose bench-accuracy goldens clean
+.PHONY: bootstrap build test demo bench-torch bench-pose bench-accuracy goldens device-check-cpu clean
 
 bootstrap:
 	@bash Scripts/bootstrap.sh
@@ -19,8 +24,8 @@ test: bootstrap
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 
 demo: bootstrap
-	$(SWIFT) build -c release --product facelabel
-	.build/release/facelabel demo
+	$(SWIFT) build -c release --product facelabel $(BUILD_FLAGS)
+	$(RELEASE_DIR)/facelabel demo
 
 # Binding speed against Python torch (a benchmark, not a test): prints figures.
 bench-torch: bootstrap
@@ -37,5 +42,10 @@ bench-accuracy: bootstrap
 goldens: bootstrap
 	@bash Scripts/goldens/run.sh
 
+# The GPU machine's check, rehearsed here on the CPU against the bench's Python torch (a release build
+# of its own in .build-device, then CTorch compiled alone against that torch): Scripts/device-check.sh.
+device-check-cpu: bootstrap
+	@bash Scripts/device-check.sh --cpu
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-cuda .build-device

@@ -2,9 +2,57 @@
 import Foundation
 import PackageDescription
 
-/// libtorch comes from `LIBTORCH` when set (as in other libtorch bindings), otherwise from the copy
-/// that `Scripts/bootstrap.sh` unpacks from the torch wheel into `.deps/libtorch`.
-let libtorch = Context.environment["LIBTORCH"] ?? "\(Context.packageDirectory)/.deps/libtorch"
+/// libtorch comes from `LIBTORCH` when set (a libtorch folder, or a Python installation's
+/// `site-packages/torch`, CPU or CUDA, as in other libtorch bindings), otherwise from what
+/// `Scripts/bootstrap.sh` unpacked: the CPU wheel's into `.deps/libtorch`, or with `TORCH=cuda` the
+/// CUDA wheel's into `.deps/torch-cuda/torch`, beside the nvidia runtime wheels (`nvidia/*/lib`) its
+/// libraries find through their own RPATH.
+let libtorch =
+    Context.environment["LIBTORCH"]
+    ?? (Context.environment["TORCH"] == "cuda"
+        ? "\(Context.packageDirectory)/.deps/torch-cuda/torch" : "\(Context.packageDirectory)/.deps/libtorch")
+
+/// A CUDA libtorch is linked even though no symbol of it is called: loading libtorch_cuda is what
+/// registers CUDA with ATen. A linker that drops unused libraries (`--as-needed`) would leave CUDA
+/// unregistered and no GPU usable, so these two are linked with `--no-as-needed`.
+let cudaLibraries =
+    FileManager.default.fileExists(atPath: "\(libtorch)/lib/libtorch_cuda.so")
+    ? ["--push-state", "--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "--pop-state"].flatMap { ["-Xlinker", $0] } : []
+
+/// With `CTORCH_SHARED=<folder holding libctorch.so>`, CTorch is not compiled into the binary but
+/// linked as that shared library, looked up in `lib/` beside the binary: how Scripts/device-check.sh
+/// makes a binary that runs on a GPU machine against a libctorch compiled there, for its own libtorch.
+let sharedCTorch = Context.environment["CTORCH_SHARED"]
+
+/// tcmalloc in place of glibc's malloc: glibc hands the large blocks of freed tensors back to the
+/// kernel and faults them in again, zeroed, on every step (about 15% of a training step); tcmalloc
+/// keeps them for reuse. The runtime library alone (Debian's libtcmalloc-minimal4) has no unversioned
+/// name to link against, hence the exact file.
+let tcmalloc = LinkerSetting.unsafeFlags(["-Xlinker", "-l:libtcmalloc_minimal.so.4"], .when(platforms: [.linux]))
+
+let ctorch: Target =
+    if sharedCTorch != nil {
+        .systemLibrary(name: "CTorch", path: "Sources/CTorchShared")
+    } else {
+        .target(
+            name: "CTorch",
+            cxxSettings: [
+                .unsafeFlags(["-I\(libtorch)/include", "-Wno-deprecated-declarations"]),
+                // The torch wheels since 2.7 are built with the new libstdc++ ABI; it must match.
+                .define("_GLIBCXX_USE_CXX11_ABI", to: "1"),
+            ],
+            linkerSettings: [
+                .unsafeFlags(["-L\(libtorch)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib"]),
+                .linkedLibrary("torch_cpu"),
+                .linkedLibrary("c10"),
+                .unsafeFlags(cudaLibraries),
+                tcmalloc,
+            ]
+        )
+    }
+
+let torchLinkerSettings: [LinkerSetting] =
+    sharedCTorch.map { folder in [.unsafeFlags(["-L\(folder)", "-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/lib"]), tcmalloc] } ?? []
 
 let package = Package(
     name: "facelabel",
@@ -21,25 +69,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
-        .target(
-            name: "CTorch",
-            cxxSettings: [
-                .unsafeFlags(["-I\(libtorch)/include", "-Wno-deprecated-declarations"]),
-                // The torch wheels since 2.7 are built with the new libstdc++ ABI; it must match.
-                .define("_GLIBCXX_USE_CXX11_ABI", to: "1"),
-            ],
-            linkerSettings: [
-                .unsafeFlags(["-L\(libtorch)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib"]),
-                .linkedLibrary("torch_cpu"),
-                .linkedLibrary("c10"),
-                // tcmalloc in place of glibc's malloc: glibc hands the large blocks of freed tensors back
-                // to the kernel and faults them in again, zeroed, on every step (about 15% of a training
-                // step); tcmalloc keeps them for reuse. The runtime library alone (Debian's
-                // libtcmalloc-minimal4) has no unversioned name to link against, hence the exact file.
-                .unsafeFlags(["-Xlinker", "-l:libtcmalloc_minimal.so.4"], .when(platforms: [.linux])),
-            ]
-        ),
-        .target(name: "Torch", dependencies: ["CTorch"]),
+        ctorch,
+        .target(name: "Torch", dependencies: ["CTorch"], linkerSettings: torchLinkerSettings),
         // The commit the binary was built from (commit.h, written by Scripts/bootstrap.sh).
         .target(name: "CBuildInfo"),
         .target(name: "TorchNN", dependencies: ["Torch"]),

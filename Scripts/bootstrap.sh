@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs what facelabel needs to build, idempotently and without hand steps:
 #   1. libtorch (torch/lib + torch/include) unpacked from the CPU torch wheel into .deps/libtorch,
-#      unless LIBTORCH points at an existing libtorch;
+#      unless LIBTORCH points at an existing libtorch (or a Python installation's site-packages/torch);
+#      with TORCH=cuda, the CUDA torch wheel and the nvidia-* runtime wheels its metadata requires,
+#      unpacked into .deps/torch-cuda in the wheels' own layout (torch/lib beside nvidia/*/lib), so
+#      that the libraries' RPATH finds cuDNN, cuBLAS and the rest with no LD_LIBRARY_PATH;
 #   2. the Debian development packages of the C libraries the project links (only the missing ones).
 # Quiet and fast when everything is already in place.
 set -euo pipefail
 
 TORCH_VERSION="2.13.0+cpu"
+CUDA_TORCH_VERSION="2.13.0"  # the registry's torch 2.13.0 is the CUDA 13 build
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 deps="$root/.deps"
 
@@ -76,10 +80,57 @@ write_build_info() {
   echo "$line" > "$header.partial" && mv "$header.partial" "$header"
 }
 
+unpack_cuda_torch() {
+  local target="$deps/torch-cuda"
+  [ -f "$target/.complete-$CUDA_TORCH_VERSION" ] && return 0
+  local wheels="$deps/wheels-cuda"
+  mkdir -p "$wheels"
+  say "downloading torch $CUDA_TORCH_VERSION (CUDA) and the nvidia runtime wheels it requires (about 2.5 GB)"
+  # `===`: exactly 2.13.0, never the local CPU wheel 2.13.0+cpu that `==` would also match
+  python3 -m pip download --quiet --no-deps --dest "$wheels" "torch===$CUDA_TORCH_VERSION"
+  local wheel
+  wheel=$(ls "$wheels"/torch-"$CUDA_TORCH_VERSION"-*.whl | head -n 1)
+  # the runtime libraries of its Linux metadata (cuda-toolkit[...] and nvidia-*), not its Python packages
+  local requirements
+  mapfile -t requirements < <(python3 - "$wheel" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as archive:
+    metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+    for line in archive.read(metadata).decode().splitlines():
+        if not line.startswith("Requires-Dist:"):
+            continue
+        requirement, _, marker = line[len("Requires-Dist:"):].partition(";")
+        name = requirement.strip()
+        if "Linux" in marker and (name.startswith("nvidia-") or name.startswith("cuda-toolkit")):
+            print(name)
+PY
+)
+  python3 -m pip download --quiet --dest "$wheels" "${requirements[@]}"
+  say "unpacking $(basename "$wheel") and $(ls "$wheels" | grep -c '^nvidia') nvidia wheels into .deps/torch-cuda"
+  rm -rf "$target.partial" "$target"
+  python3 - "$wheel" "$wheels" "$target.partial" <<'PY'
+import pathlib, sys, zipfile
+torch_wheel, wheels, out = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3]
+with zipfile.ZipFile(torch_wheel) as archive:
+    for name in archive.namelist():
+        if name.startswith("torch/include/") or (name.startswith("torch/lib/") and "libtorch_python" not in name):
+            archive.extract(name, out)
+for path in sorted(wheels.glob("nvidia_*.whl")):
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith("nvidia/"):
+                archive.extract(name, out)
+PY
+  touch "$target.partial/.complete-$CUDA_TORCH_VERSION"
+  mv "$target.partial" "$target"
+}
+
 install_debian_packages
 write_build_info
 if [ -n "${LIBTORCH:-}" ]; then
   [ -d "$LIBTORCH/include" ] && [ -d "$LIBTORCH/lib" ] || { say "LIBTORCH=$LIBTORCH has no include/ and lib/"; exit 1; }
+elif [ "${TORCH:-cpu}" = "cuda" ]; then
+  unpack_cuda_torch
 else
   unpack_libtorch
 fi

@@ -223,6 +223,7 @@ ctorch_error *ctorch_device_reset_peak_memory(ctorch_device where) {
 }
 
 void ctorch_set_cudnn_benchmark(bool enabled) { at::globalContext().setBenchmarkCuDNN(enabled); }
+void ctorch_set_cudnn_tf32(bool enabled) { at::globalContext().setAllowTF32CuDNN(enabled); }
 void ctorch_set_deterministic(bool enabled) {
   at::globalContext().setDeterministicCuDNN(enabled);
   at::globalContext().setDeterministicAlgorithms(enabled, /*warn_only=*/true);  // as the reference: warn on ops without one

@@ -68,6 +68,10 @@ extension Torch {
     /// faster convolutions once the shapes repeat, at the cost of bit-reproducibility.
     public static func setCuDNNBenchmark(_ enabled: Bool) { ctorch_set_cudnn_benchmark(enabled) }
 
+    /// TensorFloat-32 in cuDNN's float32 convolutions (on by default in libtorch): faster, but with
+    /// 10-bit mantissas, so float32 results no longer match the CPU's.
+    public static func setCuDNNTensorFloat32(_ enabled: Bool) { ctorch_set_cudnn_tf32(enabled) }
+
     /// Deterministic algorithms (`torch.use_deterministic_algorithms(warn_only=True)` and
     /// `cudnn.deterministic`), for bit-reproducible runs on a GPU; an op that has none warns. cuBLAS
     /// also needs `CUBLAS_WORKSPACE_CONFIG=:4096:8` in the environment before CUDA starts.

@@ -31,6 +31,15 @@ struct Train: AsyncParsableCommand {
         var weights: [String: String]
         var epochs: Int
         var metrics: ValidationMetrics?
+        var device: String
+        /// Training images per second of each epoch this command ran.
+        var imagesPerSecond: [Double]
+        /// The most GPU memory the caching allocator held (0 on the CPU).
+        var peakMemoryBytes: Int
+
+        enum CodingKeys: String, CodingKey {
+            case weights, epochs, metrics, device, imagesPerSecond = "images_per_second", peakMemoryBytes = "peak_memory_bytes"
+        }
     }
 
     func run() async throws {
@@ -64,11 +73,16 @@ struct Train: AsyncParsableCommand {
             note("resuming \(out) at epoch \(trainer.state.nextEpoch + 1)/\(training.epochs)")
         }
         note("training \(runConfig.model.scale.rawValue) (\(network.store.parameterCount) parameters) on \(trainImages.count) images, validating on \(valImages.count), on \(device)\(trainer.autocastType.map { " with \($0) mixed precision" } ?? "")")
+        let firstEpoch = trainer.state.nextEpoch
+        device.resetPeakMemory()
         try await trainer.train()
         let final = trainer.state.history.last?.metrics
         if runtime.json {
             try printJSON(
-                Result(weights: ["best": run.bestURL.path, "last": run.lastURL.path], epochs: trainer.state.nextEpoch, metrics: final))
+                Result(
+                    weights: ["best": run.bestURL.path, "last": run.lastURL.path], epochs: trainer.state.nextEpoch, metrics: final,
+                    device: device.description, imagesPerSecond: trainer.state.history.dropFirst(firstEpoch).map(\.imagesPerSecond),
+                    peakMemoryBytes: device.peakMemory))
         } else {
             if let final { print(final.summary) }
             print("weights: \(run.bestURL.path) (best), \(run.lastURL.path) (last)")

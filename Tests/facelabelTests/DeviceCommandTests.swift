@@ -18,6 +18,28 @@ import Testing
         #expect(text.status == 0 && text.output.contains("libtorch") && text.output.contains("--device auto"))
     }
 
+    /// The commonest bug of libtorch bindings: a linker that drops unused libraries leaves
+    /// libtorch_cuda out, so CUDA is never registered. A binary built against a CUDA libtorch must
+    /// list it as NEEDED (and so report a CUDA build); one built against a CPU libtorch cannot.
+    @Test func `the binary links libtorch_cuda exactly when its libtorch has it`() throws {
+        let report = try jsonObject(try runFaceLabel(["env", "--json"]).output)
+        let library = URL(fileURLWithPath: try #require(report["libtorch_path"] as? String)).deletingLastPathComponent()
+        let hasCUDA = FileManager.default.fileExists(atPath: library.appendingPathComponent("libtorch_cuda.so").path)
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("facelabel")
+        let readelf = Process()
+        readelf.executableURL = URL(fileURLWithPath: "/usr/bin/readelf")
+        readelf.arguments = ["--dynamic", binary.path]
+        let pipe = Pipe()
+        readelf.standardOutput = pipe
+        try readelf.run()
+        let dynamic = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        readelf.waitUntilExit()
+        let needed = dynamic.split(separator: "\n").filter { $0.contains("(NEEDED)") }
+        #expect(needed.contains { $0.contains("[libtorch_cpu.so]") })
+        #expect(needed.contains { $0.contains("[libtorch_cuda.so]") } == hasCUDA, "\(needed)")
+        #expect(report["cuda_build"] as? Bool == hasCUDA)
+    }
+
     @Test func `a GPU that does not exist is refused by name before any work`() throws {
         let scratch = try Scratch()
         for command in [["val", "--data", "x.yaml", "--weights", "w.safetensors"], ["train", "--data", "x.yaml", "--out", scratch.path("run")]] {

@@ -119,6 +119,9 @@ ctorch_error *ctorch_device_reset_peak_memory(ctorch_device device);
  * (torch.use_deterministic_algorithms(warn_only=True), with cudnn.deterministic, as the reference
  * sets them: an op without a deterministic kernel warns and runs). */
 void ctorch_set_cudnn_benchmark(bool enabled);
+/* TensorFloat-32 in cuDNN's float32 convolutions (torch.backends.cudnn.allow_tf32, on by default
+ * in libtorch): 10-bit mantissas, faster, but float32 results then differ from the CPU's. */
+void ctorch_set_cudnn_tf32(bool enabled);
 void ctorch_set_deterministic(bool enabled);
 
 ctorch_error *ctorch_generator_new(ctorch_generator *out, uint64_t seed);

@@ -38,6 +38,8 @@ struct RuntimeOptions: ParsableArguments {
             // cuDNN tries its algorithms once per new shape and keeps the fastest, unless runs must repeat bit for bit
             Torch.setDeterministic(deterministic)
             Torch.setCuDNNBenchmark(!deterministic)
+            // float32 stays float32 (the CPU's and the reference's numbers); --amp and --half are the fast paths
+            Torch.setCuDNNTensorFloat32(false)
         }
         return chosen
     }
