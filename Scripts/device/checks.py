@@ -7,6 +7,7 @@ throughput; (e) with an importable Ultralytics, the reference's training images/
 Standard library only: the GPU machine has Python and torch, nothing else is assumed.
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -84,9 +85,11 @@ def reference_training(data, args):
     model.add_callback("on_train_epoch_start", start)
     model.add_callback("on_train_epoch_end", end)
     device = 0 if args.device.startswith("cuda") else "cpu"
-    model.train(data=data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=device, amp=device != "cpu",
-                plots=False, val=False, workers=args.workers, project=os.path.join(args.work, "reference"), exist_ok=True,
-                verbose=False, pretrained=False)
+    log = os.path.join(args.work, "reference.log")
+    with open(log, "w") as file, contextlib.redirect_stdout(file), contextlib.redirect_stderr(file):
+        model.train(data=data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch, device=device, amp=device != "cpu",
+                    plots=False, val=False, workers=args.workers, project=os.path.join(args.work, "reference"),
+                    exist_ok=True, verbose=False, pretrained=False)
     return epochs, None
 
 

@@ -197,3 +197,28 @@ func landmarkError(_ network: PoseModel, on batch: Batch) -> (error: Double, mat
             + #""pose":{"map50":0.5,"map50_95":0.5,"precision":1,"recall":1}}"#)
     }
 }
+
+/// The AMP check's rule (the reference's check_amp): float16 is trusted only when its decoded
+/// outputs match float32's within half a pixel and 0.05 of score.
+@Suite struct `Mixed-precision check` {
+    /// A decoded output `[1, 4 + 1 + 2·3, 2]` (one class, two keypoints) holding `value` everywhere.
+    func decoded(_ value: Float) -> Tensor { Tensor.full([1, 11, 2], Scalar(value)) }
+
+    func changed(_ channel: Int, by delta: Float) -> Tensor {
+        var values = [Float](repeating: 10, count: 22)
+        values[channel * 2 + 1] += delta
+        return Tensor(values, shape: [1, 11, 2])
+    }
+
+    @Test func `outputs within half a pixel and 0.05 of score agree, beyond them they do not`() {
+        let reference = decoded(10)
+        #expect(Trainer.decodedOutputsAgree(reference, changed(0, by: 0.4), classCount: 1))  // a box side
+        #expect(!Trainer.decodedOutputsAgree(reference, changed(0, by: 0.6), classCount: 1))
+        #expect(Trainer.decodedOutputsAgree(reference, changed(4, by: 0.04), classCount: 1))  // the class score
+        #expect(!Trainer.decodedOutputsAgree(reference, changed(4, by: 0.06), classCount: 1))
+        #expect(Trainer.decodedOutputsAgree(reference, changed(9, by: -0.45), classCount: 1))  // a keypoint's y
+        #expect(!Trainer.decodedOutputsAgree(reference, changed(9, by: -0.55), classCount: 1))
+        #expect(!Trainer.decodedOutputsAgree(reference, changed(6, by: .nan), classCount: 1))
+        #expect(!Trainer.decodedOutputsAgree(reference, changed(2, by: .infinity), classCount: 1))
+    }
+}

@@ -127,21 +127,26 @@ public final class Trainer {
     }
 
     /// The reference's AMP check before it trusts float16: the same fixed input through the model in
-    /// float32 and under autocast must decode to boxes and keypoints within half a pixel and scores
-    /// within 0.05 of each other (a GPU or driver with broken float16 kernels fails it).
+    /// float32 and under autocast must decode to the same detections (``decodedOutputsAgree(_:_:classCount:)``);
+    /// a GPU or driver with broken float16 kernels fails it.
     public static func mixedPrecisionAgrees(_ model: PoseModel, autocast: DType, imageSize: Int = 256) -> Bool {
         withNoGrad {
             let input = Tensor.rand([1, 3, imageSize, imageSize], generator: Generator(seed: 0)).to(model.device)
-            let reference = model.decode(model(input, mode: .eval))  // [1, C, A]
-            let mixed = model.decode(model(input, mode: .eval, autocast: autocast))
-            let classCount = model.config.classCount
-            let difference = (reference - mixed).abs()
-            let scores = difference.narrow(dim: 1, start: 4, length: classCount).max().item()
-            let coordinates = Swift.max(
-                difference.narrow(dim: 1, start: 0, length: 4).max().item(),
-                difference.narrow(dim: 1, start: 4 + classCount, length: reference.size(1) - 4 - classCount).max().item())
-            return scores <= 0.05 && coordinates <= 0.5  // false for an inf or NaN too
+            return decodedOutputsAgree(
+                model.decode(model(input, mode: .eval)), model.decode(model(input, mode: .eval, autocast: autocast)),
+                classCount: model.config.classCount)
         }
+    }
+
+    /// Whether two decoded outputs `[B, 4 + nc + K·D, A]` agree: boxes and keypoints within half a
+    /// pixel, class scores within 0.05 (false for an inf or a NaN).
+    static func decodedOutputsAgree(_ reference: Tensor, _ other: Tensor, classCount: Int) -> Bool {
+        let difference = (reference - other).abs()
+        let channels = reference.size(1)
+        let scores = difference.narrow(dim: 1, start: 4, length: classCount).max().item()
+        let boxes = difference.narrow(dim: 1, start: 0, length: 4).max().item()
+        let keypoints = difference.narrow(dim: 1, start: 4 + classCount, length: channels - 4 - classCount).max().item()
+        return scores <= 0.05 && boxes <= 0.5 && keypoints <= 0.5
     }
 
     /// The reference's `build_optimizer` choice (§4.2): the optimizer, its learning rate and momentum.
