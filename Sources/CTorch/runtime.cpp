@@ -21,9 +21,8 @@
 #else
 #include <torch/csrc/api/include/torch/version.h>
 #endif
-#if TORCH_VERSION_MAJOR != 2 || TORCH_VERSION_MINOR < 11 || TORCH_VERSION_MINOR > 13
-#error "ctorch supports libtorch 2.11 to 2.13; this libtorch is " TORCH_VERSION
-#endif
+static_assert(TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 11 && TORCH_VERSION_MINOR <= 13,
+              "ctorch supports libtorch 2.11 to 2.13; this libtorch is " TORCH_VERSION);
 
 #include "internal.h"
 

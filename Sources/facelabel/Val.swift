@@ -23,7 +23,7 @@ struct Val: AsyncParsableCommand {
     @Option(help: "NMS IoU threshold.") var iou: Float = 0.7
     @Option(help: "Keypoints for the inter-ocular distance of NME, as A,B (default: 19,28 for 51 points, 36,45 for 68).")
     var eyes: String?
-    @Option(help: "Data-loading tasks.") var workers = 2
+    @Option(help: "Data-loading tasks (default: 2 on a CPU, min(8, cores) on a GPU).") var workers: Int?
     @OptionGroup var precision: PrecisionOption
     @OptionGroup var runtime: RuntimeOptions
 
@@ -51,7 +51,7 @@ struct Val: AsyncParsableCommand {
         }
         precision.prepare(model)
         let images = try DataLoading.images(dataset, split: Split(rawValue: split)!)
-        let loader = BatchLoader(images: images, imageSize: imgsz, batchSize: batch, seed: 0, workers: workers)
+        let loader = BatchLoader(images: images, imageSize: imgsz, batchSize: batch, seed: 0, workers: workers ?? Hyperparameters.defaultWorkers(device: device))
         let validator = Validator(
             config: model.config, sigmas: dataset.oksSigmas, eyeCorners: try eyeCorners(),
             options: SuppressionOptions(confidence: conf, iou: iou, multiLabel: true))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Pose
 import Torch
 import PoseData
@@ -21,7 +22,8 @@ struct Hyperparameters: ParsableArguments {
     @Option(help: "Epochs at the end without mosaic.") var closeMosaic = 10
     @Option(help: "Epochs without improvement before stopping (0: never).") var patience = 50
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Data-loading tasks.") var workers = 2
+    @Option(help: "Data-loading tasks (default: 2 on a CPU, which shares its cores with training; on a GPU min(8, cores), the reference's rule).")
+    var workers: Int?
     @Flag(help: "Keep decoded images in memory.") var cache = false
     @Option(help: "Box loss gain.") var box = 7.5
     @Option(help: "Class loss gain.") var cls = 0.5
@@ -45,13 +47,19 @@ struct Hyperparameters: ParsableArguments {
     var amp: Bool?
     @Flag(help: "Validate only after the last epoch.") var noVal = false
 
+    /// Loader tasks when `--workers` is not given: on a CPU the loader and the network share the
+    /// cores, so 2; a GPU leaves the cores to the loader, which then must keep up with it.
+    static func defaultWorkers(device: Device) -> Int {
+        device == .cpu ? 2 : min(8, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
     /// The training configuration for a run on `device` (mixed precision defaults to on for a GPU).
     func config(device: Device) -> TrainingConfig {
         var c = TrainingConfig()
         (c.epochs, c.imageSize, c.batchSize, c.nominalBatchSize, c.optimizer) = (epochs, imgsz, batch, nbs, optimizer)
         (c.initialLearningRate, c.finalLearningRateFactor, c.momentum, c.weightDecay) = (lr0, lrf, momentum, weightDecay)
         (c.warmupEpochs, c.warmupMomentum, c.warmupBiasLearningRate, c.cosineSchedule) = (warmupEpochs, warmupMomentum, warmupBiasLr, cosLr)
-        (c.closeMosaic, c.patience, c.seed, c.workers, c.cacheImages) = (closeMosaic, patience, seed, workers, cache)
+        (c.closeMosaic, c.patience, c.seed, c.workers, c.cacheImages) = (closeMosaic, patience, seed, workers ?? Self.defaultWorkers(device: device), cache)
         (c.gains.box, c.gains.classification, c.gains.distribution, c.gains.pose, c.gains.keypointObjectness) = (box, cls, dfl, pose, kobj)
         var a = AugmentationSettings()
         (a.hsvHue, a.hsvSaturation, a.hsvValue, a.degrees, a.translate, a.scale) = (hsvH, hsvS, hsvV, degrees, translate, scale)
