@@ -85,6 +85,8 @@ let package = Package(
         ),
         .target(name: "Pose", dependencies: ["TorchNN", "PoseData", "PoseMetrics"]),
         .target(name: "PoseMetrics"),
+        // Periocular measurements from landmarks: plain Swift values, no Torch.
+        .target(name: "Measure", dependencies: ["PoseData"]),
         .target(
             name: "AutoLabel",
             dependencies: ["Pose", "PoseData", "PoseMetrics", "Torch", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -93,6 +95,7 @@ let package = Package(
             dependencies: [
                 "AutoLabel",
                 "CBuildInfo",
+                "Measure",
                 "Pose",
                 "PoseData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -105,7 +108,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "PoseBench",
-            dependencies: ["Pose", "TorchNN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Pose", "TorchNN", "Measure", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/PoseBench"
         ),
         .target(
@@ -115,8 +118,10 @@ let package = Package(
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchTestSupport"]),
         .testTarget(name: "PoseTests", dependencies: ["Pose", "TorchTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "facelabelTests", dependencies: ["facelabel"]),
-        .testTarget(name: "AutoLabelTests", dependencies: ["AutoLabel"]),
+        .target(name: "BrowserTestSupport", path: "Tests/BrowserTestSupport"),
+        .testTarget(name: "AutoLabelTests", dependencies: ["AutoLabel", "BrowserTestSupport"]),
         .testTarget(name: "PoseDataTests", dependencies: ["PoseData"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MeasureTests", dependencies: ["Measure", "PoseData", "BrowserTestSupport"]),
         .testTarget(name: "PoseMetricsTests", dependencies: ["PoseMetrics"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6],

@@ -43,11 +43,15 @@ public struct DatasetConfig: Sendable, Hashable {
     public var names: [String]
     /// `kpt_oks_sigmas`: per-keypoint σ for OKS, when the data set defines its own.
     public var keypointSigmas: [Double]?
+    /// `kpt_names`: one name per keypoint, when the data set names them (a list, or the reference's
+    /// map from class to list, of which class 0's is kept). `measure` finds pupils and iris edges by name.
+    public var keypointNames: [String]?
 
     public init(
         path: String? = nil, train: [String], val: [String], test: [String] = [], keypointShape: KeypointShape,
-        flipIndex: [Int]? = nil, names: [String], keypointSigmas: [Double]? = nil
+        flipIndex: [Int]? = nil, names: [String], keypointSigmas: [Double]? = nil, keypointNames: [String]? = nil
     ) {
+        self.keypointNames = keypointNames
         self.path = path
         self.train = train
         self.val = val
@@ -222,10 +226,26 @@ public struct DatasetConfig: Sendable, Hashable {
             }
         }
 
+        // kpt_names: a list, or {class: list}
+        var keypointNames: [String]? = nil
+        if let node = values["kpt_names"], node.null == nil {
+            let list = node.sequence ?? node.mapping?.first(where: { $0.key.int == 0 })?.value.sequence
+            let strings = list?.compactMap { $0.scalar?.string } ?? []
+            if list == nil || strings.count != list!.count {
+                problem(node, .badValue(key: "kpt_names", reason: "must be a list of names (or {0: [names]})"))
+            } else if let shape, strings.count != shape.count {
+                problem(node, .badValue(key: "kpt_names", reason: "has \(strings.count) names for \(shape.count) keypoints"))
+            } else if Set(strings).count != strings.count {
+                problem(node, .badValue(key: "kpt_names", reason: "names a keypoint twice"))
+            } else {
+                keypointNames = strings
+            }
+        }
+
         if !problems.isEmpty { throw DataProblems(problems) }
         return DatasetConfig(
             path: path, train: train, val: val, test: test, keypointShape: shape!, flipIndex: flipIndex, names: names,
-            keypointSigmas: sigmas)
+            keypointSigmas: sigmas, keypointNames: keypointNames)
     }
 
     /// The `data.yaml` text: keys in the reference's order, lists of numbers in flow style, names as
@@ -246,6 +266,7 @@ public struct DatasetConfig: Sendable, Hashable {
         pairs.append((Node("kpt_shape"), flow([Node(String(keypointShape.count)), Node(String(keypointShape.dimensions))])))
         if let flipIndex { pairs.append((Node("flip_idx"), flow(flipIndex.map { Node(String($0)) }))) }
         if let keypointSigmas { pairs.append((Node("kpt_oks_sigmas"), flow(keypointSigmas.map { Node("\($0)") }))) }
+        if let keypointNames { pairs.append((Node("kpt_names"), flow(keypointNames.map(text)))) }
         pairs.append((Node("names"), Node(names.enumerated().map { (Node(String($0.offset)), text($0.element)) })))
         // Serialising a tree we built cannot fail: every node is a plain scalar, sequence or mapping.
         return (try? Yams.serialize(node: Node(pairs), width: -1, sortKeys: false)) ?? ""

@@ -27,6 +27,30 @@ public struct RGBImage: Sendable, Equatable {
         return pixels
     }
 
+    /// The pixels of a rectangle, clamped to the image (at least one pixel each way).
+    public func cropped(x: Int, y: Int, width cropWidth: Int, height cropHeight: Int) -> RGBImage {
+        let (left, top) = (min(max(x, 0), max(width - 1, 0)), min(max(y, 0), max(height - 1, 0)))
+        let (w, h) = (max(min(cropWidth, width - left), 1), max(min(cropHeight, height - top), 1))
+        var result = [UInt8](repeating: 0, count: w * h * 3)
+        for row in 0..<h {
+            let source = ((top + row) * width + left) * 3
+            result.replaceSubrange((row * w * 3)..<((row + 1) * w * 3), with: pixels[source..<(source + w * 3)])
+        }
+        return RGBImage(width: w, height: h, pixels: result)
+    }
+
+    /// The image mirrored left to right (pixel x goes to width − 1 − x).
+    public func mirrored() -> RGBImage {
+        var result = pixels
+        for row in 0..<height {
+            for column in 0..<width {
+                let (from, to) = ((row * width + column) * 3, (row * width + width - 1 - column) * 3)
+                (result[to], result[to + 1], result[to + 2]) = (pixels[from], pixels[from + 1], pixels[from + 2])
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: result)
+    }
+
     /// An image filled with one colour.
     public init(width: Int, height: Int, fill: (r: UInt8, g: UInt8, b: UInt8) = (0, 0, 0)) {
         var pixels = [UInt8](repeating: fill.r, count: width * height * 3)

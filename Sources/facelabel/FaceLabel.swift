@@ -17,6 +17,7 @@ struct FaceLabel: AsyncParsableCommand {
             Autolabel.self,
             Refine.self,
             Report.self,
+            MeasureCommand.self,
             Env.self,
         ]
     )

@@ -1,4 +1,5 @@
 import Foundation
+import PoseData
 
 /// `report.html`: one self-contained page (inline CSS, figures as `data:` URIs, no script and no
 /// other resource) with the run's facts, how to read it, every table and both figures.

@@ -1,4 +1,5 @@
 import Foundation
+import PoseData
 
 /// One table of the report, rendered three ways: CSV with raw numbers (fractions as fractions,
 /// missing values as empty cells), and Markdown and HTML as the paper prints them (fractions as
@@ -121,24 +122,5 @@ struct ReportTable: Equatable {
         }
         lines += ["</tbody>", "</table>"]
         return lines.map { $0 + "\n" }.joined()
-    }
-}
-
-/// Text made safe for HTML element content and attribute values.
-enum HTMLText {
-    static func escape(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
     }
 }

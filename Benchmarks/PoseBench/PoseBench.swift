@@ -4,6 +4,7 @@
 //   forward       largest difference between our decoded head outputs and the reference's `forward`
 //   step-profile  milliseconds per training step in each phase (forward, loss, backward, optimizer and EMA)
 //   loader-speed  loader images/s with the training augmentation, and JPEG decode ms at full and reduced scale
+//   measure-accuracy  periocular measurements of predictions against the truth labels' (MAE, p95, faces/s)
 import ArgumentParser
 import Foundation
 import Pose
@@ -24,7 +25,7 @@ func peakResidentMegabytes() -> Double {
 
 @main
 struct PoseBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(subcommands: [TrainSpeed.self, StepProfile.self, InferSpeed.self, Forward.self, LoaderSpeed.self])
+    static let configuration = CommandConfiguration(subcommands: [TrainSpeed.self, StepProfile.self, InferSpeed.self, Forward.self, LoaderSpeed.self, MeasureAccuracy.self])
 }
 
 struct Common: ParsableArguments {

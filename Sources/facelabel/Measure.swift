@@ -1,0 +1,204 @@
+import ArgumentParser
+import Foundation
+import Measure
+import Pose
+import PoseData
+import Torch
+
+/// `facelabel measure`: periocular measurements from predicted or labelled landmarks.
+struct MeasureCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "measure",
+        abstract: "Periocular measurements (fissure width and height, canthal tilt, brow heights, intercanthal distances, MRD with pupils, asymmetries) from landmarks.",
+        discussion: """
+            Measures every face that --weights finds in --source (images, folders or globs), or the \
+            labels of --data's --split, or with --weights and --data the predictions on that split's \
+            images. --compare A B measures one face in each of two photos of one person and reports \
+            every measure's change. Writes OUT/measurements.csv (one row per face, units in the \
+            header), OUT/measurements.json and OUT/measurements.html (each face's eyes and values), \
+            OUT/compare.html with --compare, and OUT/images/ with --save-img. Right and left are the \
+            subject's: the right eye is on the image's left. Values are measurements, not a diagnosis.
+            """)
+
+    @Option(help: "Weights: measure the faces this model finds.") var weights: String?
+    @Option(help: "Images, a folder or a glob to measure (with --weights).") var source: String?
+    @Option(help: "A data.yaml: measure its labels, or with --weights the predictions on its images; its kpt_names name pupils and iris edges.")
+    var data: String?
+    @Option(help: "The split of --data.") var split = "val"
+    @Option(parsing: .upToNextOption, help: "Two photos of one person (before and after): measure both and report each change.")
+    var compare: [String] = []
+    @Option(help: "Inference size.") var imgsz = 640
+    @Option(help: "Detection confidence.") var conf: Float = 0.25
+    @Option(help: "NMS IoU.") var iou: Float = 0.7
+    @Option(help: "Keypoints below this confidence are not measured on.") var kptConf = 0.5
+    @Option(help: "Millimetres per pixel, when the photo's scale is known.") var mmPerPx: Double?
+    @Option(help: "A known length between two points, A:B=Lmm (e.g. 19:28=95mm).") var scale: String?
+    @Flag(help: "Also measure the mirrored image and report each measure's difference (a per-measure uncertainty).")
+    var flip = false
+    @Flag(help: "Write images with the measured segments drawn and labelled.") var saveImg = false
+    @Option(help: "Output folder.") var out = "runs/measure"
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        let predicting = weights != nil
+        guard (predicting && (source != nil || data != nil || compare.count == 2)) || (!predicting && data != nil && source == nil)
+        else {
+            throw ValidationError("give --weights with --source, --data or --compare A B, or --data alone to measure its labels.")
+        }
+        if !compare.isEmpty && compare.count != 2 { throw ValidationError("--compare takes two photos.") }
+        if source != nil && data != nil { throw ValidationError("give --source or --data, not both.") }
+        if flip && !predicting { throw ValidationError("--flip measures a model's predictions: it needs --weights.") }
+        guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train, val or test.") }
+        guard imgsz >= 32, imgsz % 32 == 0 else { throw ValidationError("--imgsz must be a multiple of 32.") }
+        guard (0...1).contains(kptConf), (0...1).contains(conf), (0...1).contains(iou) else {
+            throw ValidationError("--conf, --iou and --kpt-conf must be in [0, 1].")
+        }
+        if let mmPerPx, !(mmPerPx > 0) { throw ValidationError("--mm-per-px must be positive.") }
+        if mmPerPx != nil && scale != nil { throw ValidationError("give --mm-per-px or --scale, not both.") }
+        if let scale, MillimetreScale(reference: scale) == nil {
+            throw ValidationError("--scale must be A:B=Lmm with two point numbers and a length, e.g. 19:28=95mm.")
+        }
+    }
+
+    /// One measured image.
+    struct Sample {
+        var file: String
+        var image: RGBImage
+        var faces: [FaceMeasurements]
+    }
+
+    func run() async throws {
+        let device = try runtime.apply()
+        let dataset = try data.map { try DataLoading.dataset($0) }
+        let model = try weights.map { try PoseModel.load(URL(fileURLWithPath: $0), device: device) }
+        model?.foldBatchNorm()
+        let keypointCount = model?.config.keypointCount ?? dataset!.config.keypointShape.count
+        guard let layout = PeriocularLayout(keypointCount: keypointCount, names: dataset?.config.keypointNames) else {
+            throw ValidationError(
+                "the \(keypointCount) keypoints have no eye, lid and brow points of the iBUG scheme: name them with kpt_names in the data.yaml (right_eye_0 ... left_brow_4).")
+        }
+        let millimetres: MillimetreScale? = mmPerPx.map { .perPixel($0) } ?? scale.flatMap { MillimetreScale(reference: $0) }
+        let measurer = PeriocularMeasurer(layout: layout, minimumConfidence: kptConf, scale: millimetres)
+        let flipIndex = dataset?.config.flipIndex ?? KeypointScheme.standard(forCount: keypointCount).flipIndex
+
+        let files: [URL] =
+            if !compare.isEmpty { compare.map { URL(fileURLWithPath: $0) } } else if let source { try ImageSource.files(source) } else {
+                try DataLoading.images(dataset!, split: Split(rawValue: split)!).map(\.url)
+            }
+        let labels: [URL: [PoseInstance]] =
+            model == nil
+            ? Dictionary(uniqueKeysWithValues: try DataLoading.images(dataset!, split: Split(rawValue: split)!).map { ($0.url, $0.instances) })
+            : [:]
+        if flip && flipIndex == nil { throw ValidationError("--flip needs a flip_idx (the data.yaml's) for \(keypointCount) keypoints.") }
+
+        let progress = ProgressLine("measure", plainEvery: 50)
+        var faces: [FaceMeasurements] = []
+        var samples: [Sample] = []
+        let started = Date()
+        for start in stride(from: 0, to: files.count, by: 8) {
+            let group = Array(files[start..<min(start + 8, files.count)])
+            let images = try group.map { try ImageCodec.decode(contentsOf: $0) }
+            var found: [[(score: Double?, points: [MeasuredPoint])]]
+            var mirrored: [[(score: Double?, points: [MeasuredPoint])]] = []
+            if let model {
+                let predictor = Predictor(model: model, imageSize: imgsz, options: SuppressionOptions(confidence: conf, iou: iou))
+                found = predictor.predict(images: images, names: group.map(\.path)).map(Self.faces)
+                if flip, let flipIndex {
+                    let predictions = predictor.predict(images: images.map { $0.mirrored() }, names: group.map(\.path))
+                    mirrored = zip(predictions, images).map { prediction, image in
+                        Self.faces(prediction).map { face in (face.score, Self.unmirrored(face.points, width: image.width, flipIndex: flipIndex)) }
+                    }
+                }
+            } else {
+                found = zip(group, images).map { url, image in
+                    (labels[url] ?? []).map { instance in
+                        (nil, instance.keypoints.map {
+                            MeasuredPoint(x: $0.x * Double(image.width), y: $0.y * Double(image.height), confidence: $0.visibility > 0 ? 1 : 0)
+                        })
+                    }
+                }
+            }
+            for (index, (url, image)) in zip(group, images).enumerated() {
+                var measured = found[index].enumerated().map { face, detection in
+                    FaceMeasurements(image: url.path, face: face, score: detection.score, points: detection.points, measurer: measurer)
+                }
+                if flip {
+                    for face in measured.indices {
+                        guard let twin = layout.sameFace(as: measured[face].points, among: mirrored[index].map(\.points)) else { continue }
+                        measured[face].compare(mirrored: FaceMeasurements(image: url.path, face: face, score: nil, points: twin, measurer: measurer))
+                    }
+                }
+                faces += measured
+                samples.append(Sample(file: url.path, image: image, faces: measured))
+            }
+            progress.update(min(start + 8, files.count), of: files.count)
+        }
+        progress.finish()
+        let seconds = Date().timeIntervalSince(started)
+        try write(faces, samples: samples, layout: layout)
+        if runtime.json {
+            try printJSON(["faces": faces])
+        } else {
+            for face in faces { print(Self.summary(face)) }
+            print(String(format: "%d faces in %d images (%.1f faces/s); results in %@", faces.count, files.count, Double(faces.count) / max(seconds, 1e-9), out))
+        }
+    }
+
+    /// The outputs: CSV, JSON, HTML, and with --compare and --save-img their pages and images.
+    func write(_ faces: [FaceMeasurements], samples: [Sample], layout: PeriocularLayout) throws {
+        let folder = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data(MeasurementTable.csv(faces, flip: flip).utf8).write(to: folder.appendingPathComponent("measurements.csv"), options: .atomic)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(faces).write(to: folder.appendingPathComponent("measurements.json"), options: .atomic)
+        let overlays = samples.map { MeasurementPage.overlay($0.image, faces: $0.faces, layout: layout) }
+        func crop(_ face: FaceMeasurements, _ sample: Int) throws -> Data {
+            try ImageCodec.encodeJPEG(MeasurementPage.eyeRegion(overlays[sample], face: face, layout: layout), quality: 90)
+        }
+        let crops = try samples.indices.flatMap { sample in try samples[sample].faces.map { try crop($0, sample) } }
+        try Data(MeasurementPage.html(faces, crops: crops).utf8).write(to: folder.appendingPathComponent("measurements.html"), options: .atomic)
+        if compare.count == 2 {
+            for (sample, photo) in zip(samples, compare) where sample.faces.isEmpty {
+                throw ValidationError("--compare: no face found in \(photo)")
+            }
+            let (a, b) = (samples[0].faces[0], samples[1].faces[0])
+            let html = MeasurementPage.comparison(a, b, crops: (try crop(a, 0), try crop(b, 1)))
+            try Data(html.utf8).write(to: folder.appendingPathComponent("compare.html"), options: .atomic)
+            for (x, y) in zip(a.measures, b.measures) {
+                let change = x.value.flatMap { v in y.value.map { String(format: "%+.3f", $0 - v) } } ?? "–"
+                print("\(x.name)  A \(x.value.map { String(format: "%.3f", $0) } ?? "–")  B \(y.value.map { String(format: "%.3f", $0) } ?? "–")  change \(change)")
+            }
+        }
+        if saveImg {
+            let images = folder.appendingPathComponent("images")
+            try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+            for (sample, overlay) in zip(samples, overlays) {
+                let name = URL(fileURLWithPath: sample.file).deletingPathExtension().lastPathComponent + ".jpg"
+                try ImageCodec.write(overlay, to: images.appendingPathComponent(name))
+            }
+        }
+    }
+
+    static func faces(_ prediction: ImagePrediction) -> [(score: Double?, points: [MeasuredPoint])] {
+        prediction.detections.map { detection in
+            (Double(detection.score), detection.keypoints.map { MeasuredPoint(x: Double($0.x), y: Double($0.y), confidence: Double($0.confidence)) })
+        }
+    }
+
+    /// Points predicted on the mirrored image, back in the original's pixels and point order: point
+    /// j of the original is the mirror of the mirrored image's point flip_idx[j].
+    static func unmirrored(_ points: [MeasuredPoint], width: Int, flipIndex: [Int]) -> [MeasuredPoint] {
+        flipIndex.map { source in
+            var point = points[source]
+            point.x = Double(width) - point.x
+            return point
+        }
+    }
+
+    static func summary(_ face: FaceMeasurements) -> String {
+        let shown = ["right_fissure_height", "left_fissure_height", "right_canthal_tilt", "left_canthal_tilt", "fissure_height_asymmetry_ratio"]
+        let values = shown.map { name in "\(name) " + (face[name]?.value.map { String(format: "%.2f", $0) } ?? "–") }
+        return "\(face.image) face \(face.face + 1): " + values.joined(separator: "  ")
+    }
+}
