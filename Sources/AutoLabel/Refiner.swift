@@ -91,8 +91,15 @@ public final class Refiner {
     /// is resumed with the settings it was started with.
     public init(run: URL, data: URL?, settings: RefineSettings, resume: Bool) throws {
         self.run = run
+        let ledgerURL = run.appendingPathComponent("ledger.sqlite")
+        if let data, !FileManager.default.fileExists(atPath: ledgerURL.path) {
+            // a new run starts only from a data set whose splits hold images: nothing is written before
+            let dataset = try Dataset.load(data)
+            let sources = Split.allCases.flatMap { dataset.images($0).problems.filter(\.reason.isSplitSource) }
+            if !sources.isEmpty { throw DataProblems(sources) }
+        }
         try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
-        ledger = try Ledger(url: run.appendingPathComponent("ledger.sqlite"))
+        ledger = try Ledger(url: ledgerURL)
         if let saved = try ledger.setting("settings") {
             guard resume else {
                 throw DataProblem(file: run.path, reason: .io("already holds a refinement run; pass --resume to continue it"))

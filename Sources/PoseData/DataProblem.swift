@@ -48,6 +48,17 @@ public struct DataProblem: Error, Sendable, Hashable, CustomStringConvertible {
         case badValue(key: String, reason: String)
         /// A split entry names a file or folder that does not exist.
         case missingSplitSource(split: String, path: String)
+        /// A split entry exists but holds no image (an empty folder, a folder of other files, an empty list).
+        case emptySplitSource(split: String, path: String)
+
+        /// Whether this is about a split's entry itself (missing, or holding no image): a data set
+        /// with one cannot be trained or labelled as written.
+        public var isSplitSource: Bool {
+            switch self {
+            case .missingSplitSource, .emptySplitSource: true
+            default: false
+            }
+        }
 
         // Images.
         /// The image cannot be decoded.
@@ -85,6 +96,7 @@ public struct DataProblem: Error, Sendable, Hashable, CustomStringConvertible {
             case .missingKey(let key): "missing required key '\(key)'"
             case .badValue(let key, let reason): "'\(key)' \(reason)"
             case .missingSplitSource(let split, let path): "\(split): '\(path)' does not exist"
+            case .emptySplitSource(let split, let path): "\(split): '\(path)' holds no images (jpg, png, ...)"
             case .unreadableImage(let reason): reason.description
             case .imageTooSmall(let width, let height):
                 "image is \(width)x\(height) pixels; at least 10 pixels on each side are needed"

@@ -80,6 +80,7 @@ public struct Dataset: Sendable {
                 problems.append(DataProblem(file: configURL.path, reason: .missingSplitSource(split: split.rawValue, path: url.path)))
                 continue
             }
+            let before = found.count
             if isFolder.boolValue {
                 found += Self.imageFiles(under: url).map { ($0, String($0.path.dropFirst(url.path.count + 1))) }
             } else {
@@ -87,7 +88,12 @@ public struct Dataset: Sendable {
                     found += try Self.imageList(url).map { ($0, Self.relativePathForListed($0, split: split)) }
                 } catch {
                     problems.append(DataProblem(file: url.path, reason: .io("cannot read the image list: \(error.localizedDescription)")))
+                    continue
                 }
+            }
+            // an entry that resolves to nothing is a mistake (`train: ../../../etc`), never a silent zero
+            if found.count == before {
+                problems.append(DataProblem(file: configURL.path, reason: .emptySplitSource(split: split.rawValue, path: url.path)))
             }
         }
         found.sort { $0.url.path < $1.url.path }

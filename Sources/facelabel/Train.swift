@@ -53,12 +53,12 @@ struct Train: AsyncParsableCommand {
             if FileManager.default.fileExists(atPath: run.lastURL.path) {
                 throw ValidationError("\(out) already holds a run: use --resume to continue it, or another --out.")
             }
-            try run.create(runConfig)
         }
         let dataset = try DataLoading.dataset(runConfig.data)
         let training = runConfig.training
         let trainImages = try DataLoading.images(dataset, split: .train)
         let valImages = try DataLoading.images(dataset, split: .val)
+        if !resume { try run.create(runConfig) }  // only once the data set is known to be usable
         let network = PoseModel(runConfig.model, seed: training.seed)
         if let start = runConfig.startingWeights, !resume {
             let report = try network.loadMatching(from: URL(fileURLWithPath: start))

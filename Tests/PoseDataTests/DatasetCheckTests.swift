@@ -93,3 +93,42 @@ import Testing
         #expect(DatasetCheck.fnv1a(Data("foobar".utf8)) == 0x8594_4171_f739_67e8)
     }
 }
+
+/// Issue 20: a split that resolves to a folder or list with no images is a problem, never a silent
+/// zero (`train: ../../../etc` checked as "no problems" with 0 training images).
+@Suite struct `Splits that hold no images` {
+    @Test func `an empty folder, a folder of other files and an empty list are each reported with their path`() async throws {
+        let root = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        _ = try makeSmallDataset(in: root)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("empty"), withIntermediateDirectories: true)
+        try AtomicFile.write("notes\n", to: root.appendingPathComponent("docs/readme.txt"))
+        try AtomicFile.write("", to: root.appendingPathComponent("none.txt"))
+        let yaml = root.appendingPathComponent("bad.yaml")
+        try AtomicFile.write(
+            "path: \(root.path)\ntrain: [images/train, docs]\nval: empty\ntest: none.txt\nkpt_shape: [2, 3]\nnames: {0: face}\n", to: yaml)
+        let report = await DatasetCheck.run(configURL: yaml)
+        #expect(!report.isOK)
+        let reasons = report.problems.map(\.reason)
+        #expect(reasons.contains(.emptySplitSource(split: "train", path: root.appendingPathComponent("docs").path)))
+        #expect(reasons.contains(.emptySplitSource(split: "val", path: root.appendingPathComponent("empty").path)))
+        #expect(reasons.contains(.emptySplitSource(split: "test", path: root.appendingPathComponent("none.txt").path)))
+        #expect(report.problems.allSatisfy { $0.reason.isSplitSource })
+        #expect(report.counts(.train)?.images == 3)  // the folder that has images still counts
+        #expect(report.problems.first { $0.reason == .emptySplitSource(split: "val", path: root.appendingPathComponent("empty").path) }?
+            .description == "\(yaml.path): val: '\(root.appendingPathComponent("empty").path)' holds no images (jpg, png, ...)")
+    }
+
+    @Test func `absolute and relative split paths keep working as the reference reads them`() async throws {
+        let root = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        _ = try makeSmallDataset(in: root)
+        let nested = root.appendingPathComponent("configs/data.yaml")
+        // no `path`: entries relative to the yaml's folder, `../` that exists, and an absolute one
+        try AtomicFile.write(
+            "train: ../images/train\nval: \(root.appendingPathComponent("images/val").path)\nkpt_shape: [2, 3]\nnames: {0: face}\n", to: nested)
+        let report = await DatasetCheck.run(configURL: nested)
+        #expect(report.problems == [])
+        #expect(report.counts(.train)?.images == 3 && report.counts(.val)?.images == 1)
+    }
+}

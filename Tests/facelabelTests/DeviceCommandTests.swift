@@ -86,3 +86,28 @@ import Testing
         #expect((amp["training"] as? [String: Any])?["mixedPrecision"] as? Bool == true)
     }
 }
+
+/// Issue 20: a data yaml whose split resolves to a folder with no images is refused by the commands
+/// that would train or label on it, with the path and the reason, before they write anything.
+@Suite struct `splits with no images on the command line` {
+    @Test func `check reports them, and train, autolabel and refine refuse them without writing`() throws {
+        let scratch = try Scratch()
+        try FileManager.default.createDirectory(atPath: scratch.path("empty"), withIntermediateDirectories: true)
+        let yaml = scratch.path("data.yaml")
+        try "path: \(scratch.url.path)\ntrain: ../../../etc\nval: empty\nkpt_shape: [51, 3]\nnames: {0: face}\n"
+            .write(toFile: yaml, atomically: true, encoding: .utf8)
+        let check = try runFaceLabel(["check", yaml])
+        #expect(check.status != 0 && check.output.contains("train: '/etc' holds no images"), "\(check.output)")
+        let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Weights/yolov8n-pose-synth51.safetensors").standardizedFileURL.path
+        for (command, out) in [
+            (["train", "--data", yaml, "--epochs", "1"], "train"), (["autolabel", "--data", yaml, "--weights", weights], "labelled"),
+            (["refine", "--data", yaml, "--iterations", "1", "--epochs", "1"], "refined"),
+        ] {
+            let run = try runFaceLabel(command + ["--out", scratch.path(out)])
+            #expect(run.status != 0, "\(command[0])")
+            #expect(run.errors.contains("\(yaml): train: '/etc' holds no images"), "\(command[0]): \(run.errors)")
+            #expect(!FileManager.default.fileExists(atPath: scratch.path(out)), "\(command[0]) wrote \(out)")
+        }
+    }
+}

@@ -9,8 +9,12 @@ enum DataLoading {
         try Dataset.load(URL(fileURLWithPath: path))
     }
 
+    /// The labelled images of a split. A split entry that is missing or holds no image is refused
+    /// with its path; a bad label line is skipped with a warning.
     static func images(_ dataset: Dataset, split: Split) throws -> [LabelledImage] {
         let (images, problems) = dataset.labelledImages(split)
+        let sources = problems.filter(\.reason.isSplitSource)
+        if !sources.isEmpty { throw DataProblems(sources) }
         for problem in problems { note("warning: \(problem) (line skipped)") }
         guard !images.isEmpty else {
             throw ValidationError("\(dataset.configURL.path): the \(split) split has no images")
