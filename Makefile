@@ -11,7 +11,7 @@ RELEASE_DIR = $(if $(filter cuda,$(TORCH)),.build-cuda,.build)/release
 # Spinning OpenMP waits make two processes fight over two cores (DESIGN.md, performance notes).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: bootstrap build test demo bench-torch bench-pose bench-accuracy goldens device-check-cpu clean
+.PHONY: bootstrap build test demo bench-torch bench-pose bench-accuracy goldens device-check-cpu fuzz clean
 
 bootstrap:
 	@bash Scripts/bootstrap.sh
@@ -47,5 +47,9 @@ goldens: bootstrap
 device-check-cpu: bootstrap
 	@bash Scripts/device-check.sh --cpu
 
+# Every parser of outside input under libFuzzer and AddressSanitizer, FUZZ_SECONDS each (default 60).
+fuzz: bootstrap
+	@bash Scripts/fuzz.sh
+
 clean:
-	rm -rf .build .build-cuda .build-device
+	rm -rf .build .build-cuda .build-device .build-fuzz

@@ -24,11 +24,26 @@ let cudaLibraries =
 /// makes a binary that runs on a GPU machine against a libctorch compiled there, for its own libtorch.
 let sharedCTorch = Context.environment["CTORCH_SHARED"]
 
+/// `FACELABEL_SANITIZE=1` (make fuzz, make test-asan): builds whose allocator is AddressSanitizer's,
+/// so tcmalloc stays out; `FACELABEL_FUZZ=1` adds the libFuzzer targets in Fuzz/.
+let sanitizing = Context.environment["FACELABEL_SANITIZE"] != nil
+let fuzzing = Context.environment["FACELABEL_FUZZ"] != nil
+
 /// tcmalloc in place of glibc's malloc: glibc hands the large blocks of freed tensors back to the
 /// kernel and faults them in again, zeroed, on every step (about 15% of a training step); tcmalloc
 /// keeps them for reuse. The runtime library alone (Debian's libtcmalloc-minimal4) has no unversioned
 /// name to link against, hence the exact file.
-let tcmalloc = LinkerSetting.unsafeFlags(["-Xlinker", "-l:libtcmalloc_minimal.so.4"], .when(platforms: [.linux]))
+let tcmalloc = LinkerSetting.unsafeFlags(
+    sanitizing ? [] : ["-Xlinker", "-l:libtcmalloc_minimal.so.4"], .when(platforms: [.linux]))
+
+/// The libFuzzer executables (Scripts/fuzz.sh builds and runs them): one for the PoseData parsers,
+/// which `FUZZ_TARGET` selects, and one for safetensors.
+let fuzzTargets: [Target] =
+    fuzzing
+    ? [
+        ("FuzzParsers", "FuzzHarnesses"), ("FuzzSafetensors", "Torch"),
+    ].map { name, library in .executableTarget(name: name, dependencies: [.target(name: library)], path: "Fuzz/\(name)") }
+    : []
 
 let ctorch: Target =
     if sharedCTorch != nil {
@@ -119,11 +134,13 @@ let package = Package(
         .testTarget(name: "PoseTests", dependencies: ["Pose", "TorchTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "facelabelTests", dependencies: ["facelabel"]),
         .target(name: "BrowserTestSupport", path: "Tests/BrowserTestSupport"),
+        // What each fuzz target does with an input, for the fuzzers and the test that replays their finds.
+        .target(name: "FuzzHarnesses", dependencies: ["PoseData"], path: "Fuzz/Harnesses"),
         .testTarget(name: "AutoLabelTests", dependencies: ["AutoLabel", "BrowserTestSupport"]),
-        .testTarget(name: "PoseDataTests", dependencies: ["PoseData"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PoseDataTests", dependencies: ["PoseData", "FuzzHarnesses"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MeasureTests", dependencies: ["Measure", "PoseData", "BrowserTestSupport"]),
         .testTarget(name: "PoseMetricsTests", dependencies: ["PoseMetrics"], resources: [.copy("Fixtures")]),
-    ],
+    ] + fuzzTargets,
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx20
 )

@@ -33,12 +33,12 @@ public enum LabelFile {
         tolerance: Double = defaultTolerance
     ) -> Parsed {
         var parsed = Parsed(instances: [], lines: [], problems: [])
-        var firstLineOf: [Substring: Int] = [:]
+        var firstLineOf: [DuplicateKey: Int] = [:]
         for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let lineNumber = offset + 1
             let fields = rawLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             if fields.isEmpty { continue }
-            let key = fields.joined(separator: " ")[...]
+            let key = DuplicateKey(fields)
             if let first = firstLineOf[key] {
                 parsed.problems.append(DataProblem(file: file, line: lineNumber, reason: .duplicateLine(firstLine: first)))
                 continue
@@ -119,6 +119,27 @@ public enum LabelFile {
     }
 
     // MARK: - Internals
+
+    /// What makes two lines the same label: their numbers as float32, as the reference compares
+    /// them (`np.unique` over the float32 label array), so `0.1` and `0.10` are one label; a line
+    /// with a field that is not a number compares by its text.
+    enum DuplicateKey: Hashable {
+        case numbers([UInt32])
+        case text(String)
+
+        init(_ fields: [Substring]) {
+            var bits: [UInt32] = []
+            bits.reserveCapacity(fields.count)
+            for field in fields {
+                guard let value = Float(field) else {
+                    self = .text(fields.joined(separator: " "))
+                    return
+                }
+                bits.append((value + 0).bitPattern)  // + 0 makes -0 the same as 0
+            }
+            self = .numbers(bits)
+        }
+    }
 
     static func parseLine(
         _ fields: [Substring], shape: KeypointShape, classCount: Int?, tolerance: Double

@@ -134,9 +134,12 @@ public enum Safetensors {
             guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor \(name): negative size in shape \(shape)") }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end else { throw fail("tensor \(name): bad data_offsets \(offsets)") }
-            let expected = shape.reduce(1, *) * dtype.byteSize
-            guard end - begin == expected else {
-                throw fail("tensor \(name): shape \(shape) of \(dtype) needs \(expected) bytes, offsets give \(end - begin)")
+            // a product that overflows is as wrong as one that does not match
+            let expected = shape.reduce(Int?(dtype.byteSize)) { product, size in
+                product.flatMap { $0.multipliedReportingOverflow(by: size) }.flatMap { $0.overflow ? nil : $0.partialValue }
+            }
+            guard let expected, end - begin == expected else {
+                throw fail("tensor \(name): shape \(shape) of \(dtype) needs \(expected.map(String.init) ?? "more than Int.max") bytes, offsets give \(end - begin)")
             }
             guard end <= dataSize else {
                 throw fail("truncated: tensor \(name) ends at byte \(end) but the data has \(dataSize)")

@@ -144,3 +144,17 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path) == ["a.txt"])
     }
 }
+
+/// Issue 20 (found by fuzzing): a repeated label is recognised by its numbers, as the reference's
+/// `np.unique` over the float32 labels does, not by its text.
+@Suite struct `Repeated label lines` {
+    @Test func `lines that write the same numbers differently are one label`() {
+        let shape = KeypointShape(count: 2, dimensions: 2)
+        let text = "2 0.1 0.1 0.05 0.05 0.1 0.0 0.12 0.1\n2 0.10 0.1 5e-2 0.05 0.1 -0 0.12 0.1000000001\n2 0.1 0.1 0.05 0.05 0.1 0.0 0.12 0.2\n"
+        let parsed = LabelFile.parse(text, file: "a.txt", keypointShape: shape, classCount: 4)
+        #expect(parsed.instances.count == 2)
+        #expect(parsed.problems == [DataProblem(file: "a.txt", line: 2, reason: .duplicateLine(firstLine: 1))])
+        let round = LabelFile.parse(LabelFile.format(parsed.instances, keypointShape: shape), file: "b.txt", keypointShape: shape, classCount: 4)
+        #expect(round.instances == parsed.instances && round.problems.isEmpty)
+    }
+}

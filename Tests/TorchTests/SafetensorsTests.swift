@@ -88,3 +88,26 @@ import TorchTestSupport
         }
     }
 }
+
+/// Issue 20: the safetensors inputs fuzzing keeps (Fuzz/regressions/safetensors) and a shape whose
+/// byte count overflows are refused with an error, never a crash.
+@Suite struct `Safetensors against hostile headers` {
+    static func file(header: String) -> Data {
+        var data = Data()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { data.append(contentsOf: $0) }
+        return data + Data(header.utf8)
+    }
+
+    @Test func `a shape whose size overflows is an error`() {
+        let data = Self.file(header: #"{"t": {"dtype": "F32", "shape": [4611686018427387904, 8], "data_offsets": [0, 0]}}"#)
+        let error = #expect(throws: Safetensors.Error.self) { try Safetensors.decode(data, path: "big.safetensors") }
+        #expect(error?.description.contains("more than Int.max") == true)
+    }
+
+    @Test func `the kept fuzz inputs are refused or read, never crash`() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz/regressions/safetensors")
+        let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+        #expect(!files.isEmpty)
+        for file in files { _ = try? Safetensors.decode(try Data(contentsOf: file), path: file.path) }
+    }
+}

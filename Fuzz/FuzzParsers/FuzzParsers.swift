@@ -1,0 +1,33 @@
+import Foundation
+import FuzzHarnesses
+
+/// libFuzzer's entry point for the PoseData parsers: `FUZZ_TARGET` names the harness (a key of
+/// ``FuzzHarness/targets``), read once at start-up.
+nonisolated(unsafe) let harness: (UnsafeRawBufferPointer) -> Void = {
+    let name = ProcessInfo.processInfo.environment["FUZZ_TARGET"] ?? ""
+    guard let harness = FuzzHarness.targets[name] else {
+        fatalError("FUZZ_TARGET must be one of \(FuzzHarness.targets.keys.sorted()), not '\(name)'")
+    }
+    return harness
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    guard let start else { return 0 }
+    harness(UnsafeRawBufferPointer(start: UnsafeRawPointer(start), count: count))
+    return 0
+}
+
+/// libFuzzer's own driver, started from the executable's entry point (SwiftPM names it
+/// `FuzzParsers_main`, so libFuzzer's `main` is not the one that runs).
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ test: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+
+@_cdecl("FuzzParsers_main")
+func entryPoint(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var (count, arguments) = (argc, argv)
+    return runFuzzerDriver(&count, &arguments, fuzzOneInput)
+}
