@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchTestSupport"]),
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchTestSupport"]),
         .testTarget(name: "PoseTests", dependencies: ["Pose", "TorchTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "facelabelTests", dependencies: ["facelabel"]),
+        .testTarget(name: "facelabelTests", dependencies: ["facelabel", "PoseData", "Torch"]),
         .target(name: "BrowserTestSupport", path: "Tests/BrowserTestSupport"),
         // What each fuzz target does with an input, for the fuzzers and the test that replays their finds.
         .target(name: "FuzzHarnesses", dependencies: ["PoseData"], path: "Fuzz/Harnesses"),

@@ -50,6 +50,8 @@ public struct DataProblem: Error, Sendable, Hashable, CustomStringConvertible {
         case missingSplitSource(split: String, path: String)
         /// A split entry exists but holds no image (an empty folder, a folder of other files, an empty list).
         case emptySplitSource(split: String, path: String)
+        /// The file is larger than its kind ever is (``InputFile``).
+        case fileTooLarge(bytes: Int, limit: Int, kind: String)
 
         /// Whether this is about a split's entry itself (missing, or holding no image): a data set
         /// with one cannot be trained or labelled as written.
@@ -97,6 +99,8 @@ public struct DataProblem: Error, Sendable, Hashable, CustomStringConvertible {
             case .badValue(let key, let reason): "'\(key)' \(reason)"
             case .missingSplitSource(let split, let path): "\(split): '\(path)' does not exist"
             case .emptySplitSource(let split, let path): "\(split): '\(path)' holds no images (jpg, png, ...)"
+            case .fileTooLarge(let bytes, let limit, let kind):
+                "\(bytes) bytes, over the \(limit >> 20) MiB limit for a \(kind)"
             case .unreadableImage(let reason): reason.description
             case .imageTooSmall(let width, let height):
                 "image is \(width)x\(height) pixels; at least 10 pixels on each side are needed"

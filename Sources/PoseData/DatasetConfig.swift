@@ -75,10 +75,10 @@ public struct DatasetConfig: Sendable, Hashable {
     /// ``DataProblems``, each naming the file and the line of the offending key.
     public static func read(contentsOf url: URL) throws -> DatasetConfig {
         let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
+        do throws(DataProblem) {
+            text = try InputFile.dataYAML.text(url)!
         } catch {
-            throw DataProblems([DataProblem(file: url.path, reason: .io("cannot read: \(error.localizedDescription)"))])
+            throw DataProblems([error])
         }
         return try parse(text, file: url.path)
     }

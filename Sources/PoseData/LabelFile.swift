@@ -71,18 +71,14 @@ public enum LabelFile {
         contentsOf url: URL, keypointShape shape: KeypointShape, classCount: Int?,
         tolerance: Double = defaultTolerance
     ) throws -> Parsed? {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch CocoaError.fileReadNoSuchFile {
-            return nil
+        let text: String?
+        do throws(DataProblem) {
+            text = try InputFile.labels.text(url, missingIsNil: true)
         } catch {
-            throw DataProblems([DataProblem(file: url.path, reason: .io("cannot read: \(error.localizedDescription)"))])
+            if error.reason == .notText { return Parsed(instances: [], lines: [], problems: [error]) }
+            throw DataProblems([error])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            return Parsed(instances: [], lines: [], problems: [DataProblem(file: url.path, reason: .notText)])
-        }
-        return parse(text, file: url.path, keypointShape: shape, classCount: classCount, tolerance: tolerance)
+        return text.map { parse($0, file: url.path, keypointShape: shape, classCount: classCount, tolerance: tolerance) }
     }
 
     /// The text of a label file: one line per instance, each ending in a newline.

@@ -20,7 +20,14 @@ extension Dataset {
         let (images, listProblems) = self.images(split)
         var problems = listProblems
         let labelled = images.map { image -> LabelledImage in
-            guard let text = try? String(contentsOf: image.labelURL, encoding: .utf8) else {
+            let text: String
+            do throws(DataProblem) {
+                guard let read = try InputFile.labels.text(image.labelURL, missingIsNil: true) else {
+                    return LabelledImage(url: image.url, instances: [])
+                }
+                text = read
+            } catch {
+                problems.append(error)  // too large, unreadable or not text: the image counts as unlabelled
                 return LabelledImage(url: image.url, instances: [])
             }
             let parsed = LabelFile.parse(

@@ -59,8 +59,10 @@ struct Train: AsyncParsableCommand {
         let trainImages = try DataLoading.images(dataset, split: .train)
         let valImages = try DataLoading.images(dataset, split: .val)
         if !resume { try run.create(runConfig) }  // only once the data set is known to be usable
+        // a run killed before its first epoch ended has no state to resume: it starts again from the first
+        let resumesState = resume && FileManager.default.fileExists(atPath: run.stateURL.path)
         let network = PoseModel(runConfig.model, seed: training.seed)
-        if let start = runConfig.startingWeights, !resume {
+        if let start = runConfig.startingWeights, !resumesState {
             let report = try network.loadMatching(from: URL(fileURLWithPath: start))
             note("started from \(start): \(report.loaded.count) of \(network.store.entries.count) tensors transferred")
         }
@@ -68,9 +70,11 @@ struct Train: AsyncParsableCommand {
         let trainer = run.trainer(model: network, config: runConfig, trainImages: trainImages, valImages: valImages)
         let observer = TrainProgress(epochs: training.epochs)
         trainer.observers = [observer]
-        if resume {
+        if resumesState {
             try run.resume(trainer)
             note("resuming \(out) at epoch \(trainer.state.nextEpoch + 1)/\(training.epochs)")
+        } else if resume {
+            note("no epoch of \(out) had finished: training from the first")
         }
         note("training \(runConfig.model.scale.rawValue) (\(network.store.parameterCount) parameters) on \(trainImages.count) images, validating on \(valImages.count), on \(device)\(trainer.autocastType.map { " with \($0) mixed precision" } ?? "")")
         let firstEpoch = trainer.state.nextEpoch

@@ -132,3 +132,32 @@ import Testing
         #expect(report.counts(.train)?.images == 3 && report.counts(.val)?.images == 1)
     }
 }
+
+/// Issue 20: files far larger than their kind ever is are refused by name and limit before they
+/// are read.
+@Suite struct `Input size limits` {
+    @Test func `an oversized label file, pts file and data yaml are refused with the file and the limit`() throws {
+        let root = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let labels = root.appendingPathComponent("labels/a.txt")
+        let line = "0 0.5 0.5 0.4 0.4 0.4 0.4 2 0.6 0.4 2\n"
+        try AtomicFile.write(String(repeating: line, count: (16 << 20) / line.utf8.count + 1), to: labels)
+        let error = #expect(throws: DataProblems.self) {
+            try LabelFile.parse(contentsOf: labels, keypointShape: KeypointShape(count: 2, dimensions: 3), classCount: 1)
+        }
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: labels.path)[.size] as? Int)
+        #expect(size > 16 << 20)
+        #expect(error?.problems.first?.description == "\(labels.path): \(size) bytes, over the 16 MiB limit for a label file")
+        let points = root.appendingPathComponent("a.pts")
+        try AtomicFile.write(String(repeating: "1 2\n", count: (1 << 20) / 4 + 1), to: points)
+        #expect(throws: DataProblem(file: points.path, reason: .fileTooLarge(bytes: (1 << 20) + 4, limit: 1 << 20, kind: ".pts file"))) {
+            try PtsFile.read(points)
+        }
+        let yaml = root.appendingPathComponent("data.yaml")
+        try AtomicFile.write("train: a\n" + String(repeating: "# padding\n", count: 110_000), to: yaml)
+        let yamlError = #expect(throws: DataProblems.self) { try DatasetConfig.read(contentsOf: yaml) }
+        #expect(yamlError?.problems.first?.reason == .fileTooLarge(bytes: 1_100_009, limit: 1 << 20, kind: "data.yaml"))
+        // a label file that does not exist is no labels, as before
+        #expect(try LabelFile.parse(contentsOf: root.appendingPathComponent("none.txt"), keypointShape: KeypointShape(count: 2, dimensions: 3), classCount: 1) == nil)
+    }
+}

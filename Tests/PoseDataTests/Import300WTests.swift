@@ -53,7 +53,10 @@ import Testing
             "300W/indoor_001.png", "helen/x_01.png", "helen/y.png", "ibug/image_003_1.png", "lfpw/image_0001.png",
             "lfpw/image_0002.png",
         ])
-        #expect(try dataset.entries(.val).isEmpty)
+        // --val-fraction 0 leaves val empty, which the data set then reports (issue 20: never a silent zero)
+        #expect(dataset.images(.val).problems.map(\.reason) == [
+            .emptySplitSource(split: "val", path: dataset.root.appendingPathComponent("images/val").standardizedFileURL.path)
+        ])
         let faces = Dictionary(uniqueKeysWithValues: train.map { ($0.relativePath, $0.instances) })
 
         // x_01.png and x_02.png have the same bytes: one image, T then 0.5·T + (30, 22).

@@ -65,7 +65,10 @@ public struct RunDirectory: Sendable {
         return trainer
     }
 
-    /// Saves the epoch that just ended: the averaged weights as `last` (and `best`), the resume state.
+    /// Saves the epoch that just ended: the averaged weights as `last` (and `best`), `results.csv`,
+    /// then the resume state, which holds everything a resumed run needs (model, average, optimizer,
+    /// counters). The state file is the commit point: each file is written atomically, and a run
+    /// killed between them resumes from the previous state and writes the same files again.
     public func save(_ trainer: Trainer, isBest: Bool) throws {
         let metadata = [
             "producer": "facelabel", "epoch": String(trainer.state.nextEpoch),
@@ -73,11 +76,12 @@ public struct RunDirectory: Sendable {
         ]
         try trainer.average.save(to: lastURL, metadata: metadata)
         if isBest { try trainer.average.save(to: bestURL, metadata: metadata) }
+        try writeResults(trainer.state.history)
         let stateJSON = try String(decoding: JSONEncoder().encode(trainer.state), as: UTF8.self)
         let tensors = trainer.model.store.stateDict.map { ("train.\($0.name)", $0.tensor) }
+            + trainer.average.store.stateDict.map { ("average.\($0.name)", $0.tensor) }
             + trainer.optimizer.stateTensors().map { ("optimizer.\($0.name)", $0.tensor) }
         try Safetensors.write(tensors, metadata: ["state": stateJSON], to: stateURL)
-        try writeResults(trainer.state.history)
     }
 
     /// Loads the weights, optimizer state and counters of the last saved epoch into `trainer`.
@@ -93,7 +97,13 @@ public struct RunDirectory: Sendable {
         let optimizer = Safetensors.Contents(
             tensors: saved.tensors.filter { $0.name.hasPrefix("optimizer.") }.map { (String($0.name.dropFirst(10)), $0.tensor) })
         try trainer.optimizer.loadState(optimizer)
-        try trainer.average.store.load(from: lastURL)
+        // the average saved with the state (a `last` file may already hold the epoch after it)
+        let average = saved.tensors.filter { $0.name.hasPrefix("average.") }.map { (String($0.name.dropFirst(8)), $0.tensor) }
+        if average.isEmpty {
+            try trainer.average.store.load(from: lastURL)  // a state written before the average was kept in it
+        } else {
+            try trainer.average.store.load(Safetensors.Contents(tensors: average), strict: true, source: stateURL.path)
+        }
         trainer.restore(state)
     }
 

@@ -107,13 +107,7 @@ public struct COCOKeypoints: Sendable, Hashable, Codable {
     /// key, a string where a number belongs), throws a ``DataProblem`` naming the file and the
     /// JSON path of the fault, e.g. `annotations[3].bbox`.
     public static func read(_ url: URL) throws(DataProblem) -> COCOKeypoints {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw DataProblem(file: url.path, reason: .io("cannot read: \(error.localizedDescription)"))
-        }
-        return try decode(data, file: url.path)
+        try decode(InputFile.cocoJSON.read(url)!, file: url.path)
     }
 
     /// Decodes COCO JSON; `file` names it in problems.

@@ -89,13 +89,6 @@ public enum PtsFile {
 
     /// Reads and parses a `.pts` file.
     public static func read(_ url: URL, allowedCounts: Set<Int>? = nil) throws(DataProblem) -> [Point] {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw DataProblem(file: url.path, reason: .io("cannot read: \(error.localizedDescription)"))
-        }
-        guard let text = String(data: data, encoding: .utf8) else { throw DataProblem(file: url.path, reason: .notText) }
-        return try parse(text, file: url.path, allowedCounts: allowedCounts)
+        try parse(InputFile.points.text(url)!, file: url.path, allowedCounts: allowedCounts)
     }
 }
