@@ -11,7 +11,7 @@ RELEASE_DIR = $(if $(filter cuda,$(TORCH)),.build-cuda,.build)/release
 # Spinning OpenMP waits make two processes fight over two cores (DESIGN.md, performance notes).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: bootstrap build test demo bench-torch bench-pose bench-accuracy goldens device-check-cpu fuzz clean
+.PHONY: bootstrap build test demo bench-torch bench-pose bench-accuracy goldens device-check-cpu fuzz test-asan clean
 
 bootstrap:
 	@bash Scripts/bootstrap.sh
@@ -51,5 +51,9 @@ device-check-cpu: bootstrap
 fuzz: bootstrap
 	@bash Scripts/fuzz.sh
 
+# The libtorch-free test suites under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: bootstrap
+	@bash Scripts/test-asan.sh
+
 clean:
-	rm -rf .build .build-cuda .build-device .build-fuzz
+	rm -rf .build .build-cuda .build-device .build-fuzz .build-asan
