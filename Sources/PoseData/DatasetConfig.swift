@@ -125,11 +125,18 @@ public struct DatasetConfig: Sendable, Hashable {
                 if required { problem(nil, .missingKey(key)) }
                 return []
             }
-            if let scalar = node.scalar { return [scalar.string] }
+            // an empty path (`val: !tag`, `- ""`) names no folder: as wrong as a missing one (found by fuzzing)
+            if let scalar = node.scalar {
+                guard !scalar.string.isEmpty else {
+                    problem(node, .badValue(key: key, reason: "is an empty path"))
+                    return []
+                }
+                return [scalar.string]
+            }
             if let sequence = node.sequence {
                 var result: [String] = []
                 for item in sequence {
-                    if let string = item.scalar?.string { result.append(string) } else {
+                    if let string = item.scalar?.string, !string.isEmpty { result.append(string) } else {
                         problem(item, .badValue(key: key, reason: "has an entry that is not a path"))
                     }
                 }
