@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # make test-asan: the test suites that link no libtorch code of their own (PoseData, PoseMetrics,
-# Measure, the fuzz replays) built and run under AddressSanitizer and UndefinedBehaviorSanitizer,
-# in a build folder of their own (.build-asan). tcmalloc stays out (ASan brings its own allocator).
+# Measure, the fuzz replays) built and run under AddressSanitizer (Swift, C and C++) and
+# UndefinedBehaviorSanitizer (the C and C++ code; Swift checks overflow and bounds itself), in a
+# build folder of their own (.build-asan). tcmalloc stays out (ASan brings its own allocator).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export FACELABEL_SANITIZE=1
-flags=(--scratch-path "$root/.build-asan" --sanitize address --sanitize undefined)
+flags=(--scratch-path "$root/.build-asan" --sanitize address -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined
+  -Xcxx -fsanitize=undefined -Xcxx -fno-sanitize-recover=undefined)
 swift build --build-tests "${flags[@]}"
 # LeakSanitizer on: a leak in our code fails the run like a memory error does
 ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}" \

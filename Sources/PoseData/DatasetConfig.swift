@@ -71,6 +71,12 @@ public struct DatasetConfig: Sendable, Hashable {
         }
     }
 
+    /// Bounds no real data set reaches, so that a typo (YAML 1.1 reads `nc: 4:05` as a base-60
+    /// number) is refused instead of allocated (found by fuzzing): 10,000 classes, 4,096 keypoints
+    /// (a dense face mesh has 468).
+    public static let maximumClasses = 10_000
+    public static let maximumKeypoints = 4_096
+
     /// Reads and validates a `data.yaml`. Every problem found is thrown together as
     /// ``DataProblems``, each naming the file and the line of the offending key.
     public static func read(contentsOf url: URL) throws -> DatasetConfig {
@@ -154,10 +160,12 @@ public struct DatasetConfig: Sendable, Hashable {
         var shape: KeypointShape? = nil
         if let node = values["kpt_shape"] {
             let numbers = node.sequence?.compactMap { $0.int } ?? []
-            if numbers.count == 2, node.sequence?.count == 2, numbers[0] > 0, numbers[1] == 2 || numbers[1] == 3 {
+            if numbers.count == 2, node.sequence?.count == 2, (1...Self.maximumKeypoints).contains(numbers[0]),
+                numbers[1] == 2 || numbers[1] == 3
+            {
                 shape = KeypointShape(count: numbers[0], dimensions: numbers[1])
             } else {
-                problem(node, .badValue(key: "kpt_shape", reason: "must be [K, 2] or [K, 3] with K > 0"))
+                problem(node, .badValue(key: "kpt_shape", reason: "must be [K, 2] or [K, 3] with 0 < K ≤ \(Self.maximumKeypoints)"))
             }
         } else {
             problem(nil, .missingKey("kpt_shape"))
@@ -210,10 +218,10 @@ public struct DatasetConfig: Sendable, Hashable {
                 problem(classCountNode, .badValue(key: "nc", reason: "is \(count) but 'names' has \(names.count) classes"))
             }
         } else if let classCountNode {
-            if let count = classCountNode.int, count > 0 {
+            if let count = classCountNode.int, (1...Self.maximumClasses).contains(count) {
                 names = (0..<count).map { "class\($0)" }
             } else {
-                problem(classCountNode, .badValue(key: "nc", reason: "must be a positive whole number"))
+                problem(classCountNode, .badValue(key: "nc", reason: "must be a whole number from 1 to \(Self.maximumClasses)"))
             }
         } else {
             problem(nil, .missingKey("names"))

@@ -75,7 +75,7 @@ import Testing
         let yaml = root.appendingPathComponent("data.yaml")
         try "train: images/train\nval: images/val\nkpt_shape: [2]\nnames: [face]\n".write(to: yaml, atomically: false, encoding: .utf8)
         let broken = await DatasetCheck.run(configURL: yaml)
-        #expect(broken.problems.map(\.description) == ["\(yaml.path):3: 'kpt_shape' must be [K, 2] or [K, 3] with K > 0"])
+        #expect(broken.problems.map(\.description) == ["\(yaml.path):3: 'kpt_shape' must be [K, 2] or [K, 3] with 0 < K ≤ 4096"])
         #expect(broken.splits.isEmpty && !broken.isOK)
 
         try "train: images/train\nval: images/val\nkpt_shape: [2, 3]\nnames: [face]\n".write(to: yaml, atomically: false, encoding: .utf8)

@@ -63,7 +63,7 @@ import Testing
         #expect(
             error?.problems.map(\.description) == [
                 "data.yaml: missing required key 'val'",
-                "data.yaml:2: 'kpt_shape' must be [K, 2] or [K, 3] with K > 0",
+                "data.yaml:2: 'kpt_shape' must be [K, 2] or [K, 3] with 0 < K ≤ 4096",
                 "data.yaml:3: 'flip_idx' is not a permutation of 0...1",
                 "data.yaml:4: 'names' class numbers must be 0...1",
                 "data.yaml:5: 'kpt_oks_sigmas' must be a list of positive numbers",
@@ -100,5 +100,23 @@ import Testing
             let error = #expect(throws: DataProblems.self) { try DatasetConfig.parse(yaml + "kpt_shape: [3, 3]\nnames: {0: face}\n", file: "d.yaml") }
             #expect(error?.problems.contains { if case .badValue(_, "has an entry that is not a path") = $0.reason { true } else { false } } == true, "\(yaml)")
         }
+    }
+}
+
+/// Issue 20 (found by fuzzing): YAML 1.1 reads `nc: 4:05...` as a base-60 number; a class or
+/// keypoint count no data set has is refused instead of allocated.
+@Suite struct `Absurd counts` {
+    @Test func `an enormous nc or K is a bad value`() {
+        for (yaml, key) in [("nc: 4:0555555555555555555\n", "nc"), ("nc: 10001\n", "nc")] {
+            let error = #expect(throws: DataProblems.self) {
+                try DatasetConfig.parse("train: a\nval: b\nkpt_shape: [2, 2]\n" + yaml, file: "d.yaml")
+            }
+            #expect(error?.problems.map(\.reason) == [.badValue(key: key, reason: "must be a whole number from 1 to 10000")])
+        }
+        let error = #expect(throws: DataProblems.self) {
+            try DatasetConfig.parse("train: a\nval: b\nkpt_shape: [4097, 3]\nnc: 1\n", file: "d.yaml")
+        }
+        #expect(error?.problems.map(\.reason) == [.badValue(key: "kpt_shape", reason: "must be [K, 2] or [K, 3] with 0 < K ≤ 4096")])
+        #expect((try? DatasetConfig.parse("train: a\nval: b\nkpt_shape: [468, 3]\nnc: 10000\n", file: "d.yaml"))?.names.count == 10000)
     }
 }
