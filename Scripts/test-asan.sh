@@ -10,6 +10,8 @@ export FACELABEL_SANITIZE=1
 flags=(--scratch-path "$root/.build-asan" --sanitize address -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined
   -Xcxx -fsanitize=undefined -Xcxx -fno-sanitize-recover=undefined)
 swift build --build-tests "${flags[@]}"
-# LeakSanitizer on: a leak in our code fails the run like a memory error does
-ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}" \
+# LeakSanitizer on: a leak in our code fails the run like a memory error does (the toolchain's own
+# are listed in Scripts/asan/lsan.supp)
+ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" LSAN_OPTIONS="suppressions=$root/Scripts/asan/lsan.supp:print_suppressions=0" \
+  UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}" SWIFT_BACKTRACE=enable=no \
   swift test --skip-build "${flags[@]}" --filter "${ASAN_FILTER:-PoseDataTests|PoseMetricsTests|MeasureTests}"
