@@ -67,8 +67,15 @@ public struct ImageInfo: Sendable, Equatable {
 /// Options for ``ImageCodec/decode(contentsOf:options:)``.
 public struct ImageDecodeOptions: Sendable, Equatable {
     /// Images with more pixels than this are refused before any pixel memory is allocated.
-    /// Default 100 megapixels, a little above Pillow's 89.5-megapixel decompression-bomb warning.
-    public var maxPixels: Int = 100_000_000
+    /// Default ``defaultMaxPixels``.
+    public var maxPixels: Int = Self.defaultMaxPixels
+
+    /// 100 megapixels, a little above Pillow's 89.5-megapixel decompression-bomb warning, unless
+    /// the environment's `FACELABEL_MAX_PIXELS` gives another count (for every command at once).
+    public static let defaultMaxPixels: Int = {
+        let configured = ProcessInfo.processInfo.environment["FACELABEL_MAX_PIXELS"].flatMap(Int.init)
+        return configured.map { max($0, 1) } ?? 100_000_000
+    }()
     /// Turn JPEGs upright by their EXIF orientation (as OpenCV's `imread` and so the reference do).
     public var appliesOrientation: Bool = true
     /// When set, a JPEG is decoded at 1/2, 1/4 or 1/8 scale in the DCT domain (much faster) as long
@@ -79,7 +86,7 @@ public struct ImageDecodeOptions: Sendable, Equatable {
     public var rejectsJPEGWarnings: Bool = true
 
     public init(
-        maxPixels: Int = 100_000_000, appliesOrientation: Bool = true, minimumLongSide: Int? = nil,
+        maxPixels: Int = Self.defaultMaxPixels, appliesOrientation: Bool = true, minimumLongSide: Int? = nil,
         rejectsJPEGWarnings: Bool = true
     ) {
         self.maxPixels = maxPixels

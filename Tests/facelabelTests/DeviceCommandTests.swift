@@ -111,3 +111,20 @@ import Testing
         }
     }
 }
+
+/// Issue 20: the pixel limit that refuses an image from its header is configurable for every
+/// command (FACELABEL_MAX_PIXELS; default 100 megapixels).
+@Suite struct `the pixel limit on the command line` {
+    @Test func `an image over FACELABEL_MAX_PIXELS is refused by name and size before decoding`() throws {
+        let scratch = try Scratch()
+        #expect(try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "4", "--imgsz", "64"]).status == 0)
+        let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Weights/yolov8n-pose-synth51.safetensors").standardizedFileURL.path
+        let image = try #require(try FileManager.default.contentsOfDirectory(atPath: scratch.path("data/images/train")).first)
+        let arguments = ["predict", "--weights", weights, "--source", scratch.path("data/images/train/\(image)"), "--imgsz", "64"]
+        let refused = try runFaceLabel(arguments, environment: ["FACELABEL_MAX_PIXELS": "4000"])
+        #expect(refused.status != 0)
+        #expect(refused.errors.contains("image of 64x64 pixels exceeds the limit of 4000 pixels"), "\(refused.errors)")
+        #expect(try runFaceLabel(arguments, environment: ["FACELABEL_MAX_PIXELS": "4096"]).status == 0)
+    }
+}
