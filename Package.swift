@@ -42,7 +42,9 @@ let fuzzTargets: [Target] =
     fuzzing
     ? [
         ("FuzzParsers", "FuzzHarnesses"), ("FuzzSafetensors", "Torch"),
-    ].map { name, library in .executableTarget(name: name, dependencies: [.target(name: library)], path: "Fuzz/\(name)") }
+    ].map { name, library in
+        .executableTarget(name: name, dependencies: [.target(name: library), "FuzzDriver"], path: "Fuzz/\(name)")
+    } + [.target(name: "FuzzDriver", path: "Fuzz/Driver")]  // calls into libFuzzer, so only in fuzz builds
     : []
 
 let ctorch: Target =

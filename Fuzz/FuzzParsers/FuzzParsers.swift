@@ -1,4 +1,5 @@
 import Foundation
+import FuzzDriver
 import FuzzHarnesses
 
 /// libFuzzer's entry point for the PoseData parsers: `FUZZ_TARGET` names the harness (a key of
@@ -18,16 +19,7 @@ public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     return 0
 }
 
-/// libFuzzer's own driver, started from the executable's entry point (SwiftPM names it
-/// `FuzzParsers_main`, so libFuzzer's `main` is not the one that runs).
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ test: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzParsers_main")
 func entryPoint(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var (count, arguments) = (argc, argv)
-    return runFuzzerDriver(&count, &arguments, fuzzOneInput)
+    LibFuzzer.run(argc, argv, fuzzOneInput)
 }

@@ -34,6 +34,9 @@ struct Synth: AsyncParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
 
+    @Option(help: "Draw every face's upper lids at this opening, R[,L] (R for the image-left eye; 0.01 almost shut, 0.13 wide open) instead of a random one: lid geometry known for measurements.")
+    var eyeOpening: String?
+
     @Flag(help: "Replace the output folder if it exists.")
     var overwrite = false
 
@@ -46,6 +49,17 @@ struct Synth: AsyncParsableCommand {
         guard (0...1).contains(unlabeled) else { throw ValidationError("--unlabeled must be in [0, 1].") }
         guard (0...1).contains(valFraction) else { throw ValidationError("--val-fraction must be in [0, 1].") }
         _ = try faceRange()
+        _ = try eyeOpenings()
+    }
+
+    /// `--eye-opening R[,L]` as the two eyes' openings (L = R when one value is given).
+    func eyeOpenings() throws -> [Double]? {
+        guard let eyeOpening else { return nil }
+        let values = eyeOpening.split(separator: ",").map { Double($0) }
+        guard (1...2).contains(values.count), values.allSatisfy({ $0.map { (0.005...0.2).contains($0) } ?? false }) else {
+            throw ValidationError("--eye-opening must be R or R,L with each in [0.005, 0.2], not '\(eyeOpening)'.")
+        }
+        return [values[0]!, values.last!!]
     }
 
     func faceRange() throws -> ClosedRange<Int> {
@@ -56,9 +70,10 @@ struct Synth: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let options = SynthDataset.Options(
+        var options = SynthDataset.Options(
             images: images, imageSize: imgsz, faces: try faceRange(), unlabeledFraction: unlabeled,
             valFraction: valFraction, seed: seed)
+        options.eyeOpening = try eyeOpenings()
         let isTerminal = isatty(STDERR_FILENO) != 0
         let summary = try await SynthDataset.write(
             options: options, to: URL(fileURLWithPath: out), overwrite: overwrite,

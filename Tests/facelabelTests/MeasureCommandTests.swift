@@ -40,6 +40,24 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: scratch.path("compare/compare.html")))
     }
 
+    /// synth draws the lids at a given opening; the truth labels then measure exactly that geometry
+    /// (heights (1.25·opening + 0.05)·scale whatever the roll and turn, so the ratio of the two eyes
+    /// is (1.25·0.10 + 0.05) / (1.25·0.04 + 0.05) = 1.75 on every face).
+    @Test func `faces drawn with known lid openings measure to that geometry`() throws {
+        let scratch = try Scratch()
+        let synth = try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "6", "--imgsz", "256", "--eye-opening", "0.10,0.04"])
+        #expect(synth.status == 0, "\(synth.errors)")
+        let measured = try runFaceLabel(["measure", "--data", scratch.path("data/truth/data.yaml"), "--split", "train", "--out", scratch.path("m"), "--json"])
+        let faces = try #require(try jsonObject(measured.output)["faces"] as? [[String: Any]])
+        let ratios = faces.compactMap { face in
+            (face["measures"] as? [[String: Any]])?.first { $0["name"] as? String == "fissure_height_asymmetry_ratio" }?["value"] as? Double
+        }
+        #expect(ratios.count >= 3, "\(ratios.count) of \(faces.count) faces have both eyes visible")
+        // labels keep 6 decimals of the image size: a few 1e-4 px on lids a few px apart
+        for ratio in ratios { #expect(Swift.abs(ratio - 1.75) < 2e-3, "\(ratio)") }
+        #expect(try runFaceLabel(["synth", "--out", scratch.path("x"), "--eye-opening", "0.5"]).errors.contains("--eye-opening must be R or R,L"))
+    }
+
     @Test func `wrong inputs are refused with the reason`() throws {
         let flip = try runFaceLabel(["measure", "--data", "x.yaml", "--flip"])
         #expect(flip.status != 0 && flip.errors.contains("--flip measures a model's predictions: it needs --weights."))

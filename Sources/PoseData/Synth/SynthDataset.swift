@@ -19,6 +19,10 @@ public enum SynthDataset {
         public var seed: UInt64 = 0
         /// Skip light, blur, noise and write PNG instead of JPEG (for tests of the drawing itself).
         public var clean = false
+        /// The upper-lid opening of every face's eyes (the image-left eye's, then the other's), in
+        /// ``SyntheticFace/eyeOpening``'s units, instead of a random one: faces whose lid geometry
+        /// is known, for the measurements. The rest of each face is drawn as without it.
+        public var eyeOpening: [Double]? = nil
         /// Images drawn at the same time; the output does not depend on it.
         public var concurrency = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
@@ -91,7 +95,8 @@ public enum SynthDataset {
                 let margin = head * 0.55
                 guard Double(size) > 2 * margin else { continue }
                 let center = Point(random.uniform(margin, Double(size) - margin), random.uniform(margin, Double(size) - margin))
-                let face = SyntheticFace.random(center: center, headPixels: head, random: &random)
+                var face = SyntheticFace.random(center: center, headPixels: head, random: &random)
+                if let opening = options.eyeOpening { face.eyeOpening = (opening[0], opening[1]) }
                 let extent = bounds(face.headPolygon(), grow: 0.12)
                 guard extent.0 >= 0, extent.1 >= 0, extent.2 <= Double(size), extent.3 <= Double(size) else { continue }
                 if taken.contains(where: { extent.0 < $0.2 && $0.0 < extent.2 && extent.1 < $0.3 && $0.1 < extent.3 }) { continue }
