@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make fuzz: every parser of outside input under libFuzzer with AddressSanitizer, FUZZ_SECONDS each
-# (default 60), or until FUZZ_RUNS inputs if that comes first; FUZZ_TARGETS="labels yaml" runs some. Targets: labels (YOLO-pose label lines), pts
+# (default 60), or until FUZZ_RUNS inputs if that comes first; FUZZ_TARGETS="labels yaml" runs some;
+# FUZZ_SEED fixes libFuzzer's random seed (CI: the same inputs on every run). Targets: labels (YOLO-pose label lines), pts
 # (iBUG .pts), coco (COCO keypoints JSON), yaml (data.yaml), images (header readers and the JPEG and
 # PNG decoders of CImageCodecs), safetensors. Each starts from its seeds (Fuzz/seeds/<target> and the
 # test fixtures of its format) and the corpus of earlier runs (.build-fuzz/corpus), with its token
@@ -11,6 +12,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 seconds="${FUZZ_SECONDS:-60}"
 runs_limit="${FUZZ_RUNS:--1}"
+seed="${FUZZ_SEED:-0}"  # 0: libFuzzer picks one
 read -ra targets <<< "${FUZZ_TARGETS:-labels pts coco yaml images safetensors}"
 scratch="$root/.build-fuzz"
 export FACELABEL_FUZZ=1 FACELABEL_SANITIZE=1
@@ -49,7 +51,7 @@ for target in "${targets[@]}"; do
   set +e
   # the Swift runtime's own backtracer trips over ASan's stack checks and hangs: libFuzzer reports instead
   SWIFT_BACKTRACE=enable=no FUZZ_TARGET="$target" ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" "$binary" "$corpus" \
-    -max_total_time="$seconds" -runs="$runs_limit" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -dict="Fuzz/dicts/$target.dict" \
+    -max_total_time="$seconds" -runs="$runs_limit" -seed="$seed" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -dict="Fuzz/dicts/$target.dict" \
     -artifact_prefix="$scratch/crashes/$target-" -print_final_stats=1 > "$log" 2>&1
   result=$?
   set -e
