@@ -39,9 +39,7 @@ struct MeasureAccuracy: AsyncParsableCommand {
             seconds += Date().timeIntervalSince(started)
             faces += predicted.count
             for instance in image.instances {
-                let truth = instance.keypoints.map {
-                    MeasuredPoint(x: $0.x * Double(photo.width), y: $0.y * Double(photo.height), confidence: $0.visibility > 0 ? 1 : 0)
-                }
+                let truth = MeasuredPoint.points(of: instance, width: photo.width, height: photo.height)
                 guard let twin = layout.sameFace(as: truth, among: predicted), let index = predicted.firstIndex(of: twin) else { continue }
                 matched += 1
                 let (expected, found) = (measurer.measure(truth), predictedMeasures[index])

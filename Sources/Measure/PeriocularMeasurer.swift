@@ -1,4 +1,5 @@
 import Foundation
+import PoseData
 
 /// A point a measurement rests on: its position in image pixels and its confidence (a model's
 /// keypoint confidence, or for a label 1 when it is visible and 0 when not).
@@ -9,6 +10,14 @@ public struct MeasuredPoint: Sendable, Equatable, Codable {
 
     public init(x: Double, y: Double, confidence: Double = 1) {
         (self.x, self.y, self.confidence) = (x, y, confidence)
+    }
+
+    /// A label's points in the pixels of its `width` × `height` image, confidence 1 where the
+    /// label marks them visible or hidden and 0 where not labelled.
+    public static func points(of label: PoseInstance, width: Int, height: Int) -> [MeasuredPoint] {
+        label.keypoints.map {
+            MeasuredPoint(x: $0.x * Double(width), y: $0.y * Double(height), confidence: $0.visibility > 0 ? 1 : 0)
+        }
     }
 }
 

@@ -29,8 +29,7 @@ public struct Validator {
         var accumulator = PoseMetricsAccumulator(
             keypointCount: config.keypointCount, keypointDimensions: config.keypointDimensions, sigmas: sigmas,
             faceAlignment: faceAlignment)
-        var lossSum: Tensor?  // [5], on the model's device
-        var lossBatches = 0
+        var lossSum = RunningLoss()
         let queue = loader.validationBatches()
         while let batch = await queue.next() {
             guard batch.count > 0 else { continue }
@@ -40,8 +39,7 @@ public struct Validator {
                     loss(raw, targets: batch.targets(keypointDimensions: config.keypointDimensions),
                         imageSize: (batch.height, batch.width), model: model)
                 }
-                lossSum = lossSum.map { $0 + terms.to(.float64) } ?? terms.to(.float64)
-                lossBatches += 1
+                lossSum.add(terms)
             }
             let detections = suppress(
                 withNoGrad { model.decode(raw) }, classCount: config.classCount, keypointDimensions: config.keypointDimensions,
@@ -53,7 +51,7 @@ public struct Validator {
             }
         }
         return ValidationMetrics(
-            accumulator.result(), loss: lossSum.map { LossItems($0.toArray(of: Double.self).map { $0 / Double(lossBatches) }) })
+            accumulator.result(), loss: lossSum.isEmpty ? nil : lossSum.means(exact: true))
     }
 }
 

@@ -20,20 +20,16 @@ extension Dataset {
         let (images, listProblems) = self.images(split)
         var problems = listProblems
         let labelled = images.map { image -> LabelledImage in
-            let text: String
-            do throws(DataProblem) {
-                guard let read = try InputFile.labels.text(image.labelURL, missingIsNil: true) else {
-                    return LabelledImage(url: image.url, instances: [])
-                }
-                text = read
+            do {
+                let parsed = try LabelFile.parse(
+                    contentsOf: image.labelURL, keypointShape: config.keypointShape, classCount: config.names.count)
+                problems += parsed?.problems ?? []
+                return LabelledImage(url: image.url, instances: parsed?.instances ?? [])
             } catch {
-                problems.append(error)  // too large, unreadable or not text: the image counts as unlabelled
+                // too large or unreadable: the image counts as unlabelled
+                problems += (error as? DataProblems)?.problems ?? [DataProblem(file: image.labelURL.path, reason: .io("\(error)"))]
                 return LabelledImage(url: image.url, instances: [])
             }
-            let parsed = LabelFile.parse(
-                text, file: image.labelURL.path, keypointShape: config.keypointShape, classCount: config.names.count)
-            problems += parsed.problems
-            return LabelledImage(url: image.url, instances: parsed.instances)
         }
         return (labelled, problems)
     }

@@ -91,6 +91,7 @@ struct MeasureCommand: AsyncParsableCommand {
             : [:]
         if flip && flipIndex == nil { throw ValidationError("--flip needs a flip_idx (the data.yaml's) for \(keypointCount) keypoints.") }
 
+        let predictor = model.map { Predictor(model: $0, imageSize: imgsz, options: SuppressionOptions(confidence: conf, iou: iou)) }
         let progress = ProgressLine("measure", plainEvery: 50)
         var faces: [FaceMeasurements] = []
         var samples: [Sample] = []
@@ -100,8 +101,7 @@ struct MeasureCommand: AsyncParsableCommand {
             let images = try group.map { try ImageCodec.decode(contentsOf: $0) }
             var found: [[(score: Double?, points: [MeasuredPoint])]]
             var mirrored: [[(score: Double?, points: [MeasuredPoint])]] = []
-            if let model {
-                let predictor = Predictor(model: model, imageSize: imgsz, options: SuppressionOptions(confidence: conf, iou: iou))
+            if let predictor {
                 found = predictor.predict(images: images, names: group.map(\.path)).map(Self.faces)
                 if flip, let flipIndex {
                     let predictions = predictor.predict(images: images.map { $0.mirrored() }, names: group.map(\.path))
@@ -111,11 +111,7 @@ struct MeasureCommand: AsyncParsableCommand {
                 }
             } else {
                 found = zip(group, images).map { url, image in
-                    (labels[url] ?? []).map { instance in
-                        (nil, instance.keypoints.map {
-                            MeasuredPoint(x: $0.x * Double(image.width), y: $0.y * Double(image.height), confidence: $0.visibility > 0 ? 1 : 0)
-                        })
-                    }
+                    (labels[url] ?? []).map { (nil, MeasuredPoint.points(of: $0, width: image.width, height: image.height)) }
                 }
             }
             for (index, (url, image)) in zip(group, images).enumerated() {

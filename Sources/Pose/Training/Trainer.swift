@@ -271,9 +271,9 @@ public final class Trainer {
     }
 }
 
-/// The running means of the loss terms over an epoch's batches, summed on the training device and
-/// read on the host only when asked and at most every `refreshSeconds` (a GPU step then never
-/// waits for the host to print a loss).
+/// The running means of the loss terms over an epoch's (or a validation's) batches, summed on the
+/// device and read on the host only when asked and at most every `refreshSeconds` (a GPU step then
+/// never waits for the host to print a loss).
 struct RunningLoss {
     static let refreshSeconds = 0.25
     private var sum: Tensor?  // [5]
@@ -285,6 +285,8 @@ struct RunningLoss {
         sum = sum.map { $0 + terms } ?? terms
         batches += 1
     }
+
+    var isEmpty: Bool { batches == 0 }
 
     /// The means, read afresh when `exact` or when the last reading is older than the refresh time.
     mutating func means(exact: Bool) -> LossItems {
