@@ -40,9 +40,11 @@ final class ConvBlock {
             let weight = (conv.weight.value * scale.reshaped([-1, 1, 1, 1])).to(computeType)  // [O, I, k, k]
             let bias = norm.bias.value - norm.runningMean.value * scale  // [O]
             // oneDNN runs the convolution and the SiLU in one pass on a weight reordered once
-            // (about 1.2x faster at batch 1 than convolution, then SiLU); without oneDNN, and on a
-            // GPU (cuDNN), channels-last weights
-            if Tensor.hasOneDNN && weight.device == .cpu {
+            // (about 1.2x faster at batch 1 than convolution, then SiLU); without oneDNN, on a
+            // GPU (cuDNN), and for bfloat16 on a CPU that does not compute it natively (oneDNN's
+            // packed bfloat16 path needs AVX512-BF16 or AVX-NE-CONVERT), channels-last weights
+            let packable = computeType == .float32 || DType.cpuHasNativeBFloat16
+            if Tensor.hasOneDNN && weight.device == .cpu && packable {
                 let packed = weight.packedConvolutionWeight(stride: (conv.stride, conv.stride), padding: (conv.padding, conv.padding))
                 folded = (packed, bias.detached(), true)
             } else {
