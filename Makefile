@@ -11,7 +11,7 @@ RELEASE_DIR = $(if $(filter cuda,$(TORCH)),.build-cuda,.build)/release
 # Spinning OpenMP waits make two processes fight over two cores (DESIGN.md, performance notes).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: bootstrap build test demo bench-torch bench-pose bench-accuracy goldens device-check-cpu fuzz test-asan clean
+.PHONY: bootstrap build test demo bench-torch bench-pose bench-accuracy bench-import goldens device-check-cpu fuzz test-asan clean
 
 bootstrap:
 	@bash Scripts/bootstrap.sh
@@ -37,6 +37,10 @@ bench-pose: bootstrap
 
 bench-accuracy: bootstrap
 	@bash Scripts/bench-accuracy.sh
+
+# facelabel import coco on a COCO JSON of a million annotations: wall time and peak RSS.
+bench-import: bootstrap
+	@bash Scripts/bench-coco-import.sh
 
 # Regenerates the golden fixtures with the same torch wheel (only needed when they change).
 goldens: bootstrap

@@ -29,12 +29,21 @@ public struct DatasetWriter: Sendable {
         public var keptText: String
         /// Labels formatted after `keptText`.
         public var instances: [PoseInstance]
+        /// A file that already holds the label text (``LabelSpool``), moved into the data set in
+        /// place of `keptText` and `instances`.
+        public var labelFile: URL?
 
         public init(image: URL, relativePath: String, keptText: String = "", instances: [PoseInstance]) {
             self.image = image
             self.relativePath = relativePath
             self.keptText = keptText
             self.instances = instances
+        }
+
+        /// An entry whose label text is in `labelFile` (nil: no labels).
+        public init(image: URL, relativePath: String, labelFile: URL?) {
+            self.init(image: image, relativePath: relativePath, instances: [])
+            self.labelFile = labelFile
         }
     }
 
@@ -98,8 +107,11 @@ public struct DatasetWriter: Sendable {
                     case .symlink: try fileManager.createSymbolicLink(at: image, withDestinationURL: source)
                     case .copy: try fileManager.copyItem(at: source, to: image)
                     }
-                    if !item.instances.isEmpty || !item.keptText.isEmpty {
-                        let label = staging.appendingPathComponent("labels/\(stem).txt")
+                    let label = staging.appendingPathComponent("labels/\(stem).txt")
+                    if let labelFile = item.labelFile {
+                        try fileManager.createDirectory(at: label.deletingLastPathComponent(), withIntermediateDirectories: true)
+                        try fileManager.moveItem(at: labelFile, to: label)
+                    } else if !item.instances.isEmpty || !item.keptText.isEmpty {
                         var text = item.keptText
                         if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
                         text += LabelFile.format(item.instances, keypointShape: config.keypointShape, decimals: decimals)

@@ -30,9 +30,11 @@ public enum InputFile: Sendable {
         }
     }
 
-    /// The file's bytes; throws ``DataProblem`` when it cannot be read or is over the limit.
-    /// `missingIsNil` returns nil for a file that does not exist.
-    public func read(_ url: URL, missingIsNil: Bool = false) throws(DataProblem) -> Data? {
+    /// The file's size in bytes, checked against the limit (for a file read as a stream); throws
+    /// ``DataProblem`` when it cannot be read or is over the limit. `missingIsNil` returns nil for a
+    /// file that does not exist.
+    @discardableResult
+    public func checkSize(_ url: URL, missingIsNil: Bool = false) throws(DataProblem) -> Int? {
         let size: Int
         do {
             size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
@@ -43,6 +45,13 @@ public enum InputFile: Sendable {
             throw DataProblem(file: url.path, reason: .io("cannot read: \(error.localizedDescription)"))
         }
         guard size <= limit else { throw DataProblem(file: url.path, reason: .fileTooLarge(bytes: size, limit: limit, kind: name)) }
+        return size
+    }
+
+    /// The file's bytes; throws ``DataProblem`` when it cannot be read or is over the limit.
+    /// `missingIsNil` returns nil for a file that does not exist.
+    public func read(_ url: URL, missingIsNil: Bool = false) throws(DataProblem) -> Data? {
+        guard try checkSize(url, missingIsNil: missingIsNil) != nil else { return nil }
         do {
             return try Data(contentsOf: url)
         } catch {

@@ -89,20 +89,23 @@ public enum LabelFile {
         -> String
     {
         var text = ""
+        text.reserveCapacity(instances.count * (4 + shape.count * shape.dimensions) * 12)
+        func field(_ value: Double) {
+            text += " "
+            text += formatNumber(value, decimals: decimals)
+        }
         for instance in instances {
             precondition(
                 instance.keypoints.count == shape.count,
                 "LabelFile.format: \(instance.keypoints.count) keypoints for kpt_shape [\(shape.count), \(shape.dimensions)]")
-            var fields = [String(instance.classIndex)]
-            for value in [instance.box.centerX, instance.box.centerY, instance.box.width, instance.box.height] {
-                fields.append(formatNumber(value, decimals: decimals))
-            }
+            text += String(instance.classIndex)
+            for value in [instance.box.centerX, instance.box.centerY, instance.box.width, instance.box.height] { field(value) }
             for point in instance.keypoints {
-                fields.append(formatNumber(point.x, decimals: decimals))
-                fields.append(formatNumber(point.y, decimals: decimals))
-                if shape.dimensions == 3 { fields.append(formatNumber(point.visibility, decimals: decimals)) }
+                field(point.x)
+                field(point.y)
+                if shape.dimensions == 3 { field(point.visibility) }
             }
-            text += fields.joined(separator: " ") + "\n"
+            text += "\n"
         }
         return text
     }
@@ -216,7 +219,7 @@ public enum LabelFile {
     /// shortest exact form ("0.4375") or rounded to `decimals`.
     static func formatNumber(_ value: Double, decimals: Int?) -> String {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
-        guard let decimals else { return "\(value)" }
+        guard let decimals else { return value.description }
         var text = String(format: "%.\(decimals)f", value)
         if text.contains(".") {
             while text.hasSuffix("0") { text.removeLast() }

@@ -25,8 +25,22 @@ import Testing
         #expect(largest <= tolerance, "largest difference \(largest)", sourceLocation: sourceLocation)
     }
 
-    func writeJSON(_ object: Any, to url: URL) throws {
-        try JSONSerialization.data(withJSONObject: object).write(to: url)
+    /// Writes a COCO object with each top-level key and each element of its lists on a line of its
+    /// own, in the order images, annotations, categories: with one image, `images[0]` is on line 3
+    /// and `annotations[i]` on line 6 + i.
+    func writeJSON(_ object: [String: Any], to url: URL) throws {
+        var lines = ["{"]
+        let keys = ["images", "annotations", "categories"].filter { object[$0] != nil }
+        for (position, key) in keys.enumerated() {
+            let elements = try (object[key] as! [Any]).map {
+                String(decoding: try JSONSerialization.data(withJSONObject: $0, options: .sortedKeys), as: UTF8.self)
+            }
+            lines.append("\"\(key)\": [")
+            lines.append(contentsOf: elements.enumerated().map { $0.offset < elements.count - 1 ? $0.element + "," : $0.element })
+            lines.append(position < keys.count - 1 ? "]," : "]")
+        }
+        lines.append("}")
+        try Data(lines.joined(separator: "\n").utf8).write(to: url)
     }
 
     @Test func `YOLO to COCO to YOLO gives the same labels`() throws {
@@ -181,13 +195,13 @@ import Testing
                 var annotation = (object["annotations"] as! [[String: Any]])[0]
                 annotation["bbox"] = nil
                 object["annotations"] = [annotation]
-            } == ["a.json: annotations[0] has no 'bbox'"])
+            } == ["a.json:6: annotations[0] has no 'bbox'"])
         #expect(
             try importProblems { object in
                 var image = (object["images"] as! [[String: Any]])[0]
                 image["width"] = "wide"
                 object["images"] = [image]
-            } == ["a.json: images[0].width: expected a whole number"])
+            } == ["a.json:3: images[0].width: expected a whole number"])
         #expect(try importProblems { $0["categories"] = nil } == ["a.json: the top level has no 'categories'"])
     }
 
@@ -213,14 +227,56 @@ import Testing
         }
         #expect(
             problems == [
-                "a.json: annotations[0] (id 1): keypoints has 5 values; expected 6 (x, y, v for 2 points)",
-                "a.json: annotations[1] (id 2): image_id 8 is not in 'images'",
-                "a.json: annotations[2] (id 3): category_id 4 is not in 'categories'",
-                "a.json: annotations[3] (id 4): bbox width and height must be positive, found 0.0 x 6.0",
-                "a.json: annotations[4] (id 5): keypoint 0 has visibility 3.0; COCO allows 0, 1 or 2",
-                "a.json: annotations[5] (id 5): the id is used by an earlier annotation",
-                "a.json: annotations[5] (id 5): bbox [30.0, 1.0, 10.0, 6.0] lies outside the 20x10 image",
+                "a.json:6: annotations[0] (id 1): keypoints has 5 values; expected 6 (x, y, v for 2 points)",
+                "a.json:7: annotations[1] (id 2): image_id 8 is not in 'images'",
+                "a.json:8: annotations[2] (id 3): category_id 4 is not in 'categories'",
+                "a.json:9: annotations[3] (id 4): bbox width and height must be positive, found 0.0 x 6.0",
+                "a.json:10: annotations[4] (id 5): keypoint 0 has visibility 3.0; COCO allows 0, 1 or 2",
+                "a.json:11: annotations[5] (id 5): the id is used by an earlier annotation",
+                "a.json:11: annotations[5] (id 5): bbox [30.0, 1.0, 10.0, 6.0] lies outside the 20x10 image",
             ])
+    }
+
+    @Test func `a syntax fault names its line, and the top-level keys may come in any order`() throws {
+        let scratch = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        // categories after annotations, as some tools write them
+        let json = try makeDocument(in: scratch)
+        let summary = try COCOConversion.importDataset(
+            json: json, images: scratch.appendingPathComponent("images"), output: scratch.appendingPathComponent("out"))
+        #expect(summary.annotations == 1)
+        var text = try String(contentsOf: json, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"iscrowd\":0", with: "\"iscrowd\":O")
+        try Data(text.utf8).write(to: json)
+        let error = #expect(throws: DataProblem.self) {
+            try COCOConversion.importDataset(
+                json: json, images: scratch.appendingPathComponent("images"), output: scratch.appendingPathComponent("again"))
+        }
+        #expect(error?.description == "\(json.path):6: not valid JSON: expected a value, found 'O'")
+    }
+
+    @Test func `a file of many faulty annotations lists the first hundred and counts the rest`() throws {
+        let problems = try importProblems { object in
+            object["annotations"] = (1...150).map { id in
+                ["id": id, "image_id": 8, "category_id": 3, "bbox": [2, 1, 10, 6], "keypoints": [4, 3, 2, 8, 3, 1]]
+            }
+        }
+        #expect(problems.count == COCOLabels.listedProblems + 1)
+        #expect(problems[99] == "a.json:105: annotations[99] (id 100): image_id 8 is not in 'images'")
+        #expect(problems.last == "a.json: 50 more faulty annotations not listed")
+    }
+
+    @Test func `the spool keeps each image's lines in order across flushes`() throws {
+        let scratch = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let spool = try LabelSpool(beside: scratch.appendingPathComponent("out"), flushBytes: 10)
+        for line in 0..<20 { try spool.append("line \(line)\n", to: line % 3 == 0 ? 0 : 5) }
+        let files = try spool.finish()
+        #expect(Set(files.keys) == [0, 5])
+        let first = try String(contentsOf: try #require(files[0]), encoding: .utf8)
+        #expect(first == stride(from: 0, to: 20, by: 3).map { "line \($0)\n" }.joined())
+        spool.remove()
+        #expect(!FileManager.default.fileExists(atPath: spool.folder.path))
     }
 
     @Test func `categories must share one keypoint layout`() throws {

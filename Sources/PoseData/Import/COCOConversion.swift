@@ -152,141 +152,13 @@ public enum COCOConversion {
         public var boxesClamped = 0
     }
 
-    /// The labels of a COCO document, validated: the data set's configuration (paths empty) and
-    /// each image's instances, in the document's image order.
-    ///
-    /// - Parameter file: the name used in problems.
-    /// - Throws: ``DataProblems`` with every fault found, each naming the JSON path.
-    public static func labels(of document: COCOKeypoints, file: String) throws(DataProblems) -> (
-        config: DatasetConfig, images: [(image: COCOKeypoints.Image, instances: [PoseInstance])], summary: ImportSummary
-    ) {
-        var problems: [DataProblem] = []
-        func problem(_ message: String) { problems.append(DataProblem(file: file, reason: .malformed(message))) }
-
-        // Categories: the classes, sorted by id, sharing one keypoint layout.
-        let categories = document.categories.sorted { $0.id < $1.id }
-        if categories.isEmpty { problem("'categories' is empty") }
-        var classOf: [Int: Int] = [:]
-        var names: [String]? = nil
-        for (position, category) in document.categories.enumerated() {
-            let label = "categories[\(position)] (id \(category.id))"
-            if classOf[category.id] != nil { problem("\(label): the id is used by an earlier category") }
-            classOf[category.id] = categories.firstIndex { $0.id == category.id }
-            guard let keypoints = category.keypoints, !keypoints.isEmpty else {
-                problem("\(label): has no 'keypoints' names; a pose data set needs them")
-                continue
-            }
-            if let names, names.count != keypoints.count {
-                problem("\(label): has \(keypoints.count) keypoints, the first category \(names.count); all must have the same")
-            }
-            if names == nil { names = keypoints }
-        }
-        let count = names?.count ?? 0
-        var flipIndex: [Int]? = nil
-        if let names {
-            for (position, category) in document.categories.enumerated() {
-                guard let given = category.flipIndex else { continue }
-                if given.sorted() != Array(0..<count) {
-                    problem("categories[\(position)] (id \(category.id)): flip_idx is not a permutation of 0...\(count - 1)")
-                } else if let flipIndex, flipIndex != given {
-                    problem("categories[\(position)] (id \(category.id)): flip_idx differs from an earlier category's")
-                } else {
-                    flipIndex = given
-                }
-            }
-            if flipIndex == nil { flipIndex = KeypointScheme.flipIndex(forNames: names) }
-        }
-
-        // Images.
-        var imageIndex: [Int: Int] = [:]
-        for (position, image) in document.images.enumerated() {
-            let label = "images[\(position)] (id \(image.id))"
-            if imageIndex[image.id] != nil { problem("\(label): the id is used by an earlier image") }
-            imageIndex[image.id] = position
-            if image.width <= 0 || image.height <= 0 { problem("\(label): size \(image.width)x\(image.height) is not positive") }
-            if image.fileName.isEmpty { problem("\(label): 'file_name' is empty") }
-        }
-
-        // Annotations.
-        var summary = ImportSummary(
-            data: "", classes: categories.map(\.name), keypoints: count, hasFlipIndex: flipIndex != nil)
-        var instances = [[PoseInstance]](repeating: [], count: document.images.count)
-        var annotationIDs = Set<Int>()
-        for (position, annotation) in document.annotations.enumerated() {
-            let label = "annotations[\(position)] (id \(annotation.id))"
-            if !annotationIDs.insert(annotation.id).inserted { problem("\(label): the id is used by an earlier annotation") }
-            if annotation.iscrowd == 1 {
-                summary.crowdAnnotations += 1
-                continue
-            }
-            guard let index = imageIndex[annotation.imageID] else {
-                problem("\(label): image_id \(annotation.imageID) is not in 'images'")
-                continue
-            }
-            guard let classIndex = classOf[annotation.categoryID] else {
-                problem("\(label): category_id \(annotation.categoryID) is not in 'categories'")
-                continue
-            }
-            let image = document.images[index]
-            guard image.width > 0, image.height > 0, count > 0 else { continue }
-            let (width, height) = (Double(image.width), Double(image.height))
-            guard annotation.bbox.count == 4, annotation.bbox.allSatisfy(\.isFinite) else {
-                problem("\(label): bbox must be 4 finite numbers [x, y, width, height], found \(annotation.bbox.count) values")
-                continue
-            }
-            let (x, y, w, h) = (annotation.bbox[0], annotation.bbox[1], annotation.bbox[2], annotation.bbox[3])
-            guard w > 0, h > 0 else {
-                problem("\(label): bbox width and height must be positive, found \(w) x \(h)")
-                continue
-            }
-            let (left, top) = (min(max(x, 0), width), min(max(y, 0), height))
-            let (right, bottom) = (min(max(x + w, 0), width), min(max(y + h, 0), height))
-            guard right > left, bottom > top else {
-                problem("\(label): bbox [\(x), \(y), \(w), \(h)] lies outside the \(image.width)x\(image.height) image")
-                continue
-            }
-            if left != x || top != y || right != x + w || bottom != y + h { summary.boxesClamped += 1 }
-            guard annotation.keypoints.count == 3 * count else {
-                let found = annotation.keypoints.count
-                problem("\(label): keypoints has \(found) values; expected \(3 * count) (x, y, v for \(count) points)")
-                continue
-            }
-            if let bad = annotation.keypoints.firstIndex(where: { !$0.isFinite }) {
-                problem("\(label): keypoints value \(bad) is not finite")
-                continue
-            }
-            var keypoints: [Keypoint] = []
-            var valid = true
-            for point in 0..<count {
-                let (values, base) = (annotation.keypoints, 3 * point)
-                let (px, py, v) = (values[base], values[base + 1], values[base + 2])
-                guard v == 0 || v == 1 || v == 2 else {
-                    problem("\(label): keypoint \(point) has visibility \(v); COCO allows 0, 1 or 2")
-                    valid = false
-                    break
-                }
-                let inside = (0...width).contains(px) && (0...height).contains(py)
-                if v > 0 && !inside { summary.pointsOutsideImage += 1 }
-                keypoints.append(
-                    Keypoint(
-                        x: min(max(px, 0), width) / width, y: min(max(py, 0), height) / height, visibility: inside ? v : 0))
-            }
-            guard valid else { continue }
-            let box = BoundingBox(minX: left / width, minY: top / height, maxX: right / width, maxY: bottom / height)
-            instances[index].append(PoseInstance(classIndex: classIndex, box: box, keypoints: keypoints))
-            summary.annotations += 1
-        }
-        if !problems.isEmpty { throw DataProblems(problems) }
-        let config = DatasetConfig(
-            train: [], val: [], keypointShape: KeypointShape(count: count, dimensions: 3), flipIndex: flipIndex,
-            names: categories.map(\.name))
-        summary.images = document.images.count
-        return (config, Array(zip(document.images, instances)), summary)
-    }
-
     /// Imports a COCO keypoints file and its images (in `images`, by `file_name`, or by its last
     /// path component) as a new YOLO-pose data set in `output`. Every image's size is checked
     /// against the JSON. Nothing is written when anything is wrong.
+    ///
+    /// The file is read as a stream (``COCOReader``) and each label line goes to its image's file
+    /// as soon as it is read (``LabelSpool``), so memory stays bounded by the number of images, not
+    /// of annotations.
     ///
     /// - Throws: ``DataProblems`` listing every fault, or ``DataProblem`` when the output exists.
     @discardableResult
@@ -294,16 +166,27 @@ public enum COCOConversion {
         -> ImportSummary
     {
         precondition((0...1).contains(options.valFraction), "COCOConversion: valFraction \(options.valFraction) outside [0, 1]")
-        let document = try COCOKeypoints.read(json)
-        let (config, labelled, parsedSummary) = try labels(of: document, file: json.path)
-        var summary = parsedSummary
+        if FileManager.default.fileExists(atPath: output.path), !options.overwrite {
+            throw DataProblem(file: output.path, reason: .io("already exists; choose a new folder or overwrite it"))
+        }
+        let reader = COCOReader(json)
+        var labels = try reader.header()
+        let spool = try LabelSpool(beside: output)
+        defer { spool.remove() }
+        let shape = labels.config.keypointShape
+        try reader.annotations(into: &labels) { image, instance in
+            try spool.append(LabelFile.format([instance], keypointShape: shape), to: image)
+        }
+        let labelFiles = try spool.finish()
+        var summary = labels.summary
+        let images = labels.images
 
         // Find each image and check its size.
         var problems: [DataProblem] = []
         var files: [URL] = []
-        for (position, item) in labelled.enumerated() {
-            let label = "images[\(position)] (id \(item.image.id))"
-            let name = item.image.fileName
+        for (position, image) in images.enumerated() {
+            let label = "images[\(position)] (id \(image.id))"
+            let name = image.fileName
             let candidates =
                 name.hasPrefix("/")
                 ? [URL(fileURLWithPath: name)]
@@ -314,12 +197,12 @@ public enum COCOConversion {
             }
             do {
                 let info = try ImageCodec.info(contentsOf: url)
-                if info.width != item.image.width || info.height != item.image.height {
+                if info.width != image.width || info.height != image.height {
                     problems.append(
                         DataProblem(
                             file: json.path,
                             reason: .malformed(
-                                "\(label): the JSON says \(item.image.width)x\(item.image.height) but \(url.path) is "
+                                "\(label): the JSON says \(image.width)x\(image.height) but \(url.path) is "
                                     + "\(info.width)x\(info.height)")))
                 }
             } catch {
@@ -330,9 +213,10 @@ public enum COCOConversion {
         if !problems.isEmpty { throw DataProblems(problems) }
 
         // Split.
-        var order = Array(labelled.indices).sorted { labelled[$0].image.fileName < labelled[$1].image.fileName }
-        var splitOf = [Split](repeating: options.split ?? .train, count: labelled.count)
+        let byName = images.indices.sorted { images[$0].fileName < images[$1].fileName }
+        var splitOf = [Split](repeating: options.split ?? .train, count: images.count)
         if options.split == nil {
+            var order = byName
             var random = SeededRandom(seed: options.seed)
             for index in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(index, random.int(0...index)) }
             let valCount = Int((Double(order.count) * options.valFraction).rounded())
@@ -340,12 +224,12 @@ public enum COCOConversion {
         }
         var entries: [Split: [DatasetWriter.Entry]] = [.train: [], .val: []]
         var used = Set<String>()
-        for index in labelled.indices.sorted(by: { labelled[$0].image.fileName < labelled[$1].image.fileName }) {
-            let name = labelled[index].image.fileName
+        for index in byName {
+            let name = images[index].fileName
             let safe = !name.hasPrefix("/") && !name.split(separator: "/").contains("..")
             let place = Import300W.uniquePlace(safe ? name : files[index].lastPathComponent, split: splitOf[index], used: &used)
             entries[splitOf[index], default: []].append(
-                DatasetWriter.Entry(image: files[index], relativePath: place, instances: labelled[index].instances))
+                DatasetWriter.Entry(image: files[index], relativePath: place, labelFile: labelFiles[index]))
             switch splitOf[index] {
             case .train: summary.trainImages += 1
             case .val: summary.valImages += 1
@@ -353,7 +237,7 @@ public enum COCOConversion {
             }
         }
         let writer = DatasetWriter(imageMode: options.imageMode, overwrite: options.overwrite)
-        summary.data = try writer.write(config: config, splits: entries, to: output).path
+        summary.data = try writer.write(config: labels.config, splits: entries, to: output).path
         return summary
     }
 }
