@@ -15,8 +15,25 @@ public struct AutolabelSettings: Sendable, Codable, Equatable {
     public var splits: [Split] = [.train, .val]
     public var imageSize = 640
     public var batchSize = 8
+    /// Decode large JPEGs at a reduced DCT scale (``Predictor/fastDecode``); pseudo-labels promise
+    /// no pixel parity with the reference, so on by default.
+    public var fastDecode = true
 
     public init() {}
+
+    /// Reads saved settings; one they lack (written by an earlier version) keeps its default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = AutolabelSettings()
+        confidence = try c.value(.confidence, or: d.confidence)
+        nmsIoU = try c.value(.nmsIoU, or: d.nmsIoU)
+        mergeIoU = try c.value(.mergeIoU, or: d.mergeIoU)
+        keypointConfidence = try c.value(.keypointConfidence, or: d.keypointConfidence)
+        splits = try c.value(.splits, or: d.splits)
+        imageSize = try c.value(.imageSize, or: d.imageSize)
+        batchSize = try c.value(.batchSize, or: d.batchSize)
+        fastDecode = try c.value(.fastDecode, or: d.fastDecode)
+    }
 }
 
 /// One label a pass appended, with what made it.
@@ -63,7 +80,7 @@ public struct Autolabeler {
         defer { model.unfoldBatchNorm() }
         let predictor = Predictor(
             model: model, imageSize: settings.imageSize,
-            options: SuppressionOptions(confidence: settings.confidence, iou: settings.nmsIoU))
+            options: SuppressionOptions(confidence: settings.confidence, iou: settings.nmsIoU), fastDecode: settings.fastDecode)
         var entries: [Split: [DatasetWriter.Entry]] = [:]
         var summaries: [Split: AutolabelResult.SplitSummary] = [:]
         var generated: [GeneratedLabel] = []

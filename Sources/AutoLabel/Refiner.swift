@@ -31,6 +31,19 @@ public struct RefineSettings: Sendable, Codable, Equatable {
     public var truth: String?
 
     public init() {}
+
+    /// Reads saved settings; one they lack (written by an earlier version) keeps its default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = RefineSettings()
+        iterations = try c.value(.iterations, or: d.iterations)
+        training = try c.value(.training, or: d.training)
+        autolabel = try c.value(.autolabel, or: d.autolabel)
+        protocolName = try c.value(.protocolName, or: d.protocolName)
+        stopBelow = try c.value(.stopBelow, or: d.stopBelow)
+        model = try c.value(.model, or: d.model)
+        truth = try c.decodeIfPresent(String.self, forKey: .truth)
+    }
 }
 
 /// How few labels an iteration may add before the run stops: a count, or a percentage of the
@@ -234,7 +247,9 @@ public final class Refiner {
         let validator = Validator(config: model.config, sigmas: dataset.oksSigmas)
         func measure(_ data: URL) async throws -> ValidationMetrics {
             let images = try Dataset.load(data).labelledImages(.val).images
-            let loader = BatchLoader(images: images, imageSize: training.imageSize, batchSize: training.batchSize * 2, seed: 0, workers: training.workers)
+            let loader = BatchLoader(
+                images: images, imageSize: training.imageSize, batchSize: training.batchSize * 2, seed: 0, workers: training.workers,
+                fastDecode: training.fastDecode)
             return await validator(model, on: loader)
         }
         let own = try await measure(dataURL(index))
@@ -271,11 +286,10 @@ public final class Refiner {
                 func parse(_ row: Ledger.LabelRow) -> PoseInstance? {
                     LabelFile.parse(row.line, file: "ledger", keypointShape: shape, classCount: nil).instances.first
                 }
-                let info = try ImageCodec.info(contentsOf: image.url)
-                let (width, height) = info.orientation.swapsAxes ? (info.height, info.width) : (info.width, info.height)
+                let info = try ImageCodec.info(contentsOf: image.url)  // the size as displayed
                 images.append(
                     LabelQualityMeasure.Image(
-                        split: split, path: image.relativePath, width: width, height: height,
+                        split: split, path: image.relativePath, width: info.width, height: info.height,
                         originals: labels.filter { $0.iteration == 0 }.compactMap(parse),
                         generated: labels.filter { $0.iteration > 0 }.compactMap { row in parse(row).map { ($0, row.confidence ?? 0) } }))
             }

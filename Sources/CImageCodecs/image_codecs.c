@@ -77,7 +77,10 @@ static int jpeg_decode(imgc_jpeg_info *info, uint8_t *out, size_t out_size, cons
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
-    cinfo.out_color_space = JCS_RGB;
+    /* Four components (CMYK, or YCCK which libjpeg turns into CMYK) are read as CMYK and turned
+       into RGB below, as OpenCV's imread does; everything else libjpeg turns into RGB itself. */
+    int cmyk = cinfo.num_components == 4;
+    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
     cinfo.scale_num = 1;
     cinfo.scale_denom = scale_denom;
     jpeg_calc_output_dimensions(&cinfo);
@@ -91,14 +94,30 @@ static int jpeg_decode(imgc_jpeg_info *info, uint8_t *out, size_t out_size, cons
     if (out != NULL) {
         jpeg_start_decompress(&cinfo);
         size_t stride = (size_t)cinfo.output_width * 3;
-        if (cinfo.output_components != 3 || stride * cinfo.output_height > out_size) {
+        if (cinfo.output_components != (cmyk ? 4 : 3) || stride * cinfo.output_height > out_size) {
             set_message(error, "output buffer does not match the decoded size");
             jpeg_destroy_decompress(&cinfo);
             return 1;
         }
+        /* a CMYK row (4 bytes a pixel) is read into a row of libjpeg's own pool, then converted */
+        JSAMPARRAY spare = cmyk ? (*cinfo.mem->alloc_sarray)((j_common_ptr)&cinfo, JPOOL_IMAGE,
+                                                             cinfo.output_width * 4, 1) : NULL;
         while (cinfo.output_scanline < cinfo.output_height) {
             JSAMPROW row = out + stride * cinfo.output_scanline;
-            jpeg_read_scanlines(&cinfo, &row, 1);
+            if (!cmyk) {
+                jpeg_read_scanlines(&cinfo, &row, 1);
+                continue;
+            }
+            JSAMPROW cmyk_row = spare[0];
+            jpeg_read_scanlines(&cinfo, &cmyk_row, 1);
+            /* OpenCV's icvCvt_CMYK2BGR_8u_C4C3R: each of C, M, Y becomes k - ((255 - v) * k >> 8),
+               and C, M, Y are then R, G, B */
+            for (JDIMENSION x = 0; x < cinfo.output_width; x++) {
+                int k = cmyk_row[4 * x + 3];
+                for (int channel = 0; channel < 3; channel++) {
+                    row[3 * x + channel] = (uint8_t)(k - (((255 - cmyk_row[4 * x + channel]) * k) >> 8));
+                }
+            }
         }
         jpeg_finish_decompress(&cinfo);
     }

@@ -10,11 +10,13 @@ public enum MeasurementPage {
 
     /// `image` with every face's measured segments: fissure widths (corner to corner), heights (lid
     /// to lid), brow heights (brow to corner), MRD (pupil to lid), and each eye's values as text.
-    public static func overlay(_ image: RGBImage, faces: [FaceMeasurements], layout: PeriocularLayout) -> RGBImage {
+    /// `scale` is the full-size pixels per pixel of `image` (a reduced decode); the values stay
+    /// the full-size ones.
+    public static func overlay(_ image: RGBImage, faces: [FaceMeasurements], layout: PeriocularLayout, scale: Int = 1) -> RGBImage {
         var canvas = ImageCanvas(image)
         let textScale = max(1, min(image.width, image.height) / 400)
         for face in faces {
-            func point(_ index: Int) -> Point { Point(face.points[index].x, face.points[index].y) }
+            func point(_ index: Int) -> Point { Point(face.points[index].x / Double(scale), face.points[index].y / Double(scale)) }
             func segment(_ a: Int, _ b: Int, _ color: Color, when name: String) {
                 guard face[name]?.value != nil else { return }
                 canvas.drawLine(from: point(a), to: point(b), color: color, lineWidth: Double(textScale))
@@ -46,15 +48,16 @@ public enum MeasurementPage {
         return canvas.image
     }
 
-    /// The region around both eyes and brows of a face (with a margin of a third of its width).
-    public static func eyeRegion(_ image: RGBImage, face: FaceMeasurements, layout: PeriocularLayout) -> RGBImage {
+    /// The region around both eyes and brows of a face (with a margin of a third of its width);
+    /// `scale` as for ``overlay(_:faces:layout:scale:)``.
+    public static func eyeRegion(_ image: RGBImage, face: FaceMeasurements, layout: PeriocularLayout, scale: Int = 1) -> RGBImage {
         let indices = [layout.right, layout.left].flatMap { eye in
             [eye.outerCorner, eye.innerCorner, eye.upperLid.outer, eye.upperLid.inner, eye.lowerLid.outer, eye.lowerLid.inner,
              eye.medialBrow, eye.lateralBrow]
         }.filter { $0 < face.points.count && face.points[$0].confidence > 0 }
         guard !indices.isEmpty else { return image }
-        let xs = indices.map { face.points[$0].x }
-        let ys = indices.map { face.points[$0].y }
+        let xs = indices.map { face.points[$0].x / Double(scale) }
+        let ys = indices.map { face.points[$0].y / Double(scale) }
         let margin = (xs.max()! - xs.min()!) / 3 + 4
         let (x0, y0) = (Int(xs.min()! - margin), Int(ys.min()! - margin))
         return image.cropped(x: x0, y: y0, width: Int(xs.max()! + margin) - x0, height: Int(ys.max()! + margin) - y0)

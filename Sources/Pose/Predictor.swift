@@ -15,26 +15,60 @@ public struct ImagePrediction: Sendable, Codable, Equatable {
     }
 }
 
+extension ImagePrediction {
+    /// The detections of a decode at 1/`scale` in the full-size image of `width` × `height`
+    /// pixels: a decoded pixel spans `scale` full-size pixels, so coordinates are multiplied by it
+    /// (and clamped to the image).
+    func scaled(by scale: Int, toWidth width: Int, height: Int) -> ImagePrediction {
+        let (factor, w, h) = (Float(scale), Float(width), Float(height))
+        var scaled = ImagePrediction(file: file, width: width, height: height, detections: detections)
+        for index in scaled.detections.indices {
+            var detection = scaled.detections[index]
+            detection.box.x1 = min(detection.box.x1 * factor, w)
+            detection.box.y1 = min(detection.box.y1 * factor, h)
+            detection.box.x2 = min(detection.box.x2 * factor, w)
+            detection.box.y2 = min(detection.box.y2 * factor, h)
+            for point in detection.keypoints.indices {
+                detection.keypoints[point].x *= factor
+                detection.keypoints[point].y *= factor
+            }
+            scaled.detections[index] = detection
+        }
+        return scaled
+    }
+}
+
 /// Runs a model on image files (reference §2): letterbox (minimal padding for one image, square for
 /// a batch), forward, decode, NMS, and mapping back to the original pixels.
 public struct Predictor {
     public let model: PoseModel
     public var imageSize: Int
     public var options: SuppressionOptions
+    /// Decode large JPEGs at a reduced DCT scale no smaller than `imageSize`
+    /// (``ImageCodec/decode(contentsOf:forLongSide:)``): many times faster on camera photos, the
+    /// detections mapped back to the full-size pixels; off, the pixels are the reference's.
+    public var fastDecode: Bool
 
-    public init(model: PoseModel, imageSize: Int = 640, options: SuppressionOptions = SuppressionOptions()) {
+    public init(model: PoseModel, imageSize: Int = 640, options: SuppressionOptions = SuppressionOptions(), fastDecode: Bool = false) {
         self.model = model
         self.imageSize = imageSize
         self.options = options
+        self.fastDecode = fastDecode
     }
 
     /// Predicts on `urls` in batches of `batchSize`. An unreadable image throws its `ImageError`.
     public func predict(_ urls: [URL], batchSize: Int = 1) throws -> [ImagePrediction] {
         var results: [ImagePrediction] = []
+        let longSide = fastDecode ? imageSize : nil
         for start in stride(from: 0, to: urls.count, by: max(batchSize, 1)) {
             let group = Array(urls[start..<min(start + batchSize, urls.count)])
-            let decoded = Self.parallelMap(group) { url in Result { () throws(ImageError) in try ImageCodec.decode(contentsOf: url) } }
-            results += predict(images: try decoded.map { try $0.get() }, names: group.map(\.path))
+            let decoded = try Self.parallelMap(group) { url in
+                Result { () throws(ImageError) in try ImageCodec.decode(contentsOf: url, forLongSide: longSide) }
+            }.map { try $0.get() }
+            let predictions = predict(images: decoded.map(\.image), names: group.map(\.path))
+            results += zip(predictions, decoded).map { prediction, image in
+                image.scale == 1 ? prediction : prediction.scaled(by: image.scale, toWidth: image.width, height: image.height)
+            }
         }
         return results
     }

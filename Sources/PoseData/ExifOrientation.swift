@@ -62,6 +62,22 @@ public enum ExifOrientation: Int, Sendable, CaseIterable {
         return .up
     }
 
+    /// Reads the orientation from a PNG's eXIf chunk (PNG 1.2's extension, which OpenCV's imread
+    /// honours as it does a JPEG's); `.up` when there is none or it is unreadable.
+    public static func fromPNG(_ bytes: some RandomAccessCollection<UInt8>) -> ExifOrientation {
+        let data = Array(bytes)
+        var offset = 8  // the signature
+        while offset + 12 <= data.count {
+            let length = data[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+            let type = data[(offset + 4)..<(offset + 8)]
+            guard length <= data.count - offset - 12 else { return .up }
+            if type.elementsEqual("eXIf".utf8) { return fromTIFF(data[(offset + 8)..<(offset + 8 + length)]) ?? .up }
+            if type.elementsEqual("IEND".utf8) { return .up }
+            offset += 12 + length
+        }
+        return .up
+    }
+
     /// Reads tag 0x0112 of IFD0 of a TIFF structure (the body of an EXIF block).
     static func fromTIFF(_ tiff: ArraySlice<UInt8>) -> ExifOrientation? {
         let base = tiff.startIndex

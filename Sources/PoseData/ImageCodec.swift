@@ -60,7 +60,7 @@ public struct ImageInfo: Sendable, Equatable {
     /// The size as displayed, after the EXIF orientation is applied.
     public var width: Int
     public var height: Int
-    /// The EXIF orientation of a JPEG (`.up` for PNG and for JPEGs without one).
+    /// The EXIF orientation (a JPEG's APP1 block or a PNG's eXIf chunk; `.up` without one).
     public var orientation: ExifOrientation
 }
 
@@ -76,7 +76,8 @@ public struct ImageDecodeOptions: Sendable, Equatable {
         let configured = ProcessInfo.processInfo.environment["FACELABEL_MAX_PIXELS"].flatMap(Int.init)
         return configured.map { max($0, 1) } ?? 100_000_000
     }()
-    /// Turn JPEGs upright by their EXIF orientation (as OpenCV's `imread` and so the reference do).
+    /// Turn JPEGs and PNGs upright by their EXIF orientation (as OpenCV's `imread` and so the
+    /// reference do).
     public var appliesOrientation: Bool = true
     /// When set, a JPEG is decoded at 1/2, 1/4 or 1/8 scale in the DCT domain (much faster) as long
     /// as its longer side stays at least this many pixels; the caller resizes the rest of the way.
@@ -96,6 +97,16 @@ public struct ImageDecodeOptions: Sendable, Equatable {
     }
 }
 
+/// An image decoded, possibly at a reduced scale, and its full size.
+public struct ScaledImage: Sendable {
+    public var image: RGBImage
+    /// Full-size pixels per decoded pixel along each axis: 1, 2, 4 or 8.
+    public var scale: Int
+    /// The full size, as displayed.
+    public var width: Int
+    public var height: Int
+}
+
 /// JPEG (libjpeg-turbo) and PNG (libspng) reading and writing to ``RGBImage``.
 ///
 /// ```swift
@@ -110,6 +121,26 @@ public enum ImageCodec {
     {
         let data = try read(url)
         return try decode(data, name: url.path, options: options)
+    }
+
+    /// Decodes an image for a network input whose long side is `longSide`. A JPEG larger than
+    /// twice that is decoded at the smallest of libjpeg-turbo's DCT scales 1/2, 1/4, 1/8 that keeps
+    /// its long side at least `longSide` (a 4000×3000 photo for 640: 1/4, several times faster
+    /// than a full decode); nil, or another format, decodes at full size, which is what the
+    /// reference does (OpenCV's `imread`) and so what gives its exact pixels.
+    public static func decode(contentsOf url: URL, forLongSide longSide: Int?) throws(ImageError) -> ScaledImage {
+        let data = try read(url)
+        let result: Result<ScaledImage, ImageError> = data.withUnsafeBytes { raw in
+            Result { () throws(ImageError) in
+                let header = try info(raw, name: url.path)
+                let scale =
+                    header.format == .jpeg
+                    ? scaleDenominator(longSide: max(header.width, header.height), minimumLongSide: longSide) : 1
+                let image = try decode(raw, name: url.path, options: ImageDecodeOptions(minimumLongSide: scale > 1 ? longSide : nil))
+                return ScaledImage(image: image, scale: scale, width: header.width, height: header.height)
+            }
+        }
+        return try result.get()
     }
 
     /// Decodes an in-memory image; `name` is used in error messages.
@@ -217,7 +248,11 @@ public enum ImageCodec {
             guard imgc_png_read_info(&header, base.baseAddress, base.count, &error) == 0 else {
                 throw ImageError(file: name, reason: .corrupt(message(of: &error)))
             }
-            return ImageInfo(format: .png, width: Int(header.width), height: Int(header.height), orientation: .up)
+            let orientation = ExifOrientation.fromPNG(base)
+            let (w, h) = (Int(header.width), Int(header.height))
+            return ImageInfo(
+                format: .png, width: orientation.swapsAxes ? h : w, height: orientation.swapsAxes ? w : h,
+                orientation: orientation)
         }
     }
 
@@ -269,7 +304,8 @@ public enum ImageCodec {
                 count = buffer.count
             }
             if status != 0 { throw ImageError(file: name, reason: .corrupt(message(of: &error))) }
-            return RGBImage(width: width, height: height, pixels: pixels)
+            let image = RGBImage(width: width, height: height, pixels: pixels)
+            return options.appliesOrientation ? image.applying(ExifOrientation.fromPNG(base)) : image
         }
     }
 

@@ -66,19 +66,28 @@ public final class BatchLoader: Sendable {
     public let batchSize: Int
     public let seed: UInt64
     public let workers: Int
+    /// Decode JPEGs at a reduced DCT scale no smaller than `imageSize` (``ImageCodec/decode(contentsOf:forLongSide:)``).
+    public let fastDecode: Bool
     let cache: FittedImageCache
     private let failures = Mutex<[URL: String]>([:])
 
     /// - Parameters:
     ///   - cacheImages: keep every decoded, resized image in memory after its first use (otherwise
     ///     as many as the reference's mosaic buffer holds, the least recently used leaving first).
-    public init(images: [LabelledImage], imageSize: Int, batchSize: Int, seed: UInt64, workers: Int = 2, cacheImages: Bool = false) {
+    ///     Either way an image is kept resized to `imageSize`, never at its full size.
+    ///   - fastDecode: decode large JPEGs at a reduced DCT scale (faster; the pixels then differ a
+    ///     little from the reference's full-size decode and resize).
+    public init(
+        images: [LabelledImage], imageSize: Int, batchSize: Int, seed: UInt64, workers: Int = 2, cacheImages: Bool = false,
+        fastDecode: Bool = false
+    ) {
         precondition(batchSize >= 1 && workers >= 1, "batch size and workers must be at least 1")
         self.images = images
         self.imageSize = imageSize
         self.batchSize = batchSize
         self.seed = seed
         self.workers = workers
+        self.fastDecode = fastDecode
         // the reference's buffer length, min(images, 8 · batch, 1000), and the batches in flight
         cache = FittedImageCache(capacity: cacheImages ? nil : min(images.count, 8 * batchSize, 1000) + (workers + 1) * batchSize)
     }
@@ -101,25 +110,19 @@ public final class BatchLoader: Sendable {
     func fitted(_ index: Int, rank: Int? = nil) -> Fitted? {
         if let cached = cache.lookup(index, rank: rank) { return cached }
         let item = images[index]
-        let image: RGBImage
+        let decoded: ScaledImage
         do {
-            var options = ImageDecodeOptions()
-            options.minimumLongSide = imageSize
-            image = try ImageCodec.decode(contentsOf: item.url, options: options)
+            decoded = try ImageCodec.decode(contentsOf: item.url, forLongSide: fastDecode ? imageSize : nil)
         } catch {
             failures.withLock { $0[item.url] = error.description }
             return nil
         }
+        let image = decoded.image
         let sample = Augmenter.fitted(
             AugmentedSample(
                 image: image, instances: item.instances.map { PixelInstance($0, width: image.width, height: image.height) }),
             longSide: imageSize)
-        // A JPEG may have been decoded at a reduced DCT scale: the original size is the header's.
-        let header = try? ImageCodec.info(contentsOf: item.url)
-        let swapped = header?.orientation.swapsAxes ?? false
-        let fitted = Fitted(
-            sample: sample, originalWidth: header.map { swapped ? $0.height : $0.width } ?? image.width,
-            originalHeight: header.map { swapped ? $0.width : $0.height } ?? image.height)
+        let fitted = Fitted(sample: sample, originalWidth: decoded.width, originalHeight: decoded.height)
         cache.keep(fitted, of: index, rank: rank)
         return fitted
     }
@@ -172,9 +175,7 @@ public final class BatchLoader: Sendable {
     /// Height / width of image `index` without decoding all of it.
     private func aspectRatio(_ index: Int) -> Double {
         guard let info = try? ImageCodec.info(contentsOf: images[index].url) else { return 1 }
-        let swapped = info.orientation.swapsAxes
-        let (w, h) = swapped ? (info.height, info.width) : (info.width, info.height)
-        return Double(h) / Double(max(w, 1))
+        return Double(info.height) / Double(max(info.width, 1))  // as displayed
     }
 
     /// The batches of `groups`, built on up to `workers` tasks at a time, at most `workers`

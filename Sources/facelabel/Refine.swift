@@ -53,7 +53,7 @@ struct Refine: AsyncParsableCommand {
             guard let split = Split(rawValue: String(name)) else { throw ValidationError("--splits: unknown split '\(name)'.") }
             return split
         }
-        (autolabel.imageSize, autolabel.batchSize) = (hyper.imgsz, hyper.batch)
+        (autolabel.imageSize, autolabel.batchSize, autolabel.fastDecode) = (hyper.imgsz, hyper.batch, hyper.fastDecode)
         settings.autolabel = autolabel
         return settings
     }

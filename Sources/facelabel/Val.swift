@@ -24,6 +24,7 @@ struct Val: AsyncParsableCommand {
     @Option(help: "Keypoints for the inter-ocular distance of NME, as A,B (default: 19,28 for 51 points, 36,45 for 68).")
     var eyes: String?
     @Option(help: "Data-loading tasks (default: 2 on a CPU, min(8, cores) on a GPU).") var workers: Int?
+    @Flag(help: "Decode large JPEGs at the smallest DCT scale (1/2, 1/4, 1/8) that keeps their long side at least --imgsz: several times faster on camera photos, but the pixels then differ a little from the reference's full-size decode (off by default, so that metrics equal the reference's).") var fastDecode = false
     @OptionGroup var precision: PrecisionOption
     @OptionGroup var runtime: RuntimeOptions
 
@@ -51,7 +52,9 @@ struct Val: AsyncParsableCommand {
         }
         precision.prepare(model)
         let images = try DataLoading.images(dataset, split: Split(rawValue: split)!)
-        let loader = BatchLoader(images: images, imageSize: imgsz, batchSize: batch, seed: 0, workers: workers ?? Hyperparameters.defaultWorkers(device: device))
+        let loader = BatchLoader(
+            images: images, imageSize: imgsz, batchSize: batch, seed: 0, workers: workers ?? Hyperparameters.defaultWorkers(device: device),
+            fastDecode: fastDecode)
         let validator = Validator(
             config: model.config, sigmas: dataset.oksSigmas, eyeCorners: try eyeCorners(),
             options: SuppressionOptions(confidence: conf, iou: iou, multiLabel: true))

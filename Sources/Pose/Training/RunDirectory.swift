@@ -54,10 +54,10 @@ public struct RunDirectory: Sendable {
         let loss = PoseLoss(config: config.model, gains: training.gains, sigmas: config.sigmas)
         let loader = BatchLoader(
             images: trainImages, imageSize: training.imageSize, batchSize: training.batchSize, seed: training.seed,
-            workers: training.workers, cacheImages: training.cacheImages)
+            workers: training.workers, cacheImages: training.cacheImages, fastDecode: training.fastDecode)
         let valLoader = BatchLoader(
             images: valImages, imageSize: training.imageSize, batchSize: training.batchSize * 2, seed: 0,
-            workers: training.workers, cacheImages: training.cacheImages)
+            workers: training.workers, cacheImages: training.cacheImages, fastDecode: training.fastDecode)
         let trainer = Trainer(model: model, loss: loss, config: training, loader: loader, flipIndex: config.flipIndex)
         let validator = Validator(config: config.model, sigmas: config.sigmas)
         trainer.validate = { model in await validator(model, on: valLoader, loss: loss) }

@@ -35,6 +35,10 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// Data-loading tasks.
     public var workers = 2
     public var cacheImages = false
+    /// Decode large JPEGs at the smallest DCT scale (1/2, 1/4, 1/8) that keeps their long side at
+    /// least ``imageSize``: many times faster on camera photos, but the pixels then differ a little
+    /// from the reference's, which decodes at full size. Off by default.
+    public var fastDecode = false
     public var gains = LossGains()
     public var augmentation = AugmentationSettings()
     /// Mixed precision (the reference's `amp`, off here by default): the forward pass computes
@@ -48,6 +52,28 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var validateEachEpoch = true
 
     public init() {}
+
+    /// Reads a saved configuration; a setting it lacks (written by an earlier version) keeps its default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingConfig()
+        (epochs, imageSize, batchSize) = (try c.value(.epochs, or: d.epochs), try c.value(.imageSize, or: d.imageSize), try c.value(.batchSize, or: d.batchSize))
+        nominalBatchSize = try c.value(.nominalBatchSize, or: d.nominalBatchSize)
+        optimizer = try c.value(.optimizer, or: d.optimizer)
+        initialLearningRate = try c.value(.initialLearningRate, or: d.initialLearningRate)
+        finalLearningRateFactor = try c.value(.finalLearningRateFactor, or: d.finalLearningRateFactor)
+        (momentum, weightDecay) = (try c.value(.momentum, or: d.momentum), try c.value(.weightDecay, or: d.weightDecay))
+        warmupEpochs = try c.value(.warmupEpochs, or: d.warmupEpochs)
+        warmupMomentum = try c.value(.warmupMomentum, or: d.warmupMomentum)
+        warmupBiasLearningRate = try c.value(.warmupBiasLearningRate, or: d.warmupBiasLearningRate)
+        cosineSchedule = try c.value(.cosineSchedule, or: d.cosineSchedule)
+        (closeMosaic, patience, seed) = (try c.value(.closeMosaic, or: d.closeMosaic), try c.value(.patience, or: d.patience), try c.value(.seed, or: d.seed))
+        (workers, cacheImages) = (try c.value(.workers, or: d.workers), try c.value(.cacheImages, or: d.cacheImages))
+        fastDecode = try c.value(.fastDecode, or: d.fastDecode)
+        (gains, augmentation) = (try c.value(.gains, or: d.gains), try c.value(.augmentation, or: d.augmentation))
+        mixedPrecision = try c.value(.mixedPrecision, or: d.mixedPrecision)
+        validateEachEpoch = try c.value(.validateEachEpoch, or: d.validateEachEpoch)
+    }
 
     /// Batches to accumulate before a step: max(round(nbs / batch), 1).
     public var accumulation: Int { max(Int((Double(nominalBatchSize) / Double(batchSize)).rounded(.toNearestOrEven)), 1) }

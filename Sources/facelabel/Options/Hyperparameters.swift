@@ -24,7 +24,8 @@ struct Hyperparameters: ParsableArguments {
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Data-loading tasks (default: 2 on a CPU, which shares its cores with training; on a GPU min(8, cores), the reference's rule).")
     var workers: Int?
-    @Flag(help: "Keep decoded images in memory.") var cache = false
+    @Flag(help: "Keep every image in memory, decoded and resized to --imgsz.") var cache = false
+    @Flag(help: "Decode large JPEGs at the smallest DCT scale (1/2, 1/4, 1/8) that keeps their long side at least --imgsz: several times faster on camera photos, but the pixels then differ a little from the reference's full-size decode (off by default, so that metrics equal the reference's).") var fastDecode = false
     @Option(help: "Box loss gain.") var box = 7.5
     @Option(help: "Class loss gain.") var cls = 0.5
     @Option(help: "DFL loss gain.") var dfl = 1.5
@@ -60,6 +61,7 @@ struct Hyperparameters: ParsableArguments {
         (c.initialLearningRate, c.finalLearningRateFactor, c.momentum, c.weightDecay) = (lr0, lrf, momentum, weightDecay)
         (c.warmupEpochs, c.warmupMomentum, c.warmupBiasLearningRate, c.cosineSchedule) = (warmupEpochs, warmupMomentum, warmupBiasLr, cosLr)
         (c.closeMosaic, c.patience, c.seed, c.workers, c.cacheImages) = (closeMosaic, patience, seed, workers ?? Self.defaultWorkers(device: device), cache)
+        c.fastDecode = fastDecode
         (c.gains.box, c.gains.classification, c.gains.distribution, c.gains.pose, c.gains.keypointObjectness) = (box, cls, dfl, pose, kobj)
         var a = AugmentationSettings()
         (a.hsvHue, a.hsvSaturation, a.hsvValue, a.degrees, a.translate, a.scale) = (hsvH, hsvS, hsvV, degrees, translate, scale)
