@@ -84,6 +84,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // the review app's HTTP server (SwiftNIO's HTTP/1.1); its optional traits are left off
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         ctorch,
@@ -107,10 +111,18 @@ let package = Package(
         .target(
             name: "AutoLabel",
             dependencies: ["Pose", "PoseData", "PoseMetrics", "Torch", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The local review web app: a thin HTTP server over the ledger, and its page.
+        .target(
+            name: "Review",
+            dependencies: [
+                "AutoLabel", "PoseData", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "facelabel",
             dependencies: [
                 "AutoLabel",
+                "Review",
                 "CBuildInfo",
                 "Measure",
                 "Pose",
@@ -134,7 +146,7 @@ let package = Package(
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchTestSupport"]),
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchTestSupport"]),
         .testTarget(name: "PoseTests", dependencies: ["Pose", "TorchTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "facelabelTests", dependencies: ["facelabel", "PoseData", "Torch"]),
+        .testTarget(name: "facelabelTests", dependencies: ["facelabel", "PoseData", "Torch", "AutoLabel", "BrowserTestSupport"]),
         .target(name: "BrowserTestSupport", path: "Tests/BrowserTestSupport"),
         // What each fuzz target does with an input, for the fuzzers and the test that replays their finds.
         .target(name: "FuzzHarnesses", dependencies: ["PoseData"], path: "Fuzz/Harnesses"),

@@ -5,6 +5,8 @@
 //   step-profile  milliseconds per training step in each phase (forward, loss, backward, optimizer and EMA)
 //   loader-speed  loader images/s with the training augmentation, and JPEG decode ms at full and reduced scale
 //   measure-accuracy  periocular measurements of predictions against the truth labels' (MAE, p95, faces/s)
+//   decode-speed  decode and resize of one photo to the network size: full decode with OpenCV's resize, and the DCT-scaled fast decode
+//   predict-speed whole-predict images/s over a folder of photos, with and without the fast decode
 import ArgumentParser
 import Foundation
 import Pose
@@ -25,7 +27,10 @@ func peakResidentMegabytes() -> Double {
 
 @main
 struct PoseBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(subcommands: [TrainSpeed.self, StepProfile.self, InferSpeed.self, Forward.self, LoaderSpeed.self, MeasureAccuracy.self])
+    static let configuration = CommandConfiguration(subcommands: [
+            TrainSpeed.self, StepProfile.self, InferSpeed.self, Forward.self, LoaderSpeed.self, MeasureAccuracy.self, DecodeSpeed.self,
+            PredictSpeed.self,
+        ])
 }
 
 struct Common: ParsableArguments {
@@ -241,6 +246,69 @@ struct LoaderSpeed: AsyncParsableCommand {
         emit([
             "what": "loader-speed", "imgsz": imgsz, "source": "\(width)x\(height) JPEG", "workers": workers,
             "img_per_s": Double(produced) / seconds, "decode_full_ms": full, "decode_reduced_ms": reduced,
+        ])
+    }
+}
+
+/// The median of `repeats` timings of `body`, in milliseconds.
+func medianMilliseconds(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    return times.sorted()[times.count / 2]
+}
+
+struct DecodeSpeed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode-speed", abstract: "Decode one photo and resize it so its long side is --imgsz (load_image's rule), exactly and fast.")
+    @Option var image: String
+    @Option var imgsz = 640
+    @Option var repeats = 7
+
+    func run() throws {
+        let url = URL(fileURLWithPath: image)
+        func fitted(_ image: RGBImage) -> RGBImage {
+            let gain = Double(imgsz) / Double(max(image.width, image.height))
+            return image.resized(
+                width: min(Int((Double(image.width) * gain).rounded(.up)), imgsz), height: min(Int((Double(image.height) * gain).rounded(.up)), imgsz))
+        }
+        let full = try ImageCodec.decode(contentsOf: url)
+        let decode = try medianMilliseconds(repeats) { _ = try ImageCodec.decode(contentsOf: url) }
+        let resize = medianMilliseconds(repeats) { _ = fitted(full) }
+        let fast = try medianMilliseconds(repeats) { _ = fitted(try ImageCodec.decode(contentsOf: url, forLongSide: imgsz).image) }
+        emit([
+            "what": "decode-speed", "impl": "facelabel", "image": "\(full.width)x\(full.height)", "imgsz": imgsz,
+            "decode_ms": decode, "resize_ms": resize, "exact_ms": decode + resize, "fast_ms": fast,
+        ])
+    }
+}
+
+struct PredictSpeed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict-speed", abstract: "Whole predict (decode, letterbox, network, NMS) over the photos of a folder, batch 1.")
+    @Option var source: String
+    @Option var weights: String
+    @Option var imgsz = 640
+    @Option var threads = 2
+    @Flag(inversion: .prefixedNo) var fastDecode = true
+
+    func run() throws {
+        Torch.setThreadCount(threads)
+        let files = Dataset.imageFiles(under: URL(fileURLWithPath: source))
+        let model = try PoseModel.load(URL(fileURLWithPath: weights))
+        model.foldBatchNorm()
+        let predictor = Predictor(model: model, imageSize: imgsz, fastDecode: fastDecode)
+        _ = try predictor.predict([files[0]])  // warm-up
+        let start = Date()
+        var faces = 0
+        for file in files { faces += try predictor.predict([file])[0].detections.count }
+        let seconds = Date().timeIntervalSince(start)
+        emit([
+            "what": "predict-speed", "impl": "facelabel", "fast_decode": fastDecode, "images": files.count, "imgsz": imgsz,
+            "img_per_s": Double(files.count) / seconds, "detections": faces, "peak_rss_mb": peakResidentMegabytes(),
         ])
     }
 }

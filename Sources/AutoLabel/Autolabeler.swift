@@ -59,21 +59,54 @@ public struct AutolabelResult: Sendable {
     public var data: URL
 }
 
-/// Predicts on a data set's images and writes a new data set whose label files are the existing
-/// ones, byte for byte, followed by the predictions that pass the merge rule. The input is only read.
+/// Predicts on a data set's images and adds the predictions that pass the merge rule to the
+/// labels each image already has. ``run(data:model:output:progress:)`` writes them as a new data
+/// set whose label files are the existing ones, byte for byte, followed by the additions; the
+/// input is only read.
 public struct Autolabeler {
     public var settings: AutolabelSettings
 
+    /// What a pass starts from on one image.
+    public struct Existing: Sendable {
+        /// The label text that stays, byte for byte.
+        public var text: String
+        /// Its labels, which predictions must not overlap.
+        public var labels: [PoseInstance]
+        /// Boxes a person rejected, which predictions must not overlap either.
+        public var rejected: [BoundingBox]
+
+        public init(text: String, labels: [PoseInstance], rejected: [BoundingBox] = []) {
+            (self.text, self.labels, self.rejected) = (text, labels, rejected)
+        }
+
+        /// An image's label file as it is.
+        public static func labelFile(of image: Dataset.Image, in dataset: Dataset) throws -> Existing {
+            let text = FileManager.default.fileExists(atPath: image.labelURL.path) ? try String(contentsOf: image.labelURL, encoding: .utf8) : ""
+            let labels = try LabelFile.read(image.labelURL, keypointShape: dataset.config.keypointShape, classCount: dataset.config.names.count)
+            return Existing(text: text, labels: labels)
+        }
+    }
+
+    /// What a pass found: each split's counts and every label it adds, in image order.
+    public struct Pass: Sendable {
+        public var splits: [Split: AutolabelResult.SplitSummary]
+        public var generated: [GeneratedLabel]
+        /// The existing labels of each split's images, in image order (what they start from).
+        public var existing: [Split: [(image: Dataset.Image, existing: Existing)]]
+    }
+
     public init(settings: AutolabelSettings) { self.settings = settings }
 
-    public func run(
-        data: URL, model: PoseModel, output: URL, progress: (Int, Int) -> Void = { _, _ in }
-    ) throws -> AutolabelResult {
-        let dataset = try Dataset.load(data)
+    /// Predicts on the chosen splits of `dataset`; `existing` gives each image's labels (nil: its
+    /// label file).
+    public func label(
+        _ dataset: Dataset, model: PoseModel, existing: ((Dataset.Image, Split) throws -> Existing)? = nil,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> Pass {
         let shape = dataset.config.keypointShape
         guard model.config.keypointCount == shape.count, model.config.keypointDimensions == shape.dimensions else {
             throw DataProblem(
-                file: data.path,
+                file: dataset.configURL.path,
                 reason: .io("kpt_shape [\(shape.count), \(shape.dimensions)] differs from the model's [\(model.config.keypointCount), \(model.config.keypointDimensions)]"))
         }
         model.foldBatchNorm()
@@ -81,52 +114,60 @@ public struct Autolabeler {
         let predictor = Predictor(
             model: model, imageSize: settings.imageSize,
             options: SuppressionOptions(confidence: settings.confidence, iou: settings.nmsIoU), fastDecode: settings.fastDecode)
-        var entries: [Split: [DatasetWriter.Entry]] = [:]
-        var summaries: [Split: AutolabelResult.SplitSummary] = [:]
-        var generated: [GeneratedLabel] = []
+        var pass = Pass(splits: [:], generated: [], existing: [:])
         let labelled = Set(settings.splits)
         let total = Split.allCases.filter { labelled.contains($0) }.reduce(0) { $0 + dataset.images($1).images.count }
         var done = 0
         for split in Split.allCases where split != .test || !dataset.config.entries(split).isEmpty {
             let (images, problems) = dataset.images(split)
             if !problems.isEmpty { throw DataProblems(problems) }
-            var splitEntries: [DatasetWriter.Entry] = []
             var summary = AutolabelResult.SplitSummary(images: images.count, existing: 0, added: 0)
+            var splitExisting: [(image: Dataset.Image, existing: Existing)] = []
             for start in stride(from: 0, to: images.count, by: settings.batchSize) {
                 let group = Array(images[start..<min(start + settings.batchSize, images.count)])
-                let kept = try group.map { image in
-                    FileManager.default.fileExists(atPath: image.labelURL.path) ? try String(contentsOf: image.labelURL, encoding: .utf8) : ""
-                }
-                let existing = try group.map { image in
-                    try LabelFile.read(image.labelURL, keypointShape: shape, classCount: dataset.config.names.count)
-                }
+                let starts = try group.map { try existing?($0, split) ?? Existing.labelFile(of: $0, in: dataset) }
                 let predictions = labelled.contains(split) ? try predictor.predict(group.map(\.url), batchSize: settings.batchSize) : []
                 for (index, image) in group.enumerated() {
-                    summary.existing += existing[index].count
-                    var additions: [PoseInstance] = []
-                    if labelled.contains(split) {
-                        let prediction = predictions[index]
-                        let candidates = zip(prediction.labels(keypointConfidence: settings.keypointConfidence), prediction.detections)
-                        for (candidate, detection) in candidates
-                        where !Merge.additions(existing: existing[index], predictions: [candidate], iouThreshold: settings.mergeIoU).isEmpty {
-                            additions.append(candidate)
-                            generated.append(
-                                GeneratedLabel(split: split, relativePath: image.relativePath, instance: candidate, confidence: detection.score))
-                        }
-                        done += 1
-                        progress(done, total)
+                    summary.existing += starts[index].labels.count
+                    splitExisting.append((image, starts[index]))
+                    guard labelled.contains(split) else { continue }
+                    let prediction = predictions[index]
+                    for (candidate, detection) in zip(prediction.labels(keypointConfidence: settings.keypointConfidence), prediction.detections)
+                    where !Merge.additions(
+                        existing: starts[index].labels, rejected: starts[index].rejected, predictions: [candidate], iouThreshold: settings.mergeIoU
+                    ).isEmpty {
+                        summary.added += 1
+                        pass.generated.append(
+                            GeneratedLabel(split: split, relativePath: image.relativePath, instance: candidate, confidence: detection.score))
                     }
-                    summary.added += additions.count
-                    splitEntries.append(
-                        DatasetWriter.Entry(image: image.url, relativePath: image.relativePath, keptText: kept[index], instances: additions))
+                    done += 1
+                    progress(done, total)
                 }
             }
-            entries[split] = splitEntries
-            summaries[split] = summary
+            pass.existing[split] = splitExisting
+            pass.splits[split] = summary
+        }
+        return pass
+    }
+
+    /// One pass over the data set of `data`, written as a new data set in `output`.
+    public func run(
+        data: URL, model: PoseModel, output: URL, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> AutolabelResult {
+        let dataset = try Dataset.load(data)
+        let pass = try label(dataset, model: model, progress: progress)
+        let additions = Dictionary(grouping: pass.generated) { "\($0.split.rawValue)/\($0.relativePath)" }
+        var entries: [Split: [DatasetWriter.Entry]] = [:]
+        for (split, images) in pass.existing {
+            entries[split] = images.map { image, existing in
+                DatasetWriter.Entry(
+                    image: image.url, relativePath: image.relativePath, keptText: existing.text,
+                    instances: (additions["\(split.rawValue)/\(image.relativePath)"] ?? []).map(\.instance))
+            }
         }
         var config = dataset.config
         config.path = nil
         let yaml = try DatasetWriter(overwrite: true).write(config: config, splits: entries, to: output)
-        return AutolabelResult(splits: summaries, generated: generated, data: yaml)
+        return AutolabelResult(splits: pass.splits, generated: pass.generated, data: yaml)
     }
 }

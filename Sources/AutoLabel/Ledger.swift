@@ -23,13 +23,18 @@ public final class Ledger: Sendable {
         public var iteration: Int
         public var confidence: Double?
         public var model: String?
+        /// The line as it is now: as generated, or as a person corrected it.
         public var line: String
+        public var status: ReviewStatus
     }
 
     let queue: DatabaseQueue
 
     public init(url: URL) throws {
-        queue = try DatabaseQueue(path: url.path)
+        // a review server and a resumed run may share the ledger: a writer waits for the other
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        queue = try DatabaseQueue(path: url.path, configuration: configuration)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.create(table: "setting") { t in
@@ -61,6 +66,7 @@ public final class Ledger: Sendable {
                 t.column("updatedAt", .datetime).notNull()
             }
         }
+        Self.registerReview(&migrator)
         try migrator.migrate(queue)
     }
 
@@ -68,6 +74,10 @@ public final class Ledger: Sendable {
 
     public func setting(_ key: String) throws -> String? {
         try queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key]) }
+    }
+
+    public func removeSetting(_ key: String) throws {
+        try queue.write { db in try db.execute(sql: "DELETE FROM setting WHERE key = ?", arguments: [key]) }
     }
 
     public func setSetting(_ key: String, _ value: String) throws {
@@ -78,14 +88,29 @@ public final class Ledger: Sendable {
 
     // MARK: Labels
 
-    /// Records a data set's images and label lines as originals (iteration 0), once.
-    public func recordOriginals(_ lines: [(split: Split, image: String, lines: [String])]) throws {
+    /// Records a data set's images and label lines as originals (iteration 0), once, with the
+    /// labels `carried` from the reviewed run `source` (iteration 0 too, after the originals, each
+    /// with its decisions, so that who confirmed it stays known).
+    public func recordOriginals(
+        _ lines: [(split: Split, image: String, lines: [String])], carried: [LabelHistory] = [], from source: String = ""
+    ) throws {
         try queue.write { db in
             guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image") == 0 else { return }
             for entry in lines {
                 let imageId = try Self.imageId(db, split: entry.split, path: entry.image)
                 for line in entry.lines {
                     try db.execute(sql: "INSERT INTO label (imageId, iteration, line) VALUES (?, 0, ?)", arguments: [imageId, line])
+                }
+            }
+            for history in carried {
+                let imageId = try Self.imageId(db, split: history.label.split, path: history.label.image)
+                try db.execute(
+                    sql: "INSERT INTO label (imageId, iteration, confidence, model, line) VALUES (?, 0, ?, ?, ?)",
+                    arguments: [imageId, history.label.score, "run:\(source)", history.label.line])
+                let id = db.lastInsertedRowID
+                for decision in history.decisions {
+                    try Self.insertDecision(
+                        db, id, decision.status, line: decision.line, reviewer: decision.reviewer, source: decision.source, at: decision.decidedAt)
                 }
             }
         }
@@ -108,7 +133,7 @@ public final class Ledger: Sendable {
         }
     }
 
-    private static func imageId(_ db: Database, split: Split, path: String) throws -> Int64 {
+    static func imageId(_ db: Database, split: Split, path: String) throws -> Int64 {
         if let id = try Int64.fetchOne(db, sql: "SELECT id FROM image WHERE split = ? AND path = ?", arguments: [split.rawValue, path]) {
             return id
         }
@@ -116,36 +141,30 @@ public final class Ledger: Sendable {
         return db.lastInsertedRowID
     }
 
-    /// Every label line recorded, in a stable order (split, image, iteration, insertion).
+    /// Every label recorded, as it is now, in a stable order (split, image, iteration, insertion).
     public func labels() throws -> [LabelRow] {
         try queue.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT image.split, image.path, label.iteration, label.confidence, label.model, label.line
-                    FROM label JOIN image ON image.id = label.imageId
-                    ORDER BY image.split, image.path, label.iteration, label.id
-                    """
-            ).map { row in
-                LabelRow(
-                    split: Split(rawValue: row[0])!, image: row[1], iteration: row[2], confidence: row[3], model: row[4],
-                    line: row[5])
+            try Row.fetchAll(db, sql: Self.reviewSelect + " ORDER BY image.split, image.path, label.iteration, label.id").map { row in
+                let item = Self.item(row)
+                return LabelRow(
+                    split: item.split, image: item.image, iteration: item.iteration, confidence: item.score, model: item.model,
+                    line: item.currentLine, status: item.status)
             }
         }
     }
 
-    /// The number of labels per split that the data set of iteration `iteration` holds
-    /// (originals plus labels generated by iterations 1…`iteration`).
-    public func labelCounts(upTo iteration: Int) throws -> [Split: Int] {
-        try queue.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT image.split, COUNT(*) FROM label JOIN image ON image.id = label.imageId
-                    WHERE label.iteration <= ? GROUP BY image.split
-                    """, arguments: [iteration])
-            return Dictionary(uniqueKeysWithValues: rows.map { (Split(rawValue: $0[0] as String)!, $0[1] as Int) })
+    /// The number of labels per split that the data set of iteration `iteration` holds now:
+    /// the originals and the labels generated (or added) by iterations 1…`iteration` that were not
+    /// rejected; with `verifiedOnly`, of those only the ones a person confirmed.
+    public func labelCounts(upTo iteration: Int, verifiedOnly: Bool = false) throws -> [Split: Int] {
+        let items = try queue.read { db in
+            try Row.fetchAll(db, sql: Self.reviewSelect + " WHERE label.iteration <= ?", arguments: [iteration]).map(Self.item)
         }
+        var counts: [Split: Int] = [:]
+        for item in items where item.status != .rejected && (item.iteration == 0 || !verifiedOnly || item.status.isVerified) {
+            counts[item.split, default: 0] += 1
+        }
+        return counts
     }
 
     /// The number of images per split.

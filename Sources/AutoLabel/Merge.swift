@@ -3,12 +3,17 @@ import PoseData
 /// The method's merge rule (reference/method.md): a prediction whose box overlaps any existing
 /// label (originals and labels added earlier) by IoU above the threshold is dropped; the others
 /// are appended. Existing labels are never changed, and predictions are not compared with each
-/// other (NMS already did that).
+/// other (NMS already did that). Boxes a person rejected block predictions as labels do.
 public enum Merge {
-    /// The predictions to append to an image that holds `existing` labels.
-    public static func additions(existing: [PoseInstance], predictions: [PoseInstance], iouThreshold: Double = 0.3) -> [PoseInstance] {
-        predictions.filter { prediction in
-            !existing.contains { iou($0.box, prediction.box) > iouThreshold }
+    /// The predictions to append to an image that holds `existing` labels. A person's rejections
+    /// count as existing labels here, without being written: a prediction overlapping a rejected
+    /// label's box by more than the threshold is never added again.
+    public static func additions(
+        existing: [PoseInstance], rejected: [BoundingBox] = [], predictions: [PoseInstance], iouThreshold: Double = 0.3
+    ) -> [PoseInstance] {
+        let blocking = existing.map(\.box) + rejected
+        return predictions.filter { prediction in
+            !blocking.contains { iou($0, prediction.box) > iouThreshold }
         }
     }
 

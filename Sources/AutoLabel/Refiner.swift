@@ -13,6 +13,15 @@ public enum RefineProtocol: String, Sendable, Codable, CaseIterable {
     case `default`
 }
 
+/// Which labels a refinement run trains on.
+public enum TrainOn: String, Sendable, Codable, CaseIterable {
+    /// Every label but the rejected ones, generated ones included (the paper's way).
+    case all
+    /// Only the labels a person confirmed (originals, accepted, corrected, added), as SLEAP trains
+    /// only on predictions a person accepted; the generated ones wait for review.
+    case reviewed
+}
+
 /// Everything a refinement run is started with; saved in the ledger and reused by `--resume`.
 public struct RefineSettings: Sendable, Codable, Equatable {
     /// Iterations after iteration 0 (the paper: 4, giving Iter0…Iter4).
@@ -29,6 +38,10 @@ public struct RefineSettings: Sendable, Codable, Equatable {
     public var model = "n"
     /// The truth data set (same images) for measuring the generated labels.
     public var truth: String?
+    public var trainOn = TrainOn.all
+    /// A reviewed run this run starts from: its iteration 0 holds that run's originals and the
+    /// labels a person confirmed there; its rejections block predictions here too.
+    public var startRun: String?
 
     public init() {}
 
@@ -43,6 +56,8 @@ public struct RefineSettings: Sendable, Codable, Equatable {
         stopBelow = try c.value(.stopBelow, or: d.stopBelow)
         model = try c.value(.model, or: d.model)
         truth = try c.decodeIfPresent(String.self, forKey: .truth)
+        trainOn = try c.value(.trainOn, or: d.trainOn)
+        startRun = try c.decodeIfPresent(String.self, forKey: .startRun)
     }
 }
 
@@ -91,7 +106,7 @@ public protocol RefineObserver: AnyObject {
 /// ledger records it, so a killed run resumes where it stopped and ends as an uninterrupted one.
 public final class Refiner {
     public let run: URL
-    public let settings: RefineSettings
+    public private(set) var settings: RefineSettings
     public let ledger: Ledger
     public weak var observer: (any RefineObserver)?
     /// The input data set's yaml.
@@ -105,6 +120,7 @@ public final class Refiner {
     public init(run: URL, data: URL?, settings: RefineSettings, resume: Bool) throws {
         self.run = run
         let ledgerURL = run.appendingPathComponent("ledger.sqlite")
+        let data = try data ?? settings.startRun.map { try Self.inputData(of: URL(fileURLWithPath: $0)) }
         if let data, !FileManager.default.fileExists(atPath: ledgerURL.path) {
             // a new run starts only from a data set whose splits hold images: nothing is written before
             let dataset = try Dataset.load(data)
@@ -126,6 +142,27 @@ public final class Refiner {
             try ledger.setSetting("data", self.data.path)
             try ledger.setSetting("settings", String(decoding: try Ledger.encoder.encode(settings), as: UTF8.self))
         }
+    }
+
+    /// The input data set of the run in `folder`.
+    static func inputData(of folder: URL) throws -> URL {
+        let ledgerURL = folder.appendingPathComponent("ledger.sqlite")
+        guard FileManager.default.fileExists(atPath: ledgerURL.path), let data = try Ledger(url: ledgerURL).setting("data") else {
+            throw DataProblem(file: folder.path, reason: .io("holds no refinement run to start from"))
+        }
+        return URL(fileURLWithPath: data)
+    }
+
+    /// Continues a run beyond its planned iterations (to `iterations`, so that labels reviewed
+    /// since train the next one), or switches what it trains on from the next iteration on. A run
+    /// its stopping rule ended goes on when asked for more iterations.
+    public func extend(iterations: Int?, trainOn: TrainOn?) throws {
+        if let iterations, iterations > settings.iterations {
+            settings.iterations = iterations
+            try ledger.removeSetting("stopped")
+        }
+        if let trainOn { settings.trainOn = trainOn }
+        try ledger.setSetting("settings", String(decoding: try Ledger.encoder.encode(settings), as: UTF8.self))
     }
 
     public func folder(_ iteration: Int) -> URL { run.appendingPathComponent("iter\(iteration)") }
@@ -161,49 +198,39 @@ public final class Refiner {
 
     // MARK: Phases
 
-    /// Iteration 0 copies the input's labels; later iterations add pseudo-labels.
+    /// Iteration 0 copies the input's labels (and, for a run started from a reviewed one, the
+    /// labels a person confirmed there); later iterations add pseudo-labels.
     private func label(_ index: Int) throws {
         let started = Date()
-        let output = folder(index).appendingPathComponent("data")
-        if index == 0 {
-            let dataset = try Dataset.load(data)
-            var splits: [Split: [DatasetWriter.Entry]] = [:]
-            var originals: [(split: Split, image: String, lines: [String])] = []
-            for split in Split.allCases where split != .test || !dataset.config.entries(split).isEmpty {
-                let (images, problems) = dataset.images(split)
-                if !problems.isEmpty { throw DataProblems(problems) }
-                splits[split] = try images.map { image in
-                    let text = FileManager.default.fileExists(atPath: image.labelURL.path)
-                        ? try String(contentsOf: image.labelURL, encoding: .utf8) : ""
-                    // Parsing checks every line before the run depends on it.
-                    _ = try LabelFile.read(image.labelURL, keypointShape: dataset.config.keypointShape, classCount: dataset.config.names.count)
-                    originals.append((split, image.relativePath, text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }))
-                    return DatasetWriter.Entry(image: image.url, relativePath: image.relativePath, keptText: text, instances: [])
-                }
-            }
-            var config = dataset.config
-            config.path = nil
-            try DatasetWriter(overwrite: true).write(config: config, splits: splits, to: output)
-            try ledger.recordOriginals(originals)
-            try ledger.markLabelled(0, seconds: Date().timeIntervalSince(started))
-            observer?.message("iteration 0: \(originals.reduce(0) { $0 + $1.lines.count }) original labels")
-            return
-        }
+        if index == 0 { return try labelStart(started) }
         let weights = try self.weights(index - 1)!
-        let dataset = try Dataset.load(dataURL(index - 1))
-        let model = try PoseModel.load(weights, keypointDimensions: dataset.config.keypointShape.dimensions, device: device)
+        let base = try Dataset.load(dataURL(0))
+        let shape = base.config.keypointShape
+        let model = try PoseModel.load(weights, keypointDimensions: shape.dimensions, device: device)
         var autolabel = settings.autolabel
         if settings.protocolName == .paper { autolabel.splits = [.train, .val] }
-        let result = try Autolabeler(settings: autolabel).run(data: dataURL(index - 1), model: model, output: output)
-        let shape = dataset.config.keypointShape
-        let lines = result.generated.map { label in
+        // predictions merge against every label there is now, whether trained on or not, and
+        // against the boxes a person rejected
+        let reviewed = try ledger.reviewedLabels(upTo: index - 1)
+        func parse(_ lines: [String]) -> [PoseInstance] {
+            lines.compactMap { LabelFile.parse($0, file: "ledger", keypointShape: shape, classCount: nil).instances.first }
+        }
+        let pass = try Autolabeler(settings: autolabel).label(base, model: model) { image, split in
+            var existing = try Autolabeler.Existing.labelFile(of: image, in: base)
+            let review = reviewed.image(split, image.relativePath)
+            existing.labels += parse(review.lines)
+            existing.rejected = parse(review.rejected).map(\.box)
+            return existing
+        }
+        let lines = pass.generated.map { label in
             (split: label.split, image: label.relativePath,
              line: LabelFile.format([label.instance], keypointShape: shape).trimmingCharacters(in: .newlines),
              confidence: Double(label.confidence))
         }
+        try writeData(index, adding: lines.map { ($0.split, $0.image, $0.line) })
         try ledger.recordGenerated(iteration: index, labels: lines, model: weightsPath(index - 1), seconds: Date().timeIntervalSince(started))
         observer?.message("iteration \(index): \(lines.count) labels added")
-        let existing = result.splits.values.reduce(0) { $0 + $1.existing }
+        let existing = pass.splits.values.reduce(0) { $0 + $1.existing }
         if settings.protocolName == .default && Double(lines.count) < settings.stopBelow.minimumLabels(existing: existing) {
             var added = "\(lines.count) labels"
             if case .percent = settings.stopBelow {
@@ -211,6 +238,67 @@ public final class Refiner {
             }
             try ledger.setSetting("stopped", "iteration \(index) added \(added), fewer than --stop-below \(settings.stopBelow)")
         }
+    }
+
+    /// Iteration 0: the input's label files byte for byte, recorded as the originals; a run started
+    /// from a reviewed one also carries that run's confirmed labels (after the originals) and its
+    /// rejections, each with its decisions.
+    private func labelStart(_ started: Date) throws {
+        let dataset = try Dataset.load(data)
+        let carried = try settings.startRun.map { try Ledger(url: URL(fileURLWithPath: $0).appendingPathComponent("ledger.sqlite")).carriedLabels() }
+        let byImage = Dictionary(grouping: carried ?? []) { "\($0.label.split.rawValue)/\($0.label.image)" }
+        var splits: [Split: [DatasetWriter.Entry]] = [:]
+        var originals: [(split: Split, image: String, lines: [String])] = []
+        for split in Split.allCases where split != .test || !dataset.config.entries(split).isEmpty {
+            let (images, problems) = dataset.images(split)
+            if !problems.isEmpty { throw DataProblems(problems) }
+            splits[split] = try images.map { image in
+                let existing = try Autolabeler.Existing.labelFile(of: image, in: dataset)  // parsing checks every line first
+                originals.append((split, image.relativePath, existing.text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }))
+                let confirmed = (byImage["\(split.rawValue)/\(image.relativePath)"] ?? []).filter { $0.label.status.isVerified }
+                return DatasetWriter.Entry(
+                    image: image.url, relativePath: image.relativePath, keptText: Self.appending(confirmed.map(\.label.currentLine), to: existing.text),
+                    instances: [])
+            }
+        }
+        var config = dataset.config
+        config.path = nil
+        try DatasetWriter(overwrite: true).write(config: config, splits: splits, to: dataURL(0).deletingLastPathComponent())
+        try ledger.recordOriginals(originals, carried: carried ?? [], from: settings.startRun ?? "")
+        try ledger.markLabelled(0, seconds: Date().timeIntervalSince(started))
+        let confirmed = (carried ?? []).filter { $0.label.status.isVerified }.count
+        observer?.message(
+            "iteration 0: \(originals.reduce(0) { $0 + $1.lines.count }) original labels"
+                + (carried == nil ? "" : ", \(confirmed) confirmed and \(carried!.count - confirmed) rejected labels from \(settings.startRun!)"))
+    }
+
+    /// `lines` after `text`, one per line.
+    static func appending(_ lines: [String], to text: String) -> String {
+        guard !lines.isEmpty else { return text }
+        return text + (text.isEmpty || text.hasSuffix("\n") ? "" : "\n") + lines.map { $0 + "\n" }.joined()
+    }
+
+    /// Writes the data set iteration `index` trains on: iteration 0's label files, then the labels
+    /// of iterations 1…`index - 1` as reviewed now (and only the confirmed ones with
+    /// `--train-on reviewed`), then `new`, this iteration's additions (which nobody reviewed yet).
+    private func writeData(_ index: Int, adding new: [(split: Split, image: String, line: String)]) throws {
+        let base = try Dataset.load(dataURL(0))
+        let verifiedOnly = settings.trainOn == .reviewed
+        let reviewed = try ledger.reviewedLabels(upTo: index - 1, verifiedOnly: verifiedOnly)
+        let additions = verifiedOnly ? [:] : Dictionary(grouping: new) { "\($0.split.rawValue)/\($0.image)" }
+        var splits: [Split: [DatasetWriter.Entry]] = [:]
+        for split in Split.allCases where split != .test || !base.config.entries(split).isEmpty {
+            let (images, problems) = base.images(split)
+            if !problems.isEmpty { throw DataProblems(problems) }
+            splits[split] = try images.map { image in
+                let text = try Autolabeler.Existing.labelFile(of: image, in: base).text
+                let lines = reviewed.image(split, image.relativePath).lines + (additions["\(split.rawValue)/\(image.relativePath)"] ?? []).map(\.line)
+                return DatasetWriter.Entry(image: image.url, relativePath: image.relativePath, keptText: Self.appending(lines, to: text), instances: [])
+            }
+        }
+        var config = base.config
+        config.path = nil
+        try DatasetWriter(overwrite: true).write(config: config, splits: splits, to: dataURL(index).deletingLastPathComponent())
     }
 
     private func train(_ index: Int) async throws {
@@ -254,16 +342,20 @@ public final class Refiner {
         }
         let own = try await measure(dataURL(index))
         let fixed = settings.protocolName == .default ? try await measure(dataURL(0)) : nil
-        let counts = try ledger.labelCounts(upTo: index)
-        let previous = index > 0 ? try ledger.labelCounts(upTo: index - 1) : counts
+        // the labels trained on are those of the data set's files; what this iteration added, the ledger's
+        let verifiedOnly = settings.trainOn == .reviewed
+        var labels: [Split: Int] = [:]
+        for split in [Split.train, .val] { labels[split] = try dataset.entries(split).reduce(0) { $0 + $1.instances.count } }
+        let now = try ledger.labelCounts(upTo: index, verifiedOnly: verifiedOnly)
+        let before = index > 0 ? try ledger.labelCounts(upTo: index - 1, verifiedOnly: verifiedOnly) : now
         let images = try ledger.imageCounts()
         var quality: LabelQuality?
         if let truth = settings.truth { quality = try measureQuality(upTo: index, truth: URL(fileURLWithPath: truth)) }
         let (labellingSeconds, trainingSeconds) = try ledger.seconds(index)
         let summary = IterationSummary(
             index: index,
-            train: SplitCounts(images: images[.train] ?? 0, labels: counts[.train] ?? 0, added: (counts[.train] ?? 0) - (previous[.train] ?? 0)),
-            val: SplitCounts(images: images[.val] ?? 0, labels: counts[.val] ?? 0, added: (counts[.val] ?? 0) - (previous[.val] ?? 0)),
+            train: SplitCounts(images: images[.train] ?? 0, labels: labels[.train] ?? 0, added: (now[.train] ?? 0) - (before[.train] ?? 0)),
+            val: SplitCounts(images: images[.val] ?? 0, labels: labels[.val] ?? 0, added: (now[.val] ?? 0) - (before[.val] ?? 0)),
             ownValidation: own, fixedValidation: fixed, quality: quality, labellingSeconds: labellingSeconds, trainingSeconds: trainingSeconds)
         try ledger.markEvaluated(summary)
         observer?.message(
@@ -277,7 +369,7 @@ public final class Refiner {
         let measure = try LabelQualityMeasure(truthData: truth)
         let dataset = try Dataset.load(data)
         let shape = dataset.config.keypointShape
-        let rows = try ledger.labels().filter { $0.iteration <= index }
+        let rows = try ledger.labels().filter { $0.iteration <= index && $0.status != .rejected }
         var images: [LabelQualityMeasure.Image] = []
         let grouped = Dictionary(grouping: rows) { "\($0.split.rawValue)/\($0.image)" }
         for split in [Split.train, .val] {
@@ -306,7 +398,7 @@ extension Refiner {
         guard let last = evaluated.last else { return [] }
         let dataset = try Dataset.load(data)
         let shape = dataset.config.keypointShape
-        let rows = try ledger.labels()
+        let rows = try ledger.labels().filter { $0.status != .rejected }
         let byImage = Dictionary(grouping: rows) { "\($0.split.rawValue)/\($0.image)" }
         let urls = Dictionary(
             uniqueKeysWithValues: [Split.train, .val].flatMap { split in

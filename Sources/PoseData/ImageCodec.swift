@@ -167,11 +167,21 @@ public enum ImageCodec {
         return try result.get()
     }
 
-    /// Encodes as baseline JPEG, 4:2:0, at `quality` 1...100.
-    public static func encodeJPEG(_ image: RGBImage, quality: Int = 95) throws(ImageError) -> Data {
-        try encode(image) { out, size, rgb, error in
+    /// Encodes as baseline JPEG, 4:2:0, at `quality` 1...100. An `orientation` other than `.up`
+    /// is written as an EXIF block (APP1, tag 0x0112), as a camera writes it: `image` holds the
+    /// stored pixels, which viewers and decoders turn by it.
+    public static func encodeJPEG(_ image: RGBImage, quality: Int = 95, orientation: ExifOrientation = .up) throws(ImageError)
+        -> Data
+    {
+        let jpeg = try encode(image) { out, size, rgb, error in
             imgc_jpeg_encode_rgb8(out, size, rgb, UInt32(image.width), UInt32(image.height), Int32(quality), error)
         }
+        guard orientation != .up else { return jpeg }
+        // "Exif\0\0", then a little-endian TIFF header and IFD0 of one SHORT entry: the orientation
+        let tiff: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, UInt8(orientation.rawValue), 0, 0, 0, 0, 0, 0, 0]
+        let body = Array("Exif".utf8) + [0, 0] + tiff
+        let segment: [UInt8] = [0xFF, 0xE1, UInt8((body.count + 2) >> 8), UInt8((body.count + 2) & 0xFF)] + body
+        return jpeg.prefix(2) + Data(segment) + jpeg.dropFirst(2)
     }
 
     /// Encodes as an 8-bit RGB PNG.

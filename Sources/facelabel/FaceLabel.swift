@@ -17,6 +17,7 @@ struct FaceLabel: AsyncParsableCommand {
             Autolabel.self,
             Refine.self,
             Report.self,
+            ReviewCommand.self,
             MeasureCommand.self,
             Env.self,
         ]

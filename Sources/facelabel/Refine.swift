@@ -16,12 +16,21 @@ struct Refine: AsyncParsableCommand {
             results) and report/ (tables, figures, report.html). A run stopped at any point continues \
             with --resume. --protocol paper follows the published procedure; the default also measures \
             every iteration on the original val labels and stops when an iteration adds fewer than \
-            --stop-below labels.
+            --stop-below labels. \
+            Labels reviewed with 'facelabel review' are used from the next iteration on: corrected \
+            ones as corrected, rejected ones left out and never generated again. \
+            '--resume --iterations N' continues a finished run to iteration N; \
+            '--from RUN' starts a new run from the originals and the confirmed labels of a reviewed one.
             """)
 
-    @Option(help: "The data set's data.yaml (not needed with --resume).") var data: String?
+    @Option(help: "The data set's data.yaml (not needed with --resume or --from).") var data: String?
     @Option(help: "Run folder.") var out = "runs/refine/exp"
-    @Option(help: "Iterations after iteration 0.") var iterations = 4
+    @Option(help: "Iterations after iteration 0 (default 4; with --resume, a larger number continues a finished run).")
+    var iterations: Int?
+    @Option(help: "Train on all labels but the rejected (all, the paper's way) or only on those a person confirmed (reviewed).")
+    var trainOn: TrainOn?
+    @Option(name: .customLong("from"), help: "A reviewed run to start from: its originals and the labels a person confirmed are this run's iteration 0, its rejections are kept.")
+    var startRun: String?
     @Option(help: "Procedure: paper or default.") var `protocol` = RefineProtocol.default
     @Option(help: "Truth data set (same images, every face labelled) to measure the generated labels.") var truth: String?
     @Option(help: "Stop after an iteration that adds fewer labels than this: a count (30) or a percentage of the labels already there (2%). Default protocol only.")
@@ -37,15 +46,17 @@ struct Refine: AsyncParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        if !resume && data == nil { throw ValidationError("--data is required (unless --resume).") }
-        guard iterations >= 0 else { throw ValidationError("--iterations must be at least 0.") }
+        if !resume && data == nil && startRun == nil { throw ValidationError("--data is required (unless --resume or --from).") }
+        if resume && startRun != nil { throw ValidationError("--from starts a new run; it cannot be combined with --resume.") }
+        if let iterations, iterations < 0 { throw ValidationError("--iterations must be at least 0.") }
     }
 
     /// The run's settings for training on `device`.
     func settings(device: Device) throws -> RefineSettings {
         var settings = RefineSettings()
         (settings.iterations, settings.training, settings.protocolName, settings.stopBelow) =
-            (iterations, hyper.config(device: device), self.protocol, stopBelow)
+            (iterations ?? settings.iterations, hyper.config(device: device), self.protocol, stopBelow)
+        (settings.trainOn, settings.startRun) = (trainOn ?? .all, startRun.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
         (settings.model, settings.truth) = (model, truth.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
         var autolabel = AutolabelSettings()
         (autolabel.confidence, autolabel.nmsIoU, autolabel.mergeIoU, autolabel.keypointConfidence) = (conf, nmsIou, mergeIou, kptConf)
@@ -64,6 +75,7 @@ struct Refine: AsyncParsableCommand {
             run: URL(fileURLWithPath: out), data: data.map { URL(fileURLWithPath: $0) }, settings: try settings(device: device),
             resume: resume)
         refiner.device = device
+        if resume { try refiner.extend(iterations: iterations, trainOn: trainOn) }
         let observer = RefineProgress(epochs: refiner.settings.training.epochs)
         refiner.observer = observer
         let summary = try await refiner.refine()
@@ -93,4 +105,5 @@ final class RefineProgress: RefineObserver {
 }
 
 extension RefineProtocol: ExpressibleByArgument {}
+extension TrainOn: ExpressibleByArgument {}
 extension StopThreshold: ExpressibleByArgument {}

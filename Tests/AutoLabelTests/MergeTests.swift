@@ -26,6 +26,14 @@ func face(_ minX: Double, _ minY: Double, _ maxX: Double, _ maxY: Double) -> Pos
         #expect(Merge.additions(existing: existing, predictions: [nearSecond, between]) == [between])
     }
 
+    @Test func `a prediction overlapping a rejected box is dropped though the rejected label is gone`() {
+        let rejected = face(0.5, 0.5, 0.7, 0.7).box
+        let again = face(0.51, 0.5, 0.71, 0.7)
+        let elsewhere = face(0.1, 0.1, 0.2, 0.2)
+        #expect(Merge.additions(existing: [], predictions: [again, elsewhere]) == [again, elsewhere])
+        #expect(Merge.additions(existing: [], rejected: [rejected], predictions: [again, elsewhere]) == [elsewhere])
+    }
+
     @Test func `predictions overlapping each other are all kept (NMS already decided)`() {
         let a = face(0.1, 0.1, 0.3, 0.3)
         let b = face(0.12, 0.1, 0.32, 0.3)

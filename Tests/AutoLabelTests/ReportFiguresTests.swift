@@ -15,6 +15,18 @@ private func bytes(_ color: Color) -> [UInt8] {
     return [value.r, value.g, value.b]
 }
 
+extension PoseInstance {
+    /// The label of a face of a `size` × `size` image in its top `height` rows (the rows cut away
+    /// below take none of the face's points, which stay where they are).
+    fileprivate func normalised(croppedTo height: Int, of size: Int) -> PoseInstance {
+        let factor = Double(size) / Double(height)
+        var label = self
+        label.box = BoundingBox(minX: box.minX, minY: min(box.minY * factor, 1), maxX: box.maxX, maxY: min(box.maxY * factor, 1))
+        label.keypoints = keypoints.map { Keypoint(x: $0.x, y: min($0.y * factor, 1), visibility: $0.visibility) }
+        return label
+    }
+}
+
 @Suite struct `Sample grid` {
     /// Figure 2 drawn from the fixture's samples and decoded from its PNG.
     func figure() throws -> (image: RGBImage, folder: URL) {
@@ -31,6 +43,29 @@ private func bytes(_ color: Color) -> [UInt8] {
         let x = origin.x + fit.x + Int((label.box.minX * Double(fit.width)).rounded(.down))
         let y = origin.y + fit.y + Int((label.box.centerY * Double(fit.height)).rounded(.down))
         return (x, y)
+    }
+
+    @Test func `an EXIF-turned photo is drawn upright with its labels where the upright one has them`() throws {
+        let folder = try ReportFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var options = SynthDataset.Options()
+        (options.imageSize, options.faces) = (256, 2...2)
+        let sample = try SynthDataset.sample(1, options: options)
+        let upright = sample.image.cropped(x: 0, y: 0, width: 256, height: 200)
+        let labels = [sample.truth.map { FigureSample.Label(instance: $0.normalised(croppedTo: 200, of: 256), addedBy: nil) }]
+        let (plain, turned) = (folder.appendingPathComponent("upright.png"), folder.appendingPathComponent("turned.jpg"))
+        try ImageCodec.write(upright, to: plain)
+        try ImageCodec.encodeJPEG(upright.applying(.left), quality: 100, orientation: .right).write(to: turned)
+        let a = try SampleGrid.draw([FigureSample(image: plain, labels: labels)], iterations: 1)
+        let b = try SampleGrid.draw([FigureSample(image: turned, labels: labels)], iterations: 1)
+        #expect(a.width == b.width && a.height == b.height)
+        // the label colour lands on the same pixels
+        let colour = bytes(ReportColors.label(addedBy: nil))
+        func coloured(_ image: RGBImage) -> Set<Int> {
+            Set((0..<(image.width * image.height)).filter { Array(image.pixels[3 * $0..<3 * $0 + 3]) == colour })
+        }
+        let (x, y) = (coloured(a), coloured(b))
+        #expect(x.count > 200 && Double(x.intersection(y).count) / Double(x.union(y).count) > 0.9)
     }
 
     @Test func `the figure has a column per iteration and a row per sample`() throws {

@@ -182,6 +182,44 @@ import Testing
         let full = try ImageCodec.decode(data, name: "f.jpg", options: .init(minimumLongSide: 300))
         #expect(full.width == 256 && full.height == 128)
     }
+
+    @Test func `a decode for a network size says its scale and the full size, and only JPEGs are reduced`() throws {
+        let scratch = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let image = gradientImage(width: 300, height: 200)
+        let (jpeg, png) = (scratch.appendingPathComponent("a.jpg"), scratch.appendingPathComponent("a.png"))
+        try ImageCodec.write(image, to: jpeg)
+        try ImageCodec.write(image, to: png)
+        let reduced = try ImageCodec.decode(contentsOf: jpeg, forLongSide: 64)
+        #expect(reduced.scale == 4 && reduced.image.width == 75 && reduced.image.height == 50)
+        #expect(reduced.width == 300 && reduced.height == 200)
+        let exact = try ImageCodec.decode(contentsOf: jpeg, forLongSide: nil)
+        let full = try ImageCodec.decode(contentsOf: jpeg)
+        #expect(exact.scale == 1 && exact.image == full)
+        let lossless = try ImageCodec.decode(contentsOf: png, forLongSide: 64)
+        #expect(lossless.scale == 1 && lossless.image == image)
+        // a turned photo: the sizes are the displayed ones (64 x 40 stored, orientation 6)
+        let turned = try ImageCodec.decode(contentsOf: fixture("parity/exif-6.jpg"), forLongSide: 32)
+        #expect(turned.scale == 2 && turned.width == 40 && turned.height == 64)
+        #expect(turned.image.width == 20 && turned.image.height == 32)
+    }
+
+    @Test func `a JPEG written with an orientation decodes turned by it`() throws {
+        let image = noiseImage(width: 48, height: 32)
+        for orientation in ExifOrientation.allCases {
+            let data = try ImageCodec.encodeJPEG(image, quality: 100, orientation: orientation)
+            #expect(try ImageCodec.info(data, name: "o.jpg").orientation == orientation)
+            let stored = try ImageCodec.decode(data, name: "o.jpg", options: .init(appliesOrientation: false))
+            #expect(try ImageCodec.decode(data, name: "o.jpg") == stored.applying(orientation))
+        }
+    }
+
+    @Test func `a PNG's eXIf orientation turns it as a JPEG's does`() throws {
+        let info = try ImageCodec.info(contentsOf: fixture("parity/exif-6.png"))
+        #expect(info == ImageInfo(format: .png, width: 40, height: 64, orientation: .right))
+        let stored = try ImageCodec.decode(contentsOf: fixture("parity/exif-6.png"), options: .init(appliesOrientation: false))
+        #expect(try ImageCodec.decode(contentsOf: fixture("parity/exif-6.png")) == stored.applying(.right))
+    }
 }
 
 @Suite struct ExifOrientationTests {

@@ -1,0 +1,65 @@
+import ArgumentParser
+import AutoLabel
+import Foundation
+import PoseData
+import Review
+
+/// `facelabel review RUN`: the local review page of a refinement run's generated labels.
+struct ReviewCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "review",
+        abstract: "Review a refinement run's generated labels in the browser: accept, correct or reject each.",
+        discussion: """
+            Prints one line, 'review: http://127.0.0.1:PORT/?token=...': open it in a browser on this \
+            machine. The queue puts first the labels most likely to be wrong (lowest box score). Each \
+            decision is saved to RUN/ledger.sqlite the moment it is made (label, decision, corrected \
+            points, reviewer, time); the run's files are never changed. The next 'refine --resume' \
+            (or a run started with 'refine --from RUN') uses the decisions. Ctrl-C stops the server. \
+            With --history IMAGE it prints who decided what on each label of an image and exits.
+            """)
+
+    @Argument(help: "The run folder (refine --out).") var run: String
+    @Option(help: "The iteration whose labels the queue shows first (default: the latest that generated labels).") var iteration: Int?
+    @Option(help: "Port (default: a free one).") var port = 0
+    @Option(help: "The name recorded with each decision (default: the login name).") var reviewer: String?
+    @Option(help: "Address to listen on. Anything but loopback exposes the page (token-protected) to the network.")
+    var host = "127.0.0.1"
+    @Option(help: "Print the labels of this image (split/path, e.g. train/a.jpg) with their decisions, and exit.") var history: String?
+    @Flag(help: "With --history, print JSON.") var json = false
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535.") }
+    }
+
+    func run() async throws {
+        let reviewRun = try ReviewRun(folder: URL(fileURLWithPath: run), iteration: iteration)
+        if let history { return try printHistory(reviewRun.ledger, history) }
+        let name = reviewer ?? ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+        if !ReviewServer.isLoopback(host) {
+            note("warning: --host \(host) makes the review page reachable from the network; anyone with the token can change the labels")
+        }
+        let server = ReviewServer(run: reviewRun, options: .init(host: host, port: port, reviewer: name))
+        try await server.serve { url in
+            FileHandle.standardOutput.write(Data("review: \(url)\n".utf8))
+        }
+        note("review: stopped; every decision is in \(reviewRun.folder.appendingPathComponent("ledger.sqlite").path)")
+    }
+
+    func printHistory(_ ledger: Ledger, _ image: String) throws {
+        guard let slash = image.firstIndex(of: "/"), let split = Split(rawValue: String(image[..<slash])) else {
+            throw ValidationError("--history takes split/path, e.g. train/a.jpg")
+        }
+        let labels = try ledger.history(split: split, image: String(image[image.index(after: slash)...]))
+        if labels.isEmpty { throw ValidationError("\(image) is not an image of this run") }
+        if json { return try printJSON(["labels": labels]) }
+        let format = ISO8601DateFormatter()
+        for entry in labels {
+            let label = entry.label
+            let origin = label.iteration == 0 ? "original" : "iteration \(label.iteration)" + (label.score.map { String(format: ", score %.3f", $0) } ?? "")
+            print("label \(label.id) (\(origin)): \(label.status.rawValue)")
+            for decision in entry.decisions {
+                print("  \(format.string(from: decision.decidedAt))  \(decision.status.rawValue) by \(decision.reviewer) (\(decision.source))")
+            }
+        }
+    }
+}
