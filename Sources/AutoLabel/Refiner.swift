@@ -193,7 +193,7 @@ public final class Refiner {
     public func summary() throws -> RunSummary {
         RunSummary(
             data: data.path, settings: settings, iterations: try ledger.summaries(),
-            stoppedBecause: try ledger.setting("stopped"))
+            stoppedBecause: try ledger.setting("stopped"), provenance: try ledger.provenance())
     }
 
     // MARK: Phases

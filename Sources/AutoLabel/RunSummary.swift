@@ -73,9 +73,16 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var iterations: [IterationSummary]
     /// Why the run ended before its last planned iteration, if it did.
     public var stoppedBecause: String?
+    /// The labels each iteration made (0: the originals) by provenance, as reviewed now (nil for
+    /// a summary made without the ledger).
+    public var provenance: [Int: ProvenanceCounts]?
 
-    public init(data: String, settings: RefineSettings, iterations: [IterationSummary], stoppedBecause: String?) {
+    public init(
+        data: String, settings: RefineSettings, iterations: [IterationSummary], stoppedBecause: String?,
+        provenance: [Int: ProvenanceCounts]? = nil
+    ) {
         (self.data, self.settings, self.iterations, self.stoppedBecause) = (data, settings, iterations, stoppedBecause)
+        self.provenance = provenance
     }
 }
 

@@ -12,12 +12,15 @@ public enum InputFile: Sendable {
     case dataYAML
     /// A COCO keypoints JSON: 2 GiB (a million 17-point annotations take about 400 MB).
     case cocoJSON
+    /// A Label Studio JSON export or a CVAT XML file: 1 GiB.
+    case exchange
 
     public var limit: Int {
         switch self {
         case .labels: 16 << 20
         case .points, .dataYAML: 1 << 20
         case .cocoJSON: 2 << 30
+        case .exchange: 1 << 30
         }
     }
 
@@ -27,6 +30,7 @@ public enum InputFile: Sendable {
         case .points: ".pts file"
         case .dataYAML: "data.yaml"
         case .cocoJSON: "COCO JSON file"
+        case .exchange: "Label Studio or CVAT file"
         }
     }
 

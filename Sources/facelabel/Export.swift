@@ -3,11 +3,11 @@ import Foundation
 import Pose
 import PoseData
 
-/// `facelabel export coco|weights`: a data set in other annotation formats, or weights in another precision.
+/// `facelabel export coco|labelstudio|cvat|weights`: labels in other formats, or weights in another precision.
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Export a YOLO-pose data set to another annotation format, or weights to float16.",
-        subcommands: [ExportCOCOCommand.self, ExportWeightsCommand.self])
+        abstract: "Export labels to another annotation format or labelling tool, or weights to float16.",
+        subcommands: [ExportCOCOCommand.self, ExportLabelStudioCommand.self, ExportCVATCommand.self, ExportWeightsCommand.self])
 }
 
 /// `facelabel export weights --weights W --out W16 [--half]`: a copy of a weights file (float16 with --half).

@@ -5,8 +5,8 @@ import PoseData
 /// `facelabel import 300w|coco`: other annotation formats as YOLO-pose data sets.
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Import a 300-W tree or a COCO keypoints file as a YOLO-pose data set.",
-        subcommands: [Import300WCommand.self, ImportCOCOCommand.self])
+        abstract: "Import a 300-W tree or a COCO keypoints file as a data set, or a labelling tool's review into a run.",
+        subcommands: [Import300WCommand.self, ImportCOCOCommand.self, ImportLabelStudioCommand.self, ImportCVATCommand.self])
 }
 
 /// `facelabel import 300w --src DIR --out DIR`.

@@ -38,6 +38,23 @@ import Testing
             })
     }
 
+    @Test func `Table 1 gains what became of each iteration's labels once a person reviewed them`() throws {
+        var summary = ReportFixture.summary()
+        var originals = ProvenanceCounts(), first = ProvenanceCounts(), second = ProvenanceCounts()
+        originals.original = 75
+        (first.generated, first.accepted, first.corrected, first.rejected) = (3, 5, 3, 1)
+        (second.generated, second.added) = (7, 1)
+        summary.provenance = [0: originals, 1: first, 2: second]
+        #expect(
+            try file("table1", of: summary).csv == """
+                iteration,train images,train labels,val images,val labels,total labels,labels added,original,generated,accepted,corrected,rejected,added by a person
+                0,40,60,10,15,75,0,75,0,0,0,0,0
+                1,40,70,10,17,87,12,0,3,5,3,1,0
+                2,40,76,10,18,94,7,0,7,0,0,0,1
+
+                """)
+    }
+
     @Test func `Table 2 has a block for the own val and one for the fixed val`() throws {
         let table2 = try file("table2")
         #expect(

@@ -37,21 +37,36 @@ enum ReportTables {
     }
 
     /// Table 1: images and labels per split per iteration (the paper's columns) and the labels
-    /// the iteration added.
+    /// the iteration added; with the ledger's provenance, what became of the labels each
+    /// iteration made: originals, generated and not reviewed, accepted, corrected, rejected (and
+    /// faces a person added, when there are any).
     static func labelCounts(_ summary: RunSummary) -> ReportTable {
-        ReportTable(
+        var columns: [ReportTable.Column] = [
+            .init("iteration", .count), .init("train images", .count), .init("train labels", .count),
+            .init("val images", .count), .init("val labels", .count), .init("total labels", .count),
+            .init("labels added", .count),
+        ]
+        let provenance = summary.provenance
+        let showsAdded = provenance?.values.contains { $0.added > 0 } ?? false
+        if provenance != nil {
+            columns += ["original", "generated", "accepted", "corrected", "rejected"].map { ReportTable.Column($0, .count) }
+            if showsAdded { columns.append(.init("added by a person", .count)) }
+        }
+        return ReportTable(
             title: "Table 1. Images and labels per iteration",
-            columns: [
-                .init("iteration", .count), .init("train images", .count), .init("train labels", .count),
-                .init("val images", .count), .init("val labels", .count), .init("total labels", .count),
-                .init("labels added", .count),
-            ],
+            columns: columns,
             rows: summary.iterations.map { iteration in
-                [
+                var row: [ReportTable.Value] = [
                     .count(iteration.index), .count(iteration.train.images), .count(iteration.train.labels),
                     .count(iteration.val.images), .count(iteration.val.labels), .count(iteration.totalLabels),
                     .count(iteration.train.added + iteration.val.added),
                 ]
+                if let provenance {
+                    let counts = provenance[iteration.index] ?? ProvenanceCounts()
+                    row += [counts.original, counts.generated, counts.accepted, counts.corrected, counts.rejected].map { .count($0) }
+                    if showsAdded { row.append(.count(counts.added)) }
+                }
+                return row
             })
     }
 

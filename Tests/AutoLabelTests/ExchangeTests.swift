@@ -1,0 +1,184 @@
+import Foundation
+import Pose
+import PoseData
+import Testing
+
+@testable import AutoLabel
+
+/// A face of two points on a 200 x 100 image, the second invisible (values exact in binary, so that
+/// percentages and pixels convert back exactly).
+let twoPointFace = PoseInstance(
+    classIndex: 0, box: BoundingBox(minX: 0.25, minY: 0.125, maxX: 0.75, maxY: 0.875),
+    keypoints: [Keypoint(x: 0.3125, y: 0.5, visibility: 2), Keypoint(x: 0, y: 0, visibility: 0)])
+
+@Suite struct `Label Studio and CVAT formats` {
+    @Test func `a face goes to Label Studio as a box in percent and its visible points tied to it`() throws {
+        let regions = LabelStudio.regions(of: twoPointFace, id: "L7", className: "face", pointNames: ["eye", "nose"], width: 200, height: 100, score: 0.8)
+        #expect(regions.count == 2)
+        #expect(regions[0].type == "rectanglelabels" && regions[0].id == "L7" && regions[0].fromName == "face" && regions[0].toName == "image")
+        #expect(regions[0].value == LabelStudio.Value(x: 25, y: 12.5, width: 50, height: 75, rotation: 0, rectanglelabels: ["face"]))
+        #expect(regions[0].originalWidth == 200 && regions[0].originalHeight == 100 && regions[0].score == 0.8)
+        #expect(regions[1].type == "keypointlabels" && regions[1].parentID == "L7" && regions[1].value?.keypointlabels == ["eye"])
+        #expect(regions[1].value?.x == 31.25 && regions[1].value?.y == 50)
+        let json = String(decoding: try LabelStudio.json([LabelStudio.Task(data: .init(image: "/data/local-files/?d=a.jpg", facelabel: nil),
+            predictions: [.init(modelVersion: "v", score: 0.8, result: regions)])]), as: UTF8.self)
+        for key in [#""from_name":"face""#, #""parentID":"L7""#, #""model_version":"v""#, #""original_width":200"#, #""rectanglelabels":["face"]"#] {
+            #expect(json.contains(key), "\(key)")
+        }
+        let back = try LabelStudio.faces(in: regions, classNames: ["face"], pointNames: ["eye", "nose"], file: "f", task: "t")
+        #expect(back == [LabelStudio.Face(id: "L7", instance: twoPointFace)])
+        let config = LabelStudio.labellingConfig(classNames: ["face"], pointNames: ["eye", "nose"])
+        #expect(config.contains(#"<RectangleLabels name="face" toName="image">"#))
+        #expect(config.contains(#"<Label value="eye" model_index="0"/>"#) && config.contains(#"<Label value="nose" model_index="1"/>"#))
+    }
+
+    /// A Label Studio JSON export as its documentation and exports show it: a person object in
+    /// completed_by, an `origin` on each region, a relation item, a cancelled and an older annotation.
+    static let labelStudioExport = #"""
+        [{"id": 3, "data": {"image": "/data/local-files/?d=run/a.jpg", "facelabel": {"split": "train", "path": "a.jpg"}},
+          "annotations": [
+            {"id": 11, "was_cancelled": false, "created_at": "2025-05-02T13:40:45.998046Z", "completed_by": {"id": 1, "email": "ann@clinic.org"},
+             "result": [{"id": "old", "type": "rectanglelabels", "from_name": "face", "to_name": "image",
+                         "value": {"x": 1, "y": 1, "width": 2, "height": 2, "rotation": 0, "rectanglelabels": ["face"]}}]},
+            {"id": 12, "was_cancelled": false, "created_at": "2025-05-03T09:00:00.000000Z", "lead_time": 17.2, "completed_by": {"id": 1, "email": "ann@clinic.org"},
+             "result": [
+               {"id": "hplPm0Szvc", "type": "rectanglelabels", "origin": "manual", "from_name": "face", "to_name": "image",
+                "original_width": 200, "original_height": 100, "image_rotation": 0,
+                "value": {"x": 25, "y": 12.5, "width": 50, "height": 75, "rotation": 0, "rectanglelabels": ["face"]}},
+               {"id": "YuLAREYKpq", "type": "keypointlabels", "origin": "manual", "parentID": "hplPm0Szvc", "from_name": "keypoints",
+                "to_name": "image", "original_width": 200, "original_height": 100, "image_rotation": 0,
+                "value": {"x": 31.25, "y": 50, "width": 0.5, "keypointlabels": ["eye"]}},
+               {"from_id": "YuLAREYKpq", "to_id": "hplPm0Szvc", "type": "relation", "direction": "right"}]},
+            {"id": 13, "was_cancelled": true, "created_at": "2025-05-04T09:00:00.000000Z", "completed_by": 2, "result": []}],
+          "predictions": []}]
+        """#
+
+    @Test func `a Label Studio export reads its latest answer that is not cancelled`() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ls-\(UUID()).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data(Self.labelStudioExport.utf8).write(to: url)
+        let task = try #require(try LabelStudio.read(url).first)
+        let answer = try #require(task.latestAnnotation)
+        #expect(answer.id == 12 && answer.completedBy == "ann@clinic.org")
+        let faces = try LabelStudio.faces(in: answer.result, classNames: ["face"], pointNames: ["eye", "nose"], file: "f", task: "t")
+        #expect(faces.map(\.instance) == [twoPointFace])
+        // a point without its face, or of a name the layout lacks, is refused with the task named
+        let orphan = LabelStudio.Region(id: "p", type: "keypointlabels", fromName: "keypoints", toName: "image", originalWidth: 1, originalHeight: 1, score: nil,
+            value: .init(x: 1, y: 1, width: 0.5, keypointlabels: ["eye"]))
+        let error = #expect(throws: DataProblem.self) { try LabelStudio.faces(in: [orphan], classNames: ["face"], pointNames: ["eye"], file: "f", task: "task 3") }
+        #expect(error?.description == "f: task 3: 1 keypoints belong to no face (no parentID): group them under their face's box")
+    }
+
+    /// CVAT for images 1.1 as its documentation shows a skeleton: a box and a skeleton in one
+    /// group, a point occluded, one outside, sub-pixel and 2-decimal coordinates.
+    static let cvatExport = #"""
+        <?xml version="1.0" encoding="utf-8"?>
+        <annotations>
+          <version>1.1</version>
+          <meta><task><id>1</id><name>faces</name><labels>
+            <label><name>face</name><type>rectangle</type><attributes></attributes></label>
+            <label><name>landmarks</name><type>skeleton</type><attributes></attributes><svg></svg></label>
+            <label><name>eye</name><type>points</type><attributes></attributes><parent>landmarks</parent></label>
+            <label><name>nose</name><type>points</type><attributes></attributes><parent>landmarks</parent></label>
+          </labels></task></meta>
+          <image id="0" name="train/a.jpg" width="200" height="100">
+            <skeleton label="landmarks" source="manual" z_order="0" group_id="1">
+              <points label="eye" source="manual" outside="0" occluded="1" points="62.5,50.00">
+              </points>
+              <points label="nose" source="manual" outside="1" occluded="0" points="100.00,50.00">
+              </points>
+            </skeleton>
+            <box label="face" source="manual" occluded="0" xtl="50.00" ytl="12.5" xbr="150.00" ybr="87.50" z_order="0" group_id="1">
+              <attribute name="facelabel_id">42:1</attribute>
+            </box>
+          </image>
+        </annotations>
+        """#
+
+    @Test func `a CVAT file reads each box with the skeleton of its group, outside and occluded points as visibility`() throws {
+        let images = try CVATXML.parse(Data(Self.cvatExport.utf8), file: "a.xml", classNames: ["face"], pointNames: ["eye", "nose"])
+        #expect(images.count == 1 && images[0].name == "train/a.jpg" && images[0].width == 200)
+        var expected = twoPointFace
+        expected.keypoints[0].visibility = 1
+        expected.keypoints[1] = Keypoint(x: 0.5, y: 0.5, visibility: 0)
+        #expect(images[0].faces == [CVATXML.Face(instance: expected, id: CVATXML.LabelReference(id: 42, version: 1), source: "manual")])
+        // our writer's output reads back to the same faces, coordinates unrounded
+        let written = CVATXML.document(images, classNames: ["face"], pointNames: ["eye", "nose"], taskName: "t")
+        #expect(written.contains(#"<points label="eye" source="manual" outside="0" occluded="1" points="62.5,50">"#))
+        #expect(written.contains(#"<skeleton label="landmarks" source="manual" z_order="0" group_id="1">"#))
+        #expect(try CVATXML.parse(Data(written.utf8), file: "b.xml", classNames: ["face"], pointNames: ["eye", "nose"]) == images)
+        let bad = Self.cvatExport.replacingOccurrences(of: "label=\"nose\"", with: "label=\"chin\"")
+        let error = #expect(throws: DataProblem.self) { try CVATXML.parse(Data(bad.utf8), file: "a.xml", classNames: ["face"], pointNames: ["eye", "nose"]) }
+        #expect(error?.description == "a.xml:14: <points> of label 'chin', not a keypoint of the layout")
+    }
+}
+
+@Suite(.serialized) struct `Review round trips through labelling tools` {
+    @Test func `edits made in Label Studio and CVAT come back as decisions, and an unedited round trip changes no label`() async throws {
+        let (folder, data, _) = try await tinyDataSet()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var settings = tinySettings(truth: nil)
+        settings.iterations = 1
+        let run = folder.appendingPathComponent("run")
+        let refiner = try Refiner(run: run, data: data, settings: settings, resume: false)
+        _ = try await refiner.refine()
+        let ledger = refiner.ledger
+        let linesBefore = try ledger.labels().map(\.line)
+
+        // Label Studio: the tasks go out, come back unanswered: nothing changes
+        let (config, images) = try ReviewExchange.images(ofRun: run, ledger: ledger, iteration: 1)
+        let tasks = ReviewExchange.labelStudioTasks(images, config: config, documentRoot: folder, modelVersion: "t")
+        #expect(tasks.allSatisfy { $0.data.image.hasPrefix("/data/local-files/?d=run/iter0/data/images/") || $0.data.image.hasPrefix("/data/local-files/?d=data/images/") })
+        #expect(tasks.allSatisfy { task in task.predictions?.first?.score == task.predictions?.first?.result.compactMap(\.score).min() })
+        var untouched = try ReviewExchange.importLabelStudio(tasks, folder: run, ledger: ledger, reviewer: "ann", file: "t.json")
+        #expect(untouched.unanswered == tasks.count && untouched.accepted + untouched.corrected + untouched.rejected + untouched.added == 0)
+        #expect(try ledger.reviewItems().allSatisfy { $0.version == 0 })
+
+        // three tasks answered: one as it was, one with a point moved, one with a face removed and one drawn
+        var answered = Array(tasks.prefix(3))
+        for index in answered.indices {
+            var result = answered[index].predictions![0].result
+            if index == 1, let point = result.firstIndex(where: { $0.type == "keypointlabels" }) { result[point].value?.x! += 1 }
+            if index == 2 {
+                let removed = result.first { $0.type == "rectanglelabels" }!.id!
+                result.removeAll { $0.id == removed || $0.parentID == removed }
+                result += LabelStudio.regions(of: twoPointFace, id: "new", className: "face", pointNames: ReviewExchange.pointNames(config), width: 64, height: 64, score: nil)
+            }
+            answered[index].annotations = [LabelStudio.Annotation(id: index, result: result, createdAt: "2026-01-01", completedBy: "ann@clinic.org")]
+        }
+        let roundTrip = try LabelStudio.read(try { () -> URL in
+            let url = folder.appendingPathComponent("export.json")
+            try LabelStudio.json(answered).write(to: url)
+            return url
+        }())
+        let edited = try ReviewExchange.importLabelStudio(roundTrip, folder: run, ledger: ledger, reviewer: "ann", file: "export.json")
+        let faces = answered.map { task in task.predictions![0].result.filter { $0.type == "rectanglelabels" }.count }
+        #expect(edited.corrected == 1 && edited.rejected == 1 && edited.added == 1 && edited.accepted == faces.reduce(0, +) - 2, "\(edited)")
+        #expect(try ledger.reviewItems().filter { $0.status == .corrected }.allSatisfy { $0.reviewer == "ann@clinic.org" })
+        // importing the same answers again decides nothing twice: the labels moved on
+        let again = try ReviewExchange.importLabelStudio(roundTrip, folder: run, ledger: ledger, reviewer: "ann", file: "export.json")
+        #expect(again.accepted == 0 && again.corrected == 0 && !again.conflicts.isEmpty)
+
+        // CVAT, on images Label Studio did not touch: the file as exported accepts, and corrects nothing
+        let decidedImages = Set(answered.map { $0.data.facelabel!.path })
+        let rest = images.filter { !decidedImages.contains($0.path) }
+        let document = ReviewExchange.cvatDocument(Array(rest.prefix(2)), config: config, taskName: "t")
+        let parsed = try CVATXML.parse(Data(document.utf8), file: "a.xml", classNames: config.names, pointNames: ReviewExchange.pointNames(config))
+        let unedited = try ReviewExchange.importCVAT(parsed, folder: run, ledger: ledger, iteration: 1, reviewer: "bob", file: "a.xml")
+        #expect(unedited.corrected == 0 && unedited.rejected == 0 && unedited.added == 0 && unedited.accepted == rest.prefix(2).reduce(0) { $0 + $1.labels.count })
+        // an edited CVAT file: a point pushed outside, a face deleted
+        var edits = try CVATXML.parse(Data(ReviewExchange.cvatDocument(Array(rest.dropFirst(2).prefix(2)), config: config, taskName: "t").utf8), file: "b.xml",
+            classNames: config.names, pointNames: ReviewExchange.pointNames(config))
+        edits[0].faces[0].instance.keypoints[0].visibility = 0
+        edits[1].faces.removeFirst()
+        let cvat = try ReviewExchange.importCVAT(
+            try CVATXML.parse(Data(CVATXML.document(edits, classNames: config.names, pointNames: ReviewExchange.pointNames(config), taskName: "t").utf8),
+                file: "c.xml", classNames: config.names, pointNames: ReviewExchange.pointNames(config)),
+            folder: run, ledger: ledger, iteration: 1, reviewer: "bob", file: "c.xml")
+        #expect(cvat.corrected == 1 && cvat.rejected == 1, "\(cvat)")
+        // no label line was changed by any of it: corrections live in the ledger's decisions
+        #expect(try ledger.labels().filter { $0.iteration <= 1 && $0.status != .corrected && $0.status != .added }.map(\.line).allSatisfy(linesBefore.contains))
+        untouched = try ReviewExchange.importLabelStudio(tasks.suffix(1), folder: run, ledger: ledger, reviewer: "ann", file: "t.json")
+        #expect(untouched.unanswered == 1)
+    }
+}
