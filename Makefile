@@ -11,7 +11,7 @@ RELEASE_DIR = $(if $(filter cuda,$(TORCH)),.build-cuda,.build)/release
 # Spinning OpenMP waits make two processes fight over two cores (DESIGN.md, performance notes).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: bootstrap build test demo bench-torch bench-pose bench-accuracy bench-import goldens device-check-cpu fuzz test-asan clean
+.PHONY: bootstrap build test demo bench-torch bench-pose bench-accuracy bench-import bench-photos bench-review goldens device-check-cpu fuzz test-asan clean
 
 bootstrap:
 	@bash Scripts/bootstrap.sh
@@ -41,6 +41,15 @@ bench-accuracy: bootstrap
 # facelabel import coco on a COCO JSON of a million annotations: wall time and peak RSS.
 bench-import: bootstrap
 	@bash Scripts/bench-coco-import.sh
+
+# Camera-sized photos: decode and resize, predict images/s, fast decode's effect on the metrics (and,
+# with TRAIN_IMAGES=N, training's peak RSS), facelabel against the reference.
+bench-photos: bootstrap
+	@bash Scripts/bench-photos.sh
+
+# The review page on 5,000 images: key press to next label shown in headless Chromium, server memory.
+bench-review: bootstrap
+	@bash Scripts/bench-review.sh
 
 # Regenerates the golden fixtures with the same torch wheel (only needed when they change).
 goldens: bootstrap

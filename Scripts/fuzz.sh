@@ -3,7 +3,8 @@
 # (default 60), or until FUZZ_RUNS inputs if that comes first; FUZZ_TARGETS="labels yaml" runs some;
 # FUZZ_SEED fixes libFuzzer's random seed (CI: the same inputs on every run). Targets: labels (YOLO-pose label lines), pts
 # (iBUG .pts), coco (COCO keypoints JSON), yaml (data.yaml), images (header readers and the JPEG and
-# PNG decoders of CImageCodecs), safetensors. Each starts from its seeds (Fuzz/seeds/<target> and the
+# PNG decoders of CImageCodecs), labelstudio (Label Studio JSON exports), cvat (CVAT for images XML),
+# safetensors. Each starts from its seeds (Fuzz/seeds/<target> and the
 # test fixtures of its format) and the corpus of earlier runs (.build-fuzz/corpus), with its token
 # dictionary (Fuzz/dicts). A crash, a leak, a timeout or a failed invariant stops with the input in
 # .build-fuzz/crashes: fix it, and keep the input in Fuzz/regressions/<target>/ (make test replays those).
@@ -13,7 +14,7 @@ cd "$root"
 seconds="${FUZZ_SECONDS:-60}"
 runs_limit="${FUZZ_RUNS:--1}"
 seed="${FUZZ_SEED:-0}"  # 0: libFuzzer picks one
-read -ra targets <<< "${FUZZ_TARGETS:-labels pts coco yaml images safetensors}"
+read -ra targets <<< "${FUZZ_TARGETS:-labels pts coco yaml images labelstudio cvat safetensors}"
 scratch="$root/.build-fuzz"
 export FACELABEL_FUZZ=1 FACELABEL_SANITIZE=1
 flags=(-c debug --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
@@ -50,7 +51,8 @@ for target in "${targets[@]}"; do
   say "$target for $seconds s"
   set +e
   # the Swift runtime's own backtracer trips over ASan's stack checks and hangs: libFuzzer reports instead
-  SWIFT_BACKTRACE=enable=no FUZZ_TARGET="$target" ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" "$binary" "$corpus" \
+  SWIFT_BACKTRACE=enable=no FUZZ_TARGET="$target" ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" \
+    LSAN_OPTIONS="suppressions=$root/Scripts/asan/fuzz-lsan.supp:print_suppressions=0" "$binary" "$corpus" \
     -max_total_time="$seconds" -runs="$runs_limit" -seed="$seed" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -dict="Fuzz/dicts/$target.dict" \
     -artifact_prefix="$scratch/crashes/$target-" -print_final_stats=1 > "$log" 2>&1
   result=$?

@@ -61,9 +61,34 @@ public enum FuzzHarness {
         _ = try? ImageCodec.decode(data, name: "fuzz", options: ImageDecodeOptions(maxPixels: 4_000_000))
     }
 
+    /// A Label Studio JSON export through its decoder and the reading of each answer's faces (for
+    /// a 3-point layout); every face read lies in its image.
+    public static func labelStudio(_ bytes: UnsafeRawBufferPointer) {
+        guard let tasks = try? LabelStudio.decode(Data(bytes), file: "fuzz.json") else { return }
+        for task in tasks {
+            for regions in [task.latestAnnotation?.result ?? []] + (task.predictions ?? []).map(\.result) {
+                guard let faces = try? LabelStudio.faces(in: regions, classNames: ["face"], pointNames: ["a", "b", "c"], file: "fuzz.json", task: "t")
+                else { continue }
+                for face in faces { precondition(inImage(face.instance), "Label Studio: face \(face.instance) outside its image") }
+            }
+        }
+    }
+
+    /// CVAT for images XML through the reader (for a 3-point layout); every face read lies in its image.
+    public static func cvat(_ bytes: UnsafeRawBufferPointer) {
+        guard let images = try? CVATXML.parse(Data(bytes), file: "fuzz.xml", classNames: ["face"], pointNames: ["a", "b", "c"]) else { return }
+        for face in images.flatMap(\.faces) { precondition(inImage(face.instance), "CVAT: face \(face.instance) outside its image") }
+    }
+
+    static func inImage(_ instance: PoseInstance) -> Bool {
+        let box = instance.box
+        return 0 <= box.minX && box.minX <= box.maxX && box.maxX <= 1 && 0 <= box.minY && box.minY <= box.maxY && box.maxY <= 1
+            && instance.keypoints.allSatisfy { (0...1).contains($0.x) && (0...1).contains($0.y) }
+    }
+
     /// The harness of each fuzz target of the PoseData parsers, by target name (`FUZZ_TARGET`, and
     /// the folders of Fuzz/seeds, Fuzz/dicts and Fuzz/regressions).
     public static let targets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
-        "labels": labelFile, "pts": pts, "coco": coco, "yaml": dataYAML, "images": image,
+        "labels": labelFile, "pts": pts, "coco": coco, "yaml": dataYAML, "images": image, "labelstudio": labelStudio, "cvat": cvat,
     ]
 }

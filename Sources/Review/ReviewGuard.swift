@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Synchronization
 
 /// What every request to the review server must pass (Jupyter's token model, and what a local
 /// server owes the browser it runs beside):
@@ -14,16 +15,17 @@ import Hummingbird
 ///   an `Origin` of another site, or a `Sec-Fetch-Site` other than same-origin, gets 403, and its
 ///   body must be JSON (`Content-Type: application/json`), which no form of another site can send
 ///   without a preflight this server never grants.
-struct ReviewGuard<Context: RequestContext>: RouterMiddleware {
-    static var cookieName: String { "facelabel_review" }
-    static var tokenHeader: HTTPField.Name { HTTPField.Name("X-Review-Token")! }
+struct ReviewGuard: RouterMiddleware {
+    typealias Context = ReviewContext
+    static let cookieName = "facelabel_review"
+    static let tokenHeader = HTTPField.Name("X-Review-Token")!
 
     let token: String
-    /// The `host:port` forms a request may address the server by.
-    let hosts: Set<String>
+    /// The `host:port` forms a request may address the server by (known once it listens).
+    let hosts: BoundHosts
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let host = request.head.authority, hosts.contains(host.lowercased()) else {
+        guard let host = request.head.authority, hosts.value.contains(host.lowercased()) else {
             return ReviewError.response(.forbidden, "this server answers only to its own address")
         }
         if let given = request.uri.queryParameters.get("token") {
@@ -58,6 +60,13 @@ struct ReviewGuard<Context: RequestContext>: RouterMiddleware {
         guard x.count == y.count else { return false }
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
+}
+
+/// The host names of the bound address, set once the server listens (the port may be chosen then).
+final class BoundHosts: Sendable {
+    private let names = Mutex<Set<String>>([])
+    func set(_ value: Set<String>) { names.withLock { $0 = value } }
+    var value: Set<String> { names.withLock { $0 } }
 }
 
 /// The server's error answers: `{"error": "..."}` with the status.

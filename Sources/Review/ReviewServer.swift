@@ -4,7 +4,6 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import PoseData
-import Synchronization
 
 /// The local review web app (`facelabel review RUN`): a Hummingbird server on loopback that serves
 /// its own page, the run's images and a JSON API over the ledger. Every decision is one ledger
@@ -71,7 +70,7 @@ public struct ReviewServer: Sendable {
         let token = self.token
         let hostBox = BoundHosts()
         let router = Router(context: ReviewContext.self)
-        router.add(middleware: LazyGuard(token: token, hosts: hostBox))
+        router.add(middleware: ReviewGuard(token: token, hosts: hostBox))
         routes.register(on: router)
         return Application(
             router: router,
@@ -97,22 +96,4 @@ struct ReviewContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     init(source: Source) { coreContext = .init(source: source) }
     var maxUploadSize: Int { ReviewServer.maximumBodyBytes }
-}
-
-/// The host names of the bound address, known once the server listens (the port may be chosen then).
-final class BoundHosts: Sendable {
-    private let names = Mutex<Set<String>>([])
-    func set(_ value: Set<String>) { names.withLock { $0 = value } }
-    var value: Set<String> { names.withLock { $0 } }
-}
-
-/// ``ReviewGuard`` with the host names read when a request comes.
-struct LazyGuard: RouterMiddleware {
-    typealias Context = ReviewContext
-    let token: String
-    let hosts: BoundHosts
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        try await ReviewGuard<Context>(token: token, hosts: hosts.value).handle(request, context: context, next: next)
-    }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Pose
-import PoseData
+@testable import PoseData
 import Testing
 
 @testable import AutoLabel
@@ -110,6 +110,60 @@ let twoPointFace = PoseInstance(
         let bad = Self.cvatExport.replacingOccurrences(of: "label=\"nose\"", with: "label=\"chin\"")
         let error = #expect(throws: DataProblem.self) { try CVATXML.parse(Data(bad.utf8), file: "a.xml", classNames: ["face"], pointNames: ["eye", "nose"]) }
         #expect(error?.description == "a.xml:14: <points> of label 'chin', not a keypoint of the layout")
+        // bytes that are not UTF-8 (Foundation's parser traps on them in a name: found by fuzzing)
+        var broken = Data(Self.cvatExport.utf8)
+        broken.replaceSubrange(broken.range(of: Data("<task>".utf8))!, with: Data([0x3C, 0xFF, 0xFE, 0x3E]))
+        let notText = #expect(throws: DataProblem.self) { try CVATXML.parse(broken, file: "a.xml", classNames: ["face"], pointNames: ["eye", "nose"]) }
+        #expect(notText?.description == "a.xml:4: not UTF-8 text")
+    }
+}
+
+@Suite struct `XML reader` {
+    func events(_ text: String) throws -> [String] {
+        var seen: [String] = []
+        try XMLReader.read(Data(text.utf8)) { event, line in
+            switch event {
+            case .start(let name, let attributes): seen.append("\(line) <\(name) \(attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))>")
+            case .end(let name): seen.append("\(line) </\(name)>")
+            case .text(let text): if !text.allSatisfy(\.isWhitespace) { seen.append("\(line) '\(text)'") }
+            }
+        }
+        return seen
+    }
+
+    func failure(_ text: String) -> String? {
+        do {
+            _ = try events(text)
+            return nil
+        } catch {
+            return (error as? XMLReader.Failure).map { "\($0.line): \($0.message)" }
+        }
+    }
+
+    @Test func `elements, attributes, references, comments, CDATA and instructions read as XML defines them`() throws {
+        let text = """
+            <?xml version="1.0" encoding="utf-8"?>
+            <!-- a comment -->
+            <a x='1' y="&lt;&amp;&#x41;&#66;&quot;">
+              <b/>text &gt; more<![CDATA[<raw & kept>]]><?pi data?>
+            </a>
+            """
+        #expect(try events(text) == ["3 <a x=1 y=<&AB\">", "4 <b >", "4 </b>", "4 'text > more'", "4 '<raw & kept>'", "5 </a>"])
+    }
+
+    @Test(arguments: [
+        ("<a><b></a>", "1: not valid XML: </a> closes <b>"),
+        ("<a>", "1: not valid XML: the text ends inside <a>"),
+        ("<!DOCTYPE a [<!ENTITY x \"y\">]><a/>", "1: not valid XML: a DOCTYPE or declaration is not accepted here"),
+        ("<a x=1/>", "1: not valid XML: attribute x of <a> has no quoted value"),
+        ("<a x='1' x='2'/>", "1: not valid XML: attribute x appears twice in <a>"),
+        ("<a>&bogus;</a>", "1: not valid XML: unknown reference &bogus;"),
+        ("<a/><b/>", "1: not valid XML: a second root element <b>"),
+        ("<a>\n<?pi", "2: not valid XML: the text ends inside a processing instruction"),
+        ("text", "1: not valid XML: text outside the root element"),
+    ])
+    func `malformed XML is a failure with its line`(text: String, message: String) {
+        #expect(failure(text) == message)
     }
 }
 

@@ -1,11 +1,13 @@
+import AutoLabel
 import Foundation
 import PoseData
 import Testing
 import Torch
 
-/// Issue 20: kills at random moments (seeded, so the same every run) across `train`, `autolabel` and
-/// `refine`. After every kill each output is absent or complete and the ledger is sound; the run
-/// then resumed (train, refine) or run again (autolabel) ends equal to an uninterrupted one.
+/// Issue 20: kills at random moments (seeded, so the same every run) across `train`, `autolabel`,
+/// `refine` and the review server's writes. After every kill each output is absent or complete and
+/// the ledger is sound; the run then resumed (train, refine, review) or run again (autolabel) ends
+/// equal to an uninterrupted one.
 @Suite(.serialized) struct `kills at random moments` {
     /// SplitMix64: the moments of the kills.
     struct Moments {
@@ -150,7 +152,85 @@ import Torch
                 #expect(NSArray(array: contents.summaries).isEqual(to: ledger.summaries), "refine after kills: summaries")
             })
 
-        #expect(trained.kills + labelled.kills + refined.kills >= 50, "kills: \(trained.kills) train, \(labelled.kills) autolabel, \(refined.kills) refine")
+        let reviewed = try Self.killReview(run: scratch.path("refined-straight"), scratch: scratch, target: 10, moments: &moments)
+
+        let kills = (trained.kills, labelled.kills, refined.kills, reviewed)
+        #expect(kills.0 + kills.1 + kills.2 + kills.3 >= 50, "kills: \(kills.0) train, \(kills.1) autolabel, \(kills.2) refine, \(kills.3) review")
         #expect(trained.checked > 0 && refined.checked > 0)
+    }
+
+    /// The decision a scripted reviewer takes on label `id`: accept, reject, or correct (the first
+    /// point moved right by 1% of the width).
+    static func decision(for item: [String: Any], detail: [String: Any]) -> Data {
+        let (id, version) = (item["id"] as! Int, item["version"] as! Int)
+        switch id % 3 {
+        case 0: return Data(#"{"status": "accepted", "version": \#(version)}"#.utf8)
+        case 1: return Data(#"{"status": "rejected", "version": \#(version)}"#.utf8)
+        default:
+            var points = ((detail["label"] as! [String: Any])["shape"] as! [String: Any])["keypoints"] as! [[Double]]
+            points[0][0] = min(points[0][0] + 0.01, 1)
+            points[0][2] = 2
+            let body: [String: Any] = ["status": "corrected", "version": version, "keypoints": points]
+            return try! JSONSerialization.data(withJSONObject: body)
+        }
+    }
+
+    /// Decides every label of the run in `folder` through a review server, one request at a time;
+    /// with `moments`, kills the server (SIGKILL) at random moments and starts it again, checking
+    /// after each kill that the ledger is sound and holds every decision the server had answered.
+    /// Returns the kills and the labels as they end (id, status, line).
+    static func reviewEverything(_ folder: String, killing moments: inout Moments?, target: Int) throws -> (kills: Int, end: [String]) {
+        var kills = 0
+        var answered: [Int: String] = [:]  // id → status the server confirmed
+        while true {
+            let server = try ReviewProcess([folder, "--reviewer", "kay"])
+            let auth = ["X-Review-Token": server.token, "Content-Type": "application/json"]
+            if moments != nil && kills < target {
+                let (pid, delay) = (server.process.processIdentifier, moments!.next(upTo: 1.5))
+                DispatchQueue.global().asyncAfter(deadline: .now() + delay) { Foundation.kill(pid, SIGKILL) }
+            }
+            var finished = true
+            let items = (try? jsonObject(try http("GET", server.origin + "/api/labels", headers: auth).body))?["items"] as? [[String: Any]]
+            for item in items ?? [] where item["status"] as? String == "unreviewed" {
+                let id = item["id"] as! Int
+                guard let detail = try? jsonObject(try http("GET", server.origin + "/api/labels/\(id)", headers: auth).body) else {
+                    finished = false
+                    break
+                }
+                let answer = try http("POST", server.origin + "/api/labels/\(id)/decision", headers: auth, body: decision(for: item, detail: detail))
+                guard answer.status == 200, let status = try? jsonObject(answer.body)["status"] as? String else {
+                    finished = false
+                    break
+                }
+                answered[id] = status
+            }
+            if items == nil { finished = false }
+            if finished && server.process.isRunning {
+                #expect(server.interrupt() == 0)
+                break
+            }
+            server.process.waitUntilExit()
+            kills += 1
+            _ = try expectComplete(folder, after: "review kill \(kills)")
+            let ledger = try Ledger(url: URL(fileURLWithPath: folder).appendingPathComponent("ledger.sqlite"))
+            for item in try ledger.reviewItems() where answered[Int(item.id)] != nil {
+                #expect(item.status.rawValue == answered[Int(item.id)], "review kill \(kills): label \(item.id) lost its decision")
+            }
+        }
+        let ledger = try Ledger(url: URL(fileURLWithPath: folder).appendingPathComponent("ledger.sqlite"))
+        return (kills, try ledger.reviewItems().map { "\($0.id) \($0.status.rawValue) \($0.currentLine)" }.sorted())
+    }
+
+    /// Reviews a copy of `run` without kills and another with `target` kills: they end the same.
+    static func killReview(run: String, scratch: Scratch, target: Int, moments: inout Moments) throws -> Int {
+        for copy in ["review-straight", "review-killed"] { try FileManager.default.copyItem(atPath: run, toPath: scratch.path(copy)) }
+        var none: Moments? = nil
+        let straight = try reviewEverything(scratch.path("review-straight"), killing: &none, target: 0)
+        var some: Moments? = moments
+        let killed = try reviewEverything(scratch.path("review-killed"), killing: &some, target: target)
+        moments = some!
+        #expect(killed.end == straight.end, "review after \(killed.kills) kills")
+        #expect(!straight.end.isEmpty)
+        return killed.kills
     }
 }

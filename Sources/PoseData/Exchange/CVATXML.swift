@@ -1,8 +1,5 @@
 import Foundation
 
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
 
 /// CVAT's "CVAT for images 1.1" XML, for faces: per face a `<box>` of its class and a
 /// `<skeleton>` of the layout's points, tied by one `group_id`. A point with visibility 0 is
@@ -129,27 +126,36 @@ public enum CVATXML {
     }
 
     public static func parse(_ data: Data, file: String, classNames: [String], pointNames: [String]) throws -> [Image] {
-        let reader = Reader(file: file, classNames: classNames, pointNames: pointNames)
-        let parser = XMLParser(data: data)
-        parser.shouldResolveExternalEntities = false
-        parser.delegate = reader
-        let parsed = parser.parse()
-        if let problem = reader.problem { throw problem }
-        guard parsed else {
-            let reason = parser.parserError.map { ($0 as NSError).localizedDescription } ?? "unknown"
-            throw DataProblem(file: file, line: parser.lineNumber, reason: .malformed("not valid XML: \(reason)"))
+        var reader = Reader(file: file, classNames: classNames, pointNames: pointNames)
+        do {
+            try XMLReader.read(data) { event, line in try reader.handle(event, line: line) }
+        } catch let failure as XMLReader.Failure {
+            throw DataProblem(file: file, line: failure.line, reason: .malformed(failure.message))
         }
         guard reader.sawRoot else { throw DataProblem(file: file, reason: .malformed("not a CVAT file: no <annotations>")) }
         return reader.images
     }
 
-    /// The SAX reader: collects each image's boxes and skeletons, then pairs them by group.
-    final class Reader: NSObject, XMLParserDelegate {
+    /// The 1-based line of the first byte that is not UTF-8, or nil when all of `data` is.
+    static func firstInvalidUTF8Line(_ data: Data) -> Int? {
+        var decoder = UTF8()
+        var bytes = data.makeIterator()
+        var line = 1
+        while true {
+            switch decoder.decode(&bytes) {
+            case .scalarValue(let scalar): if scalar == "\n" { line += 1 }
+            case .emptyInput: return nil
+            case .error: return line
+            }
+        }
+    }
+
+    /// Collects each image's boxes and skeletons from the XML events, then pairs them by group.
+    struct Reader {
         let file: String
         let classNames: [String]
         let pointIndex: [String: Int]
         var images: [Image] = []
-        var problem: DataProblem?
         var sawRoot = false
 
         struct Box { var classIndex: Int; var rect: [Double]; var group: String?; var source: String; var id: LabelReference? }
@@ -157,8 +163,8 @@ public enum CVATXML {
         var image: (name: String, width: Int, height: Int)?
         var boxes: [Box] = []
         var skeletons: [Skeleton] = []
-        var attributeName: String?
-        var attributeText = ""
+        /// The text of the `facelabel_id` attribute being read, if one is.
+        var idText: String?
 
         init(file: String, classNames: [String], pointNames: [String]) {
             self.file = file
@@ -166,51 +172,52 @@ public enum CVATXML {
             pointIndex = Dictionary(uniqueKeysWithValues: pointNames.enumerated().map { ($0.element, $0.offset) })
         }
 
-        func fail(_ parser: XMLParser, _ text: String) {
-            if problem == nil { problem = DataProblem(file: file, line: parser.lineNumber, reason: .malformed(text)) }
-            parser.abortParsing()
-        }
+        func fault(_ line: Int, _ text: String) -> DataProblem { DataProblem(file: file, line: line, reason: .malformed(text)) }
 
-        func number(_ parser: XMLParser, _ attributes: [String: String], _ key: String, in element: String) -> Double? {
+        func number(_ attributes: [String: String], _ key: String, in element: String, line: Int) throws -> Double {
             guard let text = attributes[key], let value = Double(text), value.isFinite else {
-                fail(parser, "<\(element)> needs a number in \(key), found '\(attributes[key] ?? "")'")
-                return nil
+                throw fault(line, "<\(element)> needs a number in \(key), found '\(attributes[key] ?? "")'")
             }
             return value
         }
 
-        func parser(
-            _ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]
-        ) {
+        mutating func handle(_ event: XMLReader.Event, line: Int) throws {
+            switch event {
+            case .start(let element, let attributes): try start(element, attributes, line: line)
+            case .text(let text): if idText != nil { idText! += text }
+            case .end(let element): try end(element, line: line)
+            }
+        }
+
+        mutating func start(_ element: String, _ attributes: [String: String], line: Int) throws {
             switch element {
             case "annotations": sawRoot = true
             case "image":
                 guard let name = attributes["name"], let width = attributes["width"].flatMap(Int.init), let height = attributes["height"].flatMap(Int.init),
                     width > 0, height > 0
-                else { return fail(parser, "<image> needs a name and a positive width and height") }
+                else { throw fault(line, "<image> needs a name and a positive width and height") }
                 (image, boxes, skeletons) = ((name, width, height), [], [])
             case "box":
-                guard image != nil else { return fail(parser, "<box> outside an <image>") }
+                guard image != nil else { throw fault(line, "<box> outside an <image>") }
                 let label = attributes["label"] ?? ""
                 guard let classIndex = classNames.firstIndex(of: label) else {
-                    return fail(parser, "<box> of label '\(label)', not one of the classes \(classNames)")
+                    throw fault(line, "<box> of label '\(label)', not one of the classes \(classNames)")
                 }
-                let corners = ["xtl", "ytl", "xbr", "ybr"].compactMap { number(parser, attributes, $0, in: "box") }
-                guard corners.count == 4 else { return }
-                if let rotation = attributes["rotation"].flatMap(Double.init), rotation != 0 { return fail(parser, "<box> is rotated; faces are upright boxes") }
+                let corners = try ["xtl", "ytl", "xbr", "ybr"].map { try number(attributes, $0, in: "box", line: line) }
+                if let rotation = attributes["rotation"].flatMap(Double.init), rotation != 0 { throw fault(line, "<box> is rotated; faces are upright boxes") }
                 boxes.append(Box(classIndex: classIndex, rect: corners, group: attributes["group_id"], source: attributes["source"] ?? "manual", id: nil))
-            case "attribute" where attributes["name"] == CVATXML.idAttribute:
-                (attributeName, attributeText) = (attributes["name"], "")
+            case "attribute" where attributes["name"] == CVATXML.idAttribute && !boxes.isEmpty:
+                idText = ""
             case "skeleton":
-                guard image != nil else { return fail(parser, "<skeleton> outside an <image>") }
+                guard image != nil else { throw fault(line, "<skeleton> outside an <image>") }
                 skeletons.append(Skeleton(group: attributes["group_id"], source: attributes["source"] ?? "manual", points: Array(repeating: nil, count: pointIndex.count)))
             case "points" where !skeletons.isEmpty:
                 let label = attributes["label"] ?? ""
-                guard let index = pointIndex[label] else { return fail(parser, "<points> of label '\(label)', not a keypoint of the layout") }
+                guard let index = pointIndex[label] else { throw fault(line, "<points> of label '\(label)', not a keypoint of the layout") }
                 guard let (w, h) = image.map({ (Double($0.width), Double($0.height)) }) else { return }
                 let pair = (attributes["points"] ?? "").split(separator: ",").compactMap { Double($0) }
                 guard pair.count == 2, pair.allSatisfy(\.isFinite) else {
-                    return fail(parser, "<points label=\"\(label)\"> needs one point x,y, found '\(attributes["points"] ?? "")'")
+                    throw fault(line, "<points label=\"\(label)\"> needs one point x,y, found '\(attributes["points"] ?? "")'")
                 }
                 let outside = attributes["outside"] == "1"
                 let occluded = attributes["occluded"] == "1"
@@ -220,27 +227,22 @@ public enum CVATXML {
             }
         }
 
-        func parser(_ parser: XMLParser, foundCharacters string: String) {
-            if attributeName != nil { attributeText += string }
-        }
-
-        func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
+        mutating func end(_ element: String, line: Int) throws {
             switch element {
-            case "attribute" where attributeName != nil:
-                attributeName = nil
-                guard !boxes.isEmpty else { return }
-                let text = attributeText.trimmingCharacters(in: .whitespacesAndNewlines)
+            case "attribute" where idText != nil:
+                let text = idText!.trimmingCharacters(in: .whitespacesAndNewlines)
+                idText = nil
                 guard text.isEmpty || LabelReference(text) != nil else {
-                    return fail(parser, "\(CVATXML.idAttribute) '\(text)' is not a label reference (id:version)")
+                    throw fault(line, "\(CVATXML.idAttribute) '\(text)' is not a label reference (id:version)")
                 }
                 boxes[boxes.count - 1].id = LabelReference(text)
-            case "image": finishImage(parser)
+            case "image": try finishImage(line: line)
             default: break
             }
         }
 
         /// Pairs the image's boxes and skeletons by group (in order when there are no groups).
-        func finishImage(_ parser: XMLParser) {
+        mutating func finishImage(line: Int) throws {
             guard let (name, width, height) = image else { return }
             let (w, h) = (Double(width), Double(height))
             var unpaired = skeletons
@@ -248,13 +250,12 @@ public enum CVATXML {
             for box in boxes {
                 let match = box.group.flatMap { group in unpaired.firstIndex { $0.group == group } } ?? (box.group == nil ? unpaired.firstIndex { $0.group == nil } : nil)
                 let skeleton = match.map { unpaired.remove(at: $0) }
-                let keypoints = skeleton?.points.map { $0 ?? Keypoint(x: 0, y: 0, visibility: 0) } ?? Array(repeating: Keypoint(x: 0, y: 0, visibility: 0), count: pointIndex.count)
+                let absent = Keypoint(x: 0, y: 0, visibility: 0)
+                let keypoints = skeleton?.points.map { $0 ?? absent } ?? Array(repeating: absent, count: pointIndex.count)
                 let clamp = { (v: Double, limit: Double) in min(max(v, 0), limit) }
                 let bounds = BoundingBox(
                     minX: clamp(box.rect[0], w) / w, minY: clamp(box.rect[1], h) / h, maxX: clamp(box.rect[2], w) / w, maxY: clamp(box.rect[3], h) / h)
-                guard bounds.maxX > bounds.minX, bounds.maxY > bounds.minY else {
-                    return fail(parser, "image '\(name)': a box of no area")
-                }
+                guard bounds.maxX > bounds.minX, bounds.maxY > bounds.minY else { throw fault(line, "image '\(name)': a box of no area") }
                 faces.append(Face(instance: PoseInstance(classIndex: box.classIndex, box: bounds, keypoints: keypoints), id: box.id, source: box.source))
             }
             for lone in unpaired {
@@ -262,7 +263,7 @@ public enum CVATXML {
                 let placed = lone.points.compactMap { $0 }.filter { $0.visibility > 0 }
                 guard placed.count >= 2, let minX = placed.map(\.x).min(), let maxX = placed.map(\.x).max(), let minY = placed.map(\.y).min(),
                     let maxY = placed.map(\.y).max(), maxX > minX, maxY > minY
-                else { return fail(parser, "image '\(name)': a skeleton without its box, and too few points to place one") }
+                else { throw fault(line, "image '\(name)': a skeleton without its box, and too few points to place one") }
                 let keypoints = lone.points.map { $0 ?? Keypoint(x: 0, y: 0, visibility: 0) }
                 faces.append(
                     Face(

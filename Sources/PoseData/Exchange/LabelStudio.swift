@@ -246,11 +246,17 @@ public enum LabelStudio {
 
     /// Reads a Label Studio JSON export (or a task file): a list of tasks.
     public static func read(_ url: URL) throws -> [Task] {
-        let data = try InputFile.exchange.read(url)!
+        try decode(InputFile.exchange.read(url)!, file: url.path)
+    }
+
+    /// Decodes Label Studio JSON; `file` names it in problems, with the JSON path of the fault.
+    public static func decode(_ data: Data, file: String) throws(DataProblem) -> [Task] {
         do {
             return try JSONDecoder().decode([Task].self, from: data)
         } catch let error as DecodingError {
-            throw DataProblem(file: url.path, reason: .malformed(COCOKeypoints.describe(error)))
+            throw DataProblem(file: file, reason: .malformed(COCOKeypoints.describe(error)))
+        } catch {
+            throw DataProblem(file: file, reason: .malformed("\(error)"))
         }
     }
 
