@@ -137,7 +137,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "PoseBench",
-            dependencies: ["Pose", "TorchNN", "Measure", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Pose", "TorchNN", "Measure", "AutoLabel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/PoseBench"
         ),
         .target(

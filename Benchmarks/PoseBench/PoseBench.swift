@@ -7,10 +7,13 @@
 //   measure-accuracy  periocular measurements of predictions against the truth labels' (MAE, p95, faces/s)
 //   decode-speed  decode and resize of one photo to the network size: full decode with OpenCV's resize, and the DCT-scaled fast decode
 //   predict-speed whole-predict images/s over a folder of photos, with and without the fast decode
+//   label-quality one labelling pass with the chosen filters, its labels measured against the truth
 import ArgumentParser
 import Foundation
+import AutoLabel
 import Pose
 import PoseData
+import PoseMetrics
 import Torch
 import TorchNN
 
@@ -29,7 +32,7 @@ func peakResidentMegabytes() -> Double {
 struct PoseBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(subcommands: [
             TrainSpeed.self, StepProfile.self, InferSpeed.self, Forward.self, LoaderSpeed.self, MeasureAccuracy.self, DecodeSpeed.self,
-            PredictSpeed.self,
+            PredictSpeed.self, LabelQualityBench.self,
         ])
 }
 
@@ -309,6 +312,79 @@ struct PredictSpeed: ParsableCommand {
         emit([
             "what": "predict-speed", "impl": "facelabel", "fast_decode": fastDecode, "images": files.count, "imgsz": imgsz,
             "img_per_s": Double(files.count) / seconds, "detections": faces, "peak_rss_mb": peakResidentMegabytes(),
+        ])
+    }
+}
+
+struct LabelQualityBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "label-quality",
+        abstract: "One labelling pass with the chosen filters: precision, recall and NME of the labels against the truth, by face size, and the seconds.")
+    @Option var data: String
+    @Option var truth: String
+    @Option var weights: String
+    @Option var imgsz = 320
+    @Option var conf: Float = 0.7
+    @Option var maxDisagreement: Double?
+    @Option var confSingle: Float = 0.9
+    @Flag var fuseViews = false
+    @Option var shapeCheck = "off"
+    @Flag var refineCrops = false
+    @Option var calibrated: String?
+    @Option var threads = 2
+    @Option var name = ""
+
+    func run() throws {
+        Torch.setThreadCount(threads)
+        let dataset = try Dataset.load(URL(fileURLWithPath: data))
+        let model = try PoseModel.load(URL(fileURLWithPath: weights))
+        var settings = AutolabelSettings()
+        (settings.imageSize, settings.confidence, settings.maxDisagreement, settings.singleViewConfidence) = (imgsz, conf, maxDisagreement, confSingle)
+        (settings.fusesViews, settings.shapeCheck, settings.refinesCrops) = (fuseViews, ShapeCheck(rawValue: shapeCheck) ?? .off, refineCrops)
+        if let calibrated {
+            let file = try JSONDecoder().decode(Calibration.File.self, from: Data(contentsOf: URL(fileURLWithPath: calibrated)))
+            (settings.confidence, settings.maxDisagreement, settings.singleViewConfidence) = (file.conf, file.maxDisagreement, file.confSingle)
+        }
+        let started = Date()
+        let pass = try Autolabeler(settings: settings).label(dataset, model: model)
+        let seconds = Date().timeIntervalSince(started)
+        let measure = try LabelQualityMeasure(truthData: URL(fileURLWithPath: truth))
+        var images: [LabelQualityMeasure.Image] = []
+        var bySize: [String: [LabelQualityMeasure.Image]] = [:]
+        let generated = Dictionary(grouping: pass.generated) { "\($0.split.rawValue)/\($0.relativePath)" }
+        for (split, entries) in pass.existing {
+            for (image, existing) in entries {
+                let info = try ImageCodec.info(contentsOf: image.url)
+                let labels = generated["\(split.rawValue)/\(image.relativePath)"] ?? []
+                images.append(
+                    LabelQualityMeasure.Image(
+                        split: split, path: image.relativePath, width: info.width, height: info.height, originals: existing.labels,
+                        generated: labels.map { ($0.instance, Double($0.confidence)) }))
+                // face size buckets by the generated box's longer side in pixels
+                for label in labels {
+                    let side = max(label.instance.box.width * Double(info.width), label.instance.box.height * Double(info.height))
+                    let bucket = side < 48 ? "small (<48 px)" : side < 96 ? "medium (48-96 px)" : "large (>=96 px)"
+                    bySize[bucket, default: []].append(
+                        LabelQualityMeasure.Image(
+                            split: split, path: image.relativePath, width: info.width, height: info.height, originals: existing.labels,
+                            generated: [(label.instance, Double(label.confidence))]))
+                }
+            }
+        }
+        let quality = measure.measure(images)
+        var dropped: [String: Int] = [:]
+        for label in pass.dropped { dropped[label.measures.decision.rawValue, default: 0] += 1 }
+        var sizes: [String: Any] = [:]
+        for (bucket, items) in bySize {
+            let q = measure.measure(items)
+            sizes[bucket] = ["labels": q.generated, "nme": q.nme as Any]
+        }
+        emit([
+            "what": "label-quality", "name": name, "conf": settings.confidence, "max_disagreement": settings.maxDisagreement as Any,
+            "shape_check": settings.shapeCheck.rawValue, "refine_crops": refineCrops, "fuse_views": fuseViews, "generated": quality.generated,
+            "correct": quality.correct, "unlabelled_faces": quality.unlabelledFaces, "precision": quality.precision as Any, "recall": quality.recall as Any,
+            "nme": quality.nme as Any, "seconds": seconds, "dropped": dropped, "nme_by_size": sizes,
+            "flagged": pass.generated.filter { $0.measures.decision == .flagged }.count,
         ])
     }
 }

@@ -18,6 +18,18 @@ public struct AutolabelSettings: Sendable, Codable, Equatable {
     /// Decode large JPEGs at a reduced DCT scale (``Predictor/fastDecode``); pseudo-labels promise
     /// no pixel parity with the reference, so on by default.
     public var fastDecode = true
+    /// Drop a face whose landmarks move by more than this, relative to its inter-ocular distance,
+    /// when the image is mirrored (``FlipConsistency``); nil: no flip check (the paper's way).
+    public var maxDisagreement: Double?
+    /// With the flip check, a face found in one view only is kept at this score or above.
+    public var singleViewConfidence: Float = 0.9
+    /// With the flip check, label a face with the two views' points averaged, each weighted by its
+    /// confidence, rather than the image's own.
+    public var fusesViews = false
+    /// What to do with a face of implausible shape (``ShapeModel``, fitted on the data set's labels).
+    public var shapeCheck = ShapeCheck.off
+    /// Look at each kept face again on a crop enlarged to the input size, and take its points there.
+    public var refinesCrops = false
 
     public init() {}
 
@@ -33,16 +45,23 @@ public struct AutolabelSettings: Sendable, Codable, Equatable {
         imageSize = try c.value(.imageSize, or: d.imageSize)
         batchSize = try c.value(.batchSize, or: d.batchSize)
         fastDecode = try c.value(.fastDecode, or: d.fastDecode)
+        maxDisagreement = try c.decodeIfPresent(Double.self, forKey: .maxDisagreement)
+        singleViewConfidence = try c.value(.singleViewConfidence, or: d.singleViewConfidence)
+        fusesViews = try c.value(.fusesViews, or: d.fusesViews)
+        shapeCheck = try c.value(.shapeCheck, or: d.shapeCheck)
+        refinesCrops = try c.value(.refinesCrops, or: d.refinesCrops)
     }
 }
 
-/// One label a pass appended, with what made it.
+/// One label a pass appended (or a candidate it left out), with what made it.
 public struct GeneratedLabel: Sendable, Equatable {
     public var split: Split
     /// The image's path below `images/<split>/`.
     public var relativePath: String
     public var instance: PoseInstance
     public var confidence: Float
+    /// What it was judged by, and the decision.
+    public var measures: LabelMeasures
 }
 
 /// What a pass found and wrote.
@@ -91,6 +110,8 @@ public struct Autolabeler {
     public struct Pass: Sendable {
         public var splits: [Split: AutolabelResult.SplitSummary]
         public var generated: [GeneratedLabel]
+        /// The candidates the filters left out (not those the merge rule found labelled already).
+        public var dropped: [GeneratedLabel]
         /// The existing labels of each split's images, in image order (what they start from).
         public var existing: [Split: [(image: Dataset.Image, existing: Existing)]]
     }
@@ -98,9 +119,10 @@ public struct Autolabeler {
     public init(settings: AutolabelSettings) { self.settings = settings }
 
     /// Predicts on the chosen splits of `dataset`; `existing` gives each image's labels (nil: its
-    /// label file).
+    /// label file); `shapes` is the shape model of ``AutolabelSettings/shapeCheck`` (nil: fitted
+    /// on the data set's own labels when the check is on).
     public func label(
-        _ dataset: Dataset, model: PoseModel, existing: ((Dataset.Image, Split) throws -> Existing)? = nil,
+        _ dataset: Dataset, model: PoseModel, existing: ((Dataset.Image, Split) throws -> Existing)? = nil, shapes: ShapeModel? = nil,
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> Pass {
         let shape = dataset.config.keypointShape
@@ -111,10 +133,9 @@ public struct Autolabeler {
         }
         model.foldBatchNorm()
         defer { model.unfoldBatchNorm() }
-        let predictor = Predictor(
-            model: model, imageSize: settings.imageSize,
-            options: SuppressionOptions(confidence: settings.confidence, iou: settings.nmsIoU), fastDecode: settings.fastDecode)
-        var pass = Pass(splits: [:], generated: [], existing: [:])
+        let shapeModel = settings.shapeCheck == .off ? nil : try shapes ?? Self.shapeModel(of: dataset)
+        let finder = CandidateFinder(model: model, settings: settings, flipIndex: dataset.config.flipIndex, shapes: shapeModel)
+        var pass = Pass(splits: [:], generated: [], dropped: [], existing: [:])
         let labelled = Set(settings.splits)
         let total = Split.allCases.filter { labelled.contains($0) }.reduce(0) { $0 + dataset.images($1).images.count }
         var done = 0
@@ -126,19 +147,33 @@ public struct Autolabeler {
             for start in stride(from: 0, to: images.count, by: settings.batchSize) {
                 let group = Array(images[start..<min(start + settings.batchSize, images.count)])
                 let starts = try group.map { try existing?($0, split) ?? Existing.labelFile(of: $0, in: dataset) }
-                let predictions = labelled.contains(split) ? try predictor.predict(group.map(\.url), batchSize: settings.batchSize) : []
+                var found: [[Candidate]] = []
+                var sizes: [(width: Int, height: Int)] = []
+                if labelled.contains(split) {
+                    let decoded = try group.map { try finder.decode($0.url) }
+                    found = finder.candidates(decoded, names: group.map(\.url.path))
+                    sizes = decoded.map { ($0.width, $0.height) }
+                }
                 for (index, image) in group.enumerated() {
                     summary.existing += starts[index].labels.count
                     splitExisting.append((image, starts[index]))
                     guard labelled.contains(split) else { continue }
-                    let prediction = predictions[index]
-                    for (candidate, detection) in zip(prediction.labels(keypointConfidence: settings.keypointConfidence), prediction.detections)
-                    where !Merge.additions(
-                        existing: starts[index].labels, rejected: starts[index].rejected, predictions: [candidate], iouThreshold: settings.mergeIoU
-                    ).isEmpty {
-                        summary.added += 1
-                        pass.generated.append(
-                            GeneratedLabel(split: split, relativePath: image.relativePath, instance: candidate, confidence: detection.score))
+                    for candidate in found[index] {
+                        let instance = ImagePrediction(file: "", width: sizes[index].width, height: sizes[index].height, detections: [candidate.detection])
+                            .labels(keypointConfidence: settings.keypointConfidence)[0]
+                        let label = GeneratedLabel(
+                            split: split, relativePath: image.relativePath, instance: instance, confidence: candidate.detection.score,
+                            measures: candidate.measures)
+                        guard candidate.measures.decision.keeps else {
+                            pass.dropped.append(label)
+                            continue
+                        }
+                        if !Merge.additions(
+                            existing: starts[index].labels, rejected: starts[index].rejected, predictions: [instance], iouThreshold: settings.mergeIoU
+                        ).isEmpty {
+                            summary.added += 1
+                            pass.generated.append(label)
+                        }
                     }
                     done += 1
                     progress(done, total)
@@ -148,6 +183,18 @@ public struct Autolabeler {
             pass.splits[split] = summary
         }
         return pass
+    }
+
+    /// The shape model of a data set's labels (both splits), or nil when too few faces are fully labelled.
+    public static func shapeModel(of dataset: Dataset) throws -> ShapeModel? {
+        var labels: [(face: PoseInstance, width: Int, height: Int)] = []
+        for split in [Split.train, .val] {
+            for entry in try dataset.entries(split) where !entry.instances.isEmpty {
+                let info = try ImageCodec.info(contentsOf: entry.image)
+                labels += entry.instances.map { ($0, info.width, info.height) }
+            }
+        }
+        return ShapeModel(labels: labels)
     }
 
     /// One pass over the data set of `data`, written as a new data set in `output`.

@@ -34,6 +34,27 @@ public struct LabelQualityMeasure {
         }
     }
 
+    /// A label is right when it finds a face of the truth that has no original label (box IoU ≥
+    /// 0.5) and places its landmarks within 10% of the inter-ocular distance on average.
+    public static let rightLabelNME = 0.1
+
+    /// Whether `label`, on image `key` (`split/path`) of `width` × `height` pixels with
+    /// `originals`, is right (see ``rightLabelNME``).
+    public func isRight(_ label: PoseInstance, image key: String, width: Int, height: Int, originals: [PoseInstance]) -> Bool {
+        let faces = (truth[key] ?? []).filter { face in !originals.contains { Merge.iou($0.box, face.box) >= 0.5 } }
+        guard let face = faces.max(by: { Merge.iou($0.box, label.box) < Merge.iou($1.box, label.box) }), Merge.iou(face.box, label.box) >= 0.5 else {
+            return false
+        }
+        let points = { (instance: PoseInstance) in
+            instance.keypoints.map { PixelKeypoint(x: Float($0.x) * Float(width), y: Float($0.y) * Float(height), visibility: Float($0.visibility)) }
+        }
+        let predicted = points(label)
+        let measured = zip(points(face), predicted).map { truthPoint, point in
+            point.isLabelled ? truthPoint : PixelKeypoint(x: truthPoint.x, y: truthPoint.y, visibility: 0)
+        }
+        return (FaceAlignment.error(prediction: predicted, truth: measured, eyeCorners: eyeCorners).normalisedMeanError ?? 1) <= Self.rightLabelNME
+    }
+
     public func measure(_ images: [Image]) -> LabelQuality {
         var (generatedCount, correct, unlabelled) = (0, 0, 0)
         var errors: [Double] = []

@@ -67,6 +67,26 @@ public final class Ledger: Sendable {
             }
         }
         Self.registerReview(&migrator)
+        migrator.registerMigration("v3-label-quality") { db in
+            // what the filters measured of each generated label, and the candidates they left out
+            try db.alter(table: "label") { t in
+                t.add(column: "keypointConfidences", .text)
+                t.add(column: "disagreement", .double)
+                t.add(column: "shapeResidual", .double)
+                t.add(column: "filter", .text)
+            }
+            try db.create(table: "dropped") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("imageId", .integer).notNull().references("image")
+                t.column("iteration", .integer).notNull()
+                t.column("confidence", .double)
+                t.column("line", .text).notNull()
+                t.column("keypointConfidences", .text)
+                t.column("disagreement", .double)
+                t.column("shapeResidual", .double)
+                t.column("reason", .text).notNull()
+            }
+        }
         try migrator.migrate(queue)
     }
 
@@ -116,16 +136,53 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Records the labels iteration `iteration` generated and marks it labelled, in one transaction
-    /// (replacing any partial record of the same iteration).
-    public func recordGenerated(iteration: Int, labels: [(split: Split, image: String, line: String, confidence: Double)], model: String, seconds: Double) throws {
+    /// A label (or a candidate left out) as a labelling pass records it.
+    public struct GeneratedRow: Sendable {
+        public var split: Split
+        public var image: String
+        public var line: String
+        public var confidence: Double
+        /// What the filters measured and decided (nil for labels recorded without them).
+        public var measures: LabelMeasures?
+
+        public init(split: Split, image: String, line: String, confidence: Double, measures: LabelMeasures? = nil) {
+            (self.split, self.image, self.line, self.confidence, self.measures) = (split, image, line, confidence, measures)
+        }
+    }
+
+    /// Records the labels iteration `iteration` generated, and the candidates its filters left out
+    /// (`dropped`), and marks it labelled, in one transaction (replacing any partial record of the
+    /// same iteration).
+    public func recordGenerated(iteration: Int, labels: [GeneratedRow], dropped: [GeneratedRow] = [], model: String, seconds: Double) throws {
         try queue.write { db in
             try db.execute(sql: "DELETE FROM label WHERE iteration = ?", arguments: [iteration])
+            try db.execute(sql: "DELETE FROM dropped WHERE iteration = ?", arguments: [iteration])
+            func confidences(_ row: GeneratedRow) -> String? {
+                row.measures.map { String(decoding: try! JSONEncoder().encode($0.keypointConfidences), as: UTF8.self) }
+            }
             for label in labels {
                 let imageId = try Self.imageId(db, split: label.split, path: label.image)
                 try db.execute(
-                    sql: "INSERT INTO label (imageId, iteration, confidence, model, line) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [imageId, iteration, label.confidence, model, label.line])
+                    sql: """
+                        INSERT INTO label (imageId, iteration, confidence, model, line, keypointConfidences, disagreement, shapeResidual, filter)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        imageId, iteration, label.confidence, model, label.line, confidences(label), label.measures?.disagreement,
+                        label.measures?.shapeResidual, label.measures?.decision.rawValue,
+                    ])
+            }
+            for candidate in dropped {
+                let imageId = try Self.imageId(db, split: candidate.split, path: candidate.image)
+                try db.execute(
+                    sql: """
+                        INSERT INTO dropped (imageId, iteration, confidence, line, keypointConfidences, disagreement, shapeResidual, reason)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        imageId, iteration, candidate.confidence, candidate.line, confidences(candidate), candidate.measures?.disagreement,
+                        candidate.measures?.shapeResidual, candidate.measures?.decision.rawValue ?? "",
+                    ])
             }
             try db.execute(
                 sql: "UPDATE iteration SET phase = ?, labellingSeconds = ?, updatedAt = ? WHERE idx = ?",
@@ -165,6 +222,46 @@ public final class Ledger: Sendable {
             counts[item.split, default: 0] += 1
         }
         return counts
+    }
+
+    /// How many generated labels each iteration kept (by their filter decision; nil for labels
+    /// recorded without filters) and how many candidates it left out (by reason).
+    public func filterCounts() throws -> [(iteration: Int, decision: String?, count: Int)] {
+        try queue.read { db in
+            let kept = try Row.fetchAll(db, sql: "SELECT iteration, filter, COUNT(*) FROM label WHERE iteration > 0 AND model NOT LIKE 'person:%' GROUP BY iteration, filter")
+            let dropped = try Row.fetchAll(db, sql: "SELECT iteration, reason, COUNT(*) FROM dropped GROUP BY iteration, reason")
+            return (kept + dropped).map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+
+    /// A candidate a labelling pass's filters left out.
+    public struct DroppedRow: Sendable, Equatable {
+        public var split: Split
+        public var image: String
+        public var iteration: Int
+        public var confidence: Double?
+        public var line: String
+        public var disagreement: Double?
+        public var shapeResidual: Double?
+        public var reason: String
+    }
+
+    /// Every candidate the filters left out, in order.
+    public func droppedCandidates() throws -> [DroppedRow] {
+        try queue.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT image.split, image.path, dropped.iteration, dropped.confidence, dropped.line, dropped.disagreement,
+                           dropped.shapeResidual, dropped.reason
+                    FROM dropped JOIN image ON image.id = dropped.imageId ORDER BY dropped.id
+                    """
+            ).map { row in
+                DroppedRow(
+                    split: Split(rawValue: row[0])!, image: row[1], iteration: row[2], confidence: row[3], line: row[4], disagreement: row[5],
+                    shapeResidual: row[6], reason: row[7])
+            }
+        }
     }
 
     /// The number of images per split.

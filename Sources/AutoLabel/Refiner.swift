@@ -39,6 +39,8 @@ public struct RefineSettings: Sendable, Codable, Equatable {
     /// The truth data set (same images) for measuring the generated labels.
     public var truth: String?
     public var trainOn = TrainOn.all
+    /// A fully labelled val set for Table 2b when there is no truth (`--gold-val`).
+    public var goldVal: String?
     /// A reviewed run this run starts from: its iteration 0 holds that run's originals and the
     /// labels a person confirmed there; its rejections block predictions here too.
     public var startRun: String?
@@ -58,6 +60,7 @@ public struct RefineSettings: Sendable, Codable, Equatable {
         truth = try c.decodeIfPresent(String.self, forKey: .truth)
         trainOn = try c.value(.trainOn, or: d.trainOn)
         startRun = try c.decodeIfPresent(String.self, forKey: .startRun)
+        goldVal = try c.decodeIfPresent(String.self, forKey: .goldVal)
     }
 }
 
@@ -193,7 +196,57 @@ public final class Refiner {
     public func summary() throws -> RunSummary {
         RunSummary(
             data: data.path, settings: settings, iterations: try ledger.summaries(),
-            stoppedBecause: try ledger.setting("stopped"), provenance: try ledger.provenance())
+            stoppedBecause: try ledger.setting("stopped"), provenance: try ledger.provenance(), fixedVal: try fixedVal(),
+            filtering: try filtering())
+    }
+
+    /// The val set Table 2b measures on: the truth's val when the run has the truth, else the gold
+    /// val, else the original val labels (with an estimate of what they lack).
+    func fixedVal() throws -> FixedVal? {
+        guard settings.protocolName == .default else { return nil }
+        if let truth = settings.truth { return FixedVal(source: .truth, data: truth) }
+        if let gold = settings.goldVal { return FixedVal(source: .gold, data: gold) }
+        let generated = try ledger.labels().filter { $0.split == .val && $0.iteration > 0 && $0.status != .rejected }.count
+        return FixedVal(source: .original, data: dataURL(0).path, unlabelledEstimate: generated)
+    }
+
+    /// What the filters of each labelling pass kept and removed, and with the truth which of the
+    /// removals were right.
+    func filtering() throws -> [Int: FilterCounts] {
+        var counts: [Int: FilterCounts] = [:]
+        for (iteration, decision, count) in try ledger.filterCounts() {
+            var entry = counts[iteration] ?? FilterCounts()
+            switch decision {
+            case FilterDecision.kept.rawValue, nil: entry.kept += count
+            case FilterDecision.flagged.rawValue: entry.flagged += count
+            default: entry.dropped[decision!, default: 0] += count
+            }
+            counts[iteration] = entry
+        }
+        guard let truth = settings.truth else { return counts }
+        let measure = try LabelQualityMeasure(truthData: URL(fileURLWithPath: truth))
+        let shape = try Dataset.load(data).config.keypointShape
+        let originals = Dictionary(grouping: try ledger.labels().filter { $0.iteration == 0 }) { "\($0.split.rawValue)/\($0.image)" }
+        let base = try Dataset.load(dataURL(0))
+        var sizes: [String: (Int, Int)] = [:]
+        for split in [Split.train, .val] {
+            for image in base.images(split).images {
+                let info = try ImageCodec.info(contentsOf: image.url)
+                sizes["\(split.rawValue)/\(image.relativePath)"] = (info.width, info.height)
+            }
+        }
+        for candidate in try ledger.droppedCandidates() {
+            guard let instance = LabelFile.parse(candidate.line, file: "ledger", keypointShape: shape, classCount: nil).instances.first else { continue }
+            let key = "\(candidate.split.rawValue)/\(candidate.image)"
+            let known = (originals[key] ?? []).compactMap { LabelFile.parse($0.line, file: "ledger", keypointShape: shape, classCount: nil).instances.first }
+            var entry = counts[candidate.iteration] ?? FilterCounts()
+            var right = entry.rightlyDropped ?? [:]
+            let (width, height) = sizes[key] ?? (1, 1)
+            right[candidate.reason, default: 0] += measure.isRight(instance, image: key, width: width, height: height, originals: known) ? 0 : 1
+            entry.rightlyDropped = right
+            counts[candidate.iteration] = entry
+        }
+        return counts
     }
 
     // MARK: Phases
@@ -215,20 +268,25 @@ public final class Refiner {
         func parse(_ lines: [String]) -> [PoseInstance] {
             lines.compactMap { LabelFile.parse($0, file: "ledger", keypointShape: shape, classCount: nil).instances.first }
         }
-        let pass = try Autolabeler(settings: autolabel).label(base, model: model) { image, split in
+        // the shape of faces comes from iteration 0's labels (the originals), never from labels a model made
+        let shapes = autolabel.shapeCheck == .off ? nil : try Autolabeler.shapeModel(of: base)
+        let pass = try Autolabeler(settings: autolabel).label(base, model: model, existing: { image, split in
             var existing = try Autolabeler.Existing.labelFile(of: image, in: base)
             let review = reviewed.image(split, image.relativePath)
             existing.labels += parse(review.lines)
             existing.rejected = parse(review.rejected).map(\.box)
             return existing
+        }, shapes: shapes)
+        func row(_ label: GeneratedLabel) -> Ledger.GeneratedRow {
+            Ledger.GeneratedRow(
+                split: label.split, image: label.relativePath,
+                line: LabelFile.format([label.instance], keypointShape: shape).trimmingCharacters(in: .newlines),
+                confidence: Double(label.confidence), measures: label.measures)
         }
-        let lines = pass.generated.map { label in
-            (split: label.split, image: label.relativePath,
-             line: LabelFile.format([label.instance], keypointShape: shape).trimmingCharacters(in: .newlines),
-             confidence: Double(label.confidence))
-        }
+        let lines = pass.generated.map(row)
         try writeData(index, adding: lines.map { ($0.split, $0.image, $0.line) })
-        try ledger.recordGenerated(iteration: index, labels: lines, model: weightsPath(index - 1), seconds: Date().timeIntervalSince(started))
+        try ledger.recordGenerated(
+            iteration: index, labels: lines, dropped: pass.dropped.map(row), model: weightsPath(index - 1), seconds: Date().timeIntervalSince(started))
         observer?.message("iteration \(index): \(lines.count) labels added")
         let existing = pass.splits.values.reduce(0) { $0 + $1.existing }
         if settings.protocolName == .default && Double(lines.count) < settings.stopBelow.minimumLabels(existing: existing) {
@@ -341,7 +399,8 @@ public final class Refiner {
             return await validator(model, on: loader)
         }
         let own = try await measure(dataURL(index))
-        let fixed = settings.protocolName == .default ? try await measure(dataURL(0)) : nil
+        var fixed: ValidationMetrics? = nil
+        if let fixedVal = try fixedVal() { fixed = try await measure(URL(fileURLWithPath: fixedVal.data)) }
         // the labels trained on are those of the data set's files; what this iteration added, the ledger's
         let verifiedOnly = settings.trainOn == .reviewed
         var labels: [Split: Int] = [:]

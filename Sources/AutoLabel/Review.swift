@@ -32,6 +32,10 @@ public struct ReviewItem: Sendable, Codable, Equatable {
     public var score: Double?
     /// The weights that generated it (relative to the run), or `person:NAME` for a face a person drew.
     public var model: String?
+    /// Its flip disagreement, when the flip check measured one.
+    public var disagreement: Double?
+    /// Whether the shape check found it implausible (and kept it for review).
+    public var flagged: Bool
     /// The label line as generated (or as given, for an original).
     public var line: String
     public var status: ReviewStatus
@@ -141,7 +145,8 @@ extension Ledger {
     static let reviewSelect = """
         SELECT label.id, image.split, image.path, label.iteration, label.confidence, label.line,
                d.status, d.line, d.reviewer, d.decidedAt,
-               (SELECT COUNT(*) FROM decision WHERE decision.labelId = label.id) AS version, label.model
+               (SELECT COUNT(*) FROM decision WHERE decision.labelId = label.id) AS version, label.model, label.disagreement,
+               label.filter = 'flagged:shape' AS flagged
         FROM label JOIN image ON image.id = label.imageId
         LEFT JOIN decision d ON d.id = (SELECT MAX(id) FROM decision WHERE decision.labelId = label.id)
         """
@@ -149,13 +154,15 @@ extension Ledger {
     static func item(_ row: Row) -> ReviewItem {
         let status = (row[6] as String?).flatMap(ReviewStatus.init) ?? .unreviewed
         return ReviewItem(
-            id: row[0], split: Split(rawValue: row[1])!, image: row[2], iteration: row[3], score: row[4], model: row[11], line: row[5],
+            id: row[0], split: Split(rawValue: row[1])!, image: row[2], iteration: row[3], score: row[4], model: row[11], disagreement: row[12],
+            flagged: (row[13] as Bool?) ?? false, line: row[5],
             status: status, correctedLine: status == .corrected || status == .added ? row[7] : nil, reviewer: row[8], decidedAt: row[9],
             version: row[10])
     }
 
-    /// The generated (and added) labels the filter selects, lowest box score first: the labels
-    /// most likely to be wrong come first (ties in ledger order).
+    /// The generated (and added) labels the filter selects, those most likely wrong first: the
+    /// ones the shape check flagged, then by flip disagreement (largest first) where it was
+    /// measured, then by box score (lowest first), ties in ledger order.
     public func reviewItems(_ filter: ReviewFilter = ReviewFilter()) throws -> [ReviewItem] {
         var conditions = ["label.iteration > 0"]
         var arguments: [any DatabaseValueConvertible] = []
@@ -176,7 +183,7 @@ extension Ledger {
             arguments.append(text)
         }
         let sql = Self.reviewSelect + " WHERE " + conditions.joined(separator: " AND ")
-            + " ORDER BY label.confidence IS NULL, label.confidence, label.id"
+            + " ORDER BY flagged DESC, label.disagreement IS NULL, label.disagreement DESC, label.confidence IS NULL, label.confidence, label.id"
         let items = try queue.read { db in
             try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.item)
         }

@@ -36,6 +36,20 @@ public struct LabelQuality: Sendable, Codable, Equatable {
     }
 }
 
+/// What one labelling pass's filters decided, and, against the truth, how many of the candidates
+/// each removed were wrong (no unlabelled face of the truth, or landmarks off by more than 10% of
+/// the inter-ocular distance): the removals that were right.
+public struct FilterCounts: Sendable, Codable, Equatable {
+    public var kept = 0
+    public var flagged = 0
+    /// Candidates removed, by ``FilterDecision`` raw value.
+    public var dropped: [String: Int] = [:]
+    /// Of those, the ones that were wrong (nil without the truth).
+    public var rightlyDropped: [String: Int]?
+
+    public init() {}
+}
+
 /// Everything measured in one iteration of a refinement run.
 public struct IterationSummary: Sendable, Codable, Equatable {
     /// 0 = trained on the labels as given.
@@ -64,6 +78,40 @@ public struct IterationSummary: Sendable, Codable, Equatable {
     }
 }
 
+/// Which val set Table 2b measures every iteration on.
+public struct FixedVal: Sendable, Codable, Equatable {
+    public enum Source: String, Sendable, Codable {
+        /// The truth's val labels (`--truth`): every face labelled.
+        case truth
+        /// A fully labelled val set the user named (`--gold-val`).
+        case gold
+        /// The original val labels, in which the faces nobody labelled count as false positives.
+        case original
+    }
+
+    public var source: Source
+    /// Its data.yaml.
+    public var data: String
+    /// With the original val labels: the val faces the run labelled itself (generated and not
+    /// rejected), an estimate of how many faces the original val lacks.
+    public var unlabelledEstimate: Int?
+
+    public init(source: Source, data: String, unlabelledEstimate: Int? = nil) {
+        (self.source, self.data, self.unlabelledEstimate) = (source, data, unlabelledEstimate)
+    }
+
+    /// What it is, for the report.
+    public var description: String {
+        switch source {
+        case .truth: "the truth's val labels (every face labelled)"
+        case .gold: "the gold val labels of \(data) (every face labelled)"
+        case .original:
+            "the original val labels, which are incomplete"
+                + (unlabelledEstimate.map { ": about \($0) faces in them are unlabelled (the val labels the run generated), so box precision reads low" } ?? "")
+        }
+    }
+}
+
 /// A whole refinement run, as the report shows it.
 public struct RunSummary: Sendable, Codable, Equatable {
     /// The input data set's yaml.
@@ -76,13 +124,17 @@ public struct RunSummary: Sendable, Codable, Equatable {
     /// The labels each iteration made (0: the originals) by provenance, as reviewed now (nil for
     /// a summary made without the ledger).
     public var provenance: [Int: ProvenanceCounts]?
+    /// The val set of Table 2b (nil with the paper protocol, which has none).
+    public var fixedVal: FixedVal?
+    /// What the filters of each labelling pass removed (nil for a summary made without the ledger).
+    public var filtering: [Int: FilterCounts]?
 
     public init(
         data: String, settings: RefineSettings, iterations: [IterationSummary], stoppedBecause: String?,
-        provenance: [Int: ProvenanceCounts]? = nil
+        provenance: [Int: ProvenanceCounts]? = nil, fixedVal: FixedVal? = nil, filtering: [Int: FilterCounts]? = nil
     ) {
         (self.data, self.settings, self.iterations, self.stoppedBecause) = (data, settings, iterations, stoppedBecause)
-        self.provenance = provenance
+        (self.provenance, self.fixedVal, self.filtering) = (provenance, fixedVal, filtering)
     }
 }
 

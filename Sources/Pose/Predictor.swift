@@ -19,7 +19,7 @@ extension ImagePrediction {
     /// The detections of a decode at 1/`scale` in the full-size image of `width` × `height`
     /// pixels: a decoded pixel spans `scale` full-size pixels, so coordinates are multiplied by it
     /// (and clamped to the image).
-    func scaled(by scale: Int, toWidth width: Int, height: Int) -> ImagePrediction {
+    public func scaled(by scale: Int, toWidth width: Int, height: Int) -> ImagePrediction {
         let (factor, w, h) = (Float(scale), Float(width), Float(height))
         var scaled = ImagePrediction(file: file, width: width, height: height, detections: detections)
         for index in scaled.detections.indices {

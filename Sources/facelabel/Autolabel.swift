@@ -28,6 +28,7 @@ struct Autolabel: AsyncParsableCommand {
     @Option(help: "Images per forward pass.") var batch = 8
     @Flag(help: "Replace the output folder if it exists.") var overwrite = false
     @Flag(inversion: .prefixedNo, help: "Decode large JPEGs at the smallest DCT scale (1/2, 1/4, 1/8) that keeps their long side at least --imgsz: several times faster on camera photos; results are mapped back to the full-size pixels. --no-fast-decode decodes at full size, as the reference does.") var fastDecode = true
+    @OptionGroup var filters: LabelFilterOptions
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -59,6 +60,7 @@ struct Autolabel: AsyncParsableCommand {
         (settings.confidence, settings.nmsIoU, settings.mergeIoU, settings.keypointConfidence) = (conf, nmsIou, mergeIou, kptConf)
         (settings.splits, settings.imageSize, settings.batchSize) = (try chosenSplits(), imgsz, batch)
         settings.fastDecode = fastDecode
+        try filters.apply(to: &settings)
         let dataset = try DataLoading.dataset(data)
         let model = try PoseModel.load(
             URL(fileURLWithPath: weights), keypointDimensions: dataset.config.keypointShape.dimensions, device: device)

@@ -16,6 +16,7 @@ struct FaceLabel: AsyncParsableCommand {
             Predict.self,
             Autolabel.self,
             Refine.self,
+            Calibrate.self,
             Report.self,
             ReviewCommand.self,
             MeasureCommand.self,

@@ -42,6 +42,9 @@ struct Refine: AsyncParsableCommand {
     @Option(help: "Drop predictions overlapping an existing label by more than this IoU.") var mergeIou = 0.3
     @Option(help: "Splits to label (default protocol), comma-separated.") var splits = "train,val"
     @Option(help: "Keypoints under this confidence get visibility 0.") var kptConf: Float = 0.5
+    @Option(help: "A fully labelled val set (data.yaml) for Table 2b when there is no --truth; without either, Table 2b uses the original val labels, which miss the unlabelled faces.")
+    var goldVal: String?
+    @OptionGroup var filters: LabelFilterOptions
     @OptionGroup var hyper: Hyperparameters
     @OptionGroup var runtime: RuntimeOptions
 
@@ -65,7 +68,9 @@ struct Refine: AsyncParsableCommand {
             return split
         }
         (autolabel.imageSize, autolabel.batchSize, autolabel.fastDecode) = (hyper.imgsz, hyper.batch, hyper.fastDecode)
+        try filters.apply(to: &autolabel)
         settings.autolabel = autolabel
+        settings.goldVal = goldVal.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         return settings
     }
 

@@ -16,8 +16,9 @@ func reviewLedger() throws -> (ledger: Ledger, folder: URL, ids: [Int64]) {
     try ledger.recordGenerated(
         iteration: 1,
         labels: [
-            (.train, "a.jpg", "0 0.2 0.2 0.1 0.1 0.2 0.2 2", 0.9), (.train, "b.jpg", "0 0.7 0.7 0.2 0.2 0.7 0.7 2", 0.4),
-            (.val, "c.jpg", "0 0.3 0.6 0.2 0.2 0.3 0.6 2", 0.6),
+            .init(split: .train, image: "a.jpg", line: "0 0.2 0.2 0.1 0.1 0.2 0.2 2", confidence: 0.9),
+            .init(split: .train, image: "b.jpg", line: "0 0.7 0.7 0.2 0.2 0.7 0.7 2", confidence: 0.4),
+            .init(split: .val, image: "c.jpg", line: "0 0.3 0.6 0.2 0.2 0.3 0.6 2", confidence: 0.6),
         ], model: "iter0/train/weights/best.safetensors", seconds: 1)
     let ids = try ledger.reviewItems().sorted { $0.image < $1.image }.map(\.id)  // a, b, c
     return (ledger, folder, ids)

@@ -46,12 +46,14 @@ enum ReportPage {
 
         body.append("<h2>Metrics</h2>")
         let fixedNote =
-            ReportTables.hasFixedValidation(summary) ? "" : "; this run did not measure them (the paper protocol has no fixed val)"
+            ReportTables.hasFixedValidation(summary)
+            ? ". Table 2b measures on \(escape(summary.fixedVal?.description ?? "the original val labels"))"
+            : "; this run did not measure them (the paper protocol has no fixed val)"
         body.append(
             """
             <p class="note">The own val labels grow as the run labels the val split, so metrics on them measure \
             each model against a different, partly self-made answer key: they are <b>not comparable across \
-            iterations</b> (this is what the paper reports). Metrics on the original val labels use the same \
+            iterations</b> (this is what the paper reports). Metrics on a fixed val use the same \
             labels every time and <b>are comparable</b>\(fixedNote). P and R are taken at the \
             confidence of maximum F1; AP50 and AP50-95 by 101-point interpolation, over box IoU for box and \
             keypoint OKS for pose. MSE is the mean squared landmark error in pixels² and NME the mean landmark \
@@ -67,6 +69,17 @@ enum ReportPage {
                 <p class="note">Against the true labels: a generated label is correct when its box overlaps a \
                 face that had no original label with IoU ≥ 0.5; precision is correct / generated, recall the \
                 share of those unlabelled faces recovered, NME the landmark error of the correct ones.</p>
+                """)
+            body.append(contentsOf: file.blocks.map(\.table.html))
+        }
+        if let file = table("filters") {
+            body.append(
+                """
+                <p class="note">The filters beyond the score threshold: the flip check removes a face whose \
+                landmarks move when the image is mirrored, or that only one view finds; the shape check removes \
+                (or flags for review) a face whose shape the original labels make implausible. With the truth, \
+                a removed candidate was wrong when it found no unlabelled face, or placed its landmarks more \
+                than 10% of the inter-ocular distance away.</p>
                 """)
             body.append(contentsOf: file.blocks.map(\.table.html))
         }

@@ -74,9 +74,11 @@ enum ReportTables {
     /// iteration's model on one val set.
     static func metrics(_ summary: RunSummary, on valSet: ValSet) -> ReportTable {
         let title =
-            switch valSet {
-            case .own: "Table 2a. Metrics on each iteration's own val labels (as the paper reports them), %"
-            case .fixed: "Table 2b. Metrics on the original val labels (comparable across iterations), %"
+            switch (valSet, summary.fixedVal?.source) {
+            case (.own, _): "Table 2a. Metrics on each iteration's own val labels (as the paper reports them), %"
+            case (.fixed, .truth): "Table 2b. Metrics on the truth's val labels (every face labelled; comparable across iterations), %"
+            case (.fixed, .gold): "Table 2b. Metrics on the gold val labels (every face labelled; comparable across iterations), %"
+            case (.fixed, _): "Table 2b. Metrics on the original val labels (comparable across iterations, but incomplete), %"
             }
         return ReportTable(
             title: title,
@@ -122,6 +124,29 @@ enum ReportTables {
             })
     }
 
+    /// What each labelling pass's filters kept and removed, and (with the truth) how many of the
+    /// removed candidates were wrong; nil when no pass filtered beyond the score threshold.
+    static func filtering(_ summary: RunSummary) -> ReportTable? {
+        guard let filtering = summary.filtering, filtering.values.contains(where: { $0.flagged > 0 || !$0.dropped.isEmpty })
+            || summary.settings.autolabel.maxDisagreement != nil || summary.settings.autolabel.shapeCheck != .off
+        else { return nil }
+        let reasons: [FilterDecision] = [.droppedByFlip, .droppedAsSingleView, .droppedByShape]
+        let withTruth = filtering.values.contains { $0.rightlyDropped != nil }
+        var columns: [ReportTable.Column] = [.init("iteration", .count), .init("kept", .count), .init("flagged for review", .count)]
+        columns += reasons.map { ReportTable.Column($0.rawValue, heading: "removed: " + $0.rawValue.dropFirst(8), .count) }
+        if withTruth { columns += reasons.map { ReportTable.Column("\($0.rawValue) wrong", heading: "of those, wrong", .count) } }
+        return ReportTable(
+            title: "Label filters: what each labelling pass kept and removed",
+            columns: columns,
+            rows: filtering.keys.sorted().map { iteration in
+                let counts = filtering[iteration]!
+                var row: [ReportTable.Value] = [.count(iteration), .count(counts.kept), .count(counts.flagged)]
+                row += reasons.map { .count(counts.dropped[$0.rawValue] ?? 0) }
+                if withTruth { row += reasons.map { .count(counts.rightlyDropped?[$0.rawValue] ?? 0) } }
+                return row
+            })
+    }
+
     /// Whether the run has Table 2 on the fixed val (not with the paper protocol).
     static func hasFixedValidation(_ summary: RunSummary) -> Bool {
         summary.iterations.contains { $0.fixedValidation != nil }
@@ -144,6 +169,7 @@ enum ReportTables {
         if hasQuality(summary) {
             files.append(ReportTableFile(stem: "quality", blocks: [.init(key: "", table: quality(summary))]))
         }
+        if let table = filtering(summary) { files.append(ReportTableFile(stem: "filters", blocks: [.init(key: "", table: table)])) }
         return files
     }
 }

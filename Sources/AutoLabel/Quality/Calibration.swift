@@ -1,0 +1,145 @@
+import Foundation
+import Pose
+import PoseData
+import PoseMetrics
+
+/// Which `--conf` and `--max-disagreement` give the precision a user needs, measured on their own
+/// labelled faces (`facelabel calibrate`): every candidate a model proposes on a labelled split is
+/// judged right (box IoU ≥ 0.5 with a labelled face, one to one by score) or wrong, then every
+/// pair of thresholds is scored by the precision, recall and NME it would give.
+public enum Calibration {
+    /// One candidate face of the labelled split.
+    public struct Candidate: Sendable, Equatable {
+        public var score: Float
+        /// Whether the mirrored view found it too.
+        public var paired: Bool
+        public var disagreement: Double?
+        public var correct: Bool
+        /// Its landmark error when correct.
+        public var nme: Double?
+    }
+
+    /// The outcome of one pair of thresholds.
+    public struct Row: Sendable, Codable, Equatable {
+        public var conf: Float
+        /// nil: no flip check (the plain threshold).
+        public var maxDisagreement: Double?
+        public var kept: Int
+        public var precision: Double?
+        public var recall: Double?
+        public var nme: Double?
+    }
+
+    /// What `calibrate --out` writes and `--calibrated` reads.
+    public struct File: Sendable, Codable, Equatable {
+        public var conf: Float
+        public var maxDisagreement: Double?
+        public var confSingle: Float
+        public var targetPrecision: Double
+        /// What the thresholds gave on the calibration split.
+        public var precision: Double?
+        public var recall: Double?
+        public var nme: Double?
+        public var data: String
+        public var weights: String
+
+        public init(
+            conf: Float, maxDisagreement: Double?, confSingle: Float, targetPrecision: Double, precision: Double?, recall: Double?, nme: Double?,
+            data: String, weights: String
+        ) {
+            (self.conf, self.maxDisagreement, self.confSingle, self.targetPrecision) = (conf, maxDisagreement, confSingle, targetPrecision)
+            (self.precision, self.recall, self.nme, self.data, self.weights) = (precision, recall, nme, data, weights)
+        }
+    }
+
+    public static let confidences: [Float] = stride(from: 5, through: 95, by: 5).map { Float($0) / 100 }
+    public static let disagreements: [Double?] = [nil, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3]
+
+    /// The candidates of `split` (every face scored 0.05 or more, with its flip disagreement) and
+    /// the number of labelled faces.
+    public static func candidates(
+        _ dataset: Dataset, split: Split, model: PoseModel, settings: AutolabelSettings, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> (candidates: [Candidate], faces: Int) {
+        var wide = settings
+        (wide.confidence, wide.maxDisagreement, wide.singleViewConfidence, wide.shapeCheck, wide.refinesCrops) = (0.05, .infinity, 0, .off, false)
+        model.foldBatchNorm()
+        defer { model.unfoldBatchNorm() }
+        let finder = CandidateFinder(model: model, settings: wide, flipIndex: dataset.config.flipIndex, shapes: nil)
+        let eyeCorners = EyeCorners.standard(keypointCount: dataset.config.keypointShape.count)
+        let entries = try dataset.entries(split)
+        var result: [Candidate] = []
+        var faces = 0
+        for (done, entry) in entries.enumerated() {
+            let image = try finder.decode(entry.image)
+            let found = finder.candidates([image], names: [entry.image.path])[0].sorted { $0.detection.score > $1.detection.score }
+            let (w, h) = (Float(image.width), Float(image.height))
+            let truths = entry.instances.map { face in
+                TruthObject(
+                    classIndex: face.classIndex,
+                    box: PixelBox(x1: Float(face.box.minX) * w, y1: Float(face.box.minY) * h, x2: Float(face.box.maxX) * w, y2: Float(face.box.maxY) * h),
+                    keypoints: face.keypoints.map { PixelKeypoint(x: Float($0.x) * w, y: Float($0.y) * h, visibility: Float($0.visibility)) })
+            }
+            faces += truths.count
+            let detections = found.map { candidate in
+                let box = candidate.detection.box
+                return DetectedObject(
+                    classIndex: candidate.detection.classIndex, confidence: candidate.detection.score, box: PixelBox(x1: box.x1, y1: box.y1, x2: box.x2, y2: box.y2),
+                    keypoints: candidate.detection.keypoints.map {
+                        PixelKeypoint(x: $0.x, y: $0.y, visibility: $0.confidence >= settings.keypointConfidence ? 2 : 0)
+                    })
+            }
+            let matches = FaceAlignment.greedyMatches(truths: truths, detections: detections, minimumIoU: 0.5)
+            let matched = Dictionary(uniqueKeysWithValues: matches.map { ($0.detection, $0.truth) })
+            for (index, candidate) in found.enumerated() {
+                var nme: Double?
+                if let truth = matched[index] {
+                    let measured = zip(truths[truth].keypoints, detections[index].keypoints).map { t, p in
+                        p.isLabelled ? t : PixelKeypoint(x: t.x, y: t.y, visibility: 0)
+                    }
+                    nme = FaceAlignment.error(prediction: detections[index].keypoints, truth: measured, eyeCorners: eyeCorners).normalisedMeanError
+                }
+                result.append(
+                    Candidate(
+                        score: candidate.detection.score, paired: candidate.measures.decision != .droppedAsSingleView && candidate.measures.disagreement != nil,
+                        disagreement: candidate.measures.disagreement, correct: matched[index] != nil, nme: nme))
+            }
+            progress(done + 1, entries.count)
+        }
+        return (result, faces)
+    }
+
+    /// Every pair of thresholds scored: a candidate is kept when its score reaches `conf` and,
+    /// with a disagreement limit, when both views found it within the limit, or one view found
+    /// it at `confSingle` or more.
+    public static func sweep(_ candidates: [Candidate], faces: Int, confSingle: Float) -> [Row] {
+        var rows: [Row] = []
+        for limit in disagreements {
+            for conf in confidences {
+                let kept = candidates.filter { candidate in
+                    guard candidate.score >= conf else { return false }
+                    guard let limit else { return true }
+                    return candidate.paired ? (candidate.disagreement ?? 0) <= limit : candidate.score >= confSingle
+                }
+                let correct = kept.filter(\.correct)
+                let errors = correct.compactMap(\.nme)
+                rows.append(
+                    Row(
+                        conf: conf, maxDisagreement: limit, kept: kept.count, precision: kept.isEmpty ? nil : Double(correct.count) / Double(kept.count),
+                        recall: faces > 0 ? Double(correct.count) / Double(faces) : nil,
+                        nme: errors.isEmpty ? nil : errors.reduce(0, +) / Double(errors.count)))
+            }
+        }
+        return rows
+    }
+
+    /// The row reaching `targetPrecision` with the most recall (then the least NME, then the
+    /// plain threshold); `plainOnly` looks at the rows without the flip check only. nil when none
+    /// reaches it.
+    public static func recommend(_ rows: [Row], targetPrecision: Double, plainOnly: Bool = false) -> Row? {
+        rows.filter { ($0.precision ?? 0) >= targetPrecision && $0.kept > 0 && (!plainOnly || $0.maxDisagreement == nil) }.max { a, b in
+            if a.recall != b.recall { return (a.recall ?? 0) < (b.recall ?? 0) }
+            if a.nme != b.nme { return (a.nme ?? 1) > (b.nme ?? 1) }
+            return (a.maxDisagreement == nil ? 0 : 1) > (b.maxDisagreement == nil ? 0 : 1)
+        }
+    }
+}

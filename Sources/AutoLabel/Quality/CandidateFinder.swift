@@ -1,0 +1,147 @@
+import Foundation
+import Pose
+import PoseData
+import PoseMetrics
+
+/// What to do with a generated face whose shape the data set's own labels make implausible.
+public enum ShapeCheck: String, Sendable, Codable, CaseIterable {
+    /// Leave it out.
+    case drop
+    /// Keep it, and put it first in the review queue.
+    case flag
+    case off
+}
+
+/// What became of a candidate face, and why.
+public enum FilterDecision: String, Sendable, Codable, CaseIterable {
+    case kept
+    /// Kept, but implausible in shape: first in the review queue.
+    case flagged = "flagged:shape"
+    /// Its landmarks move by more than `--max-disagreement` when the image is mirrored.
+    case droppedByFlip = "dropped:flip"
+    /// Found in one view only, with a score under `--conf-single`.
+    case droppedAsSingleView = "dropped:single-view"
+    /// Implausible in shape (`--shape-check drop`).
+    case droppedByShape = "dropped:shape"
+
+    public var keeps: Bool { self == .kept || self == .flagged }
+}
+
+/// The measures a candidate face was judged by.
+public struct LabelMeasures: Sendable, Codable, Equatable {
+    /// The confidence of each point.
+    public var keypointConfidences: [Float]
+    /// Flip disagreement (nil without the flip check, or for a face found in one view).
+    public var disagreement: Double?
+    /// Shape residual (nil without a shape model).
+    public var shapeResidual: Double?
+    public var decision: FilterDecision
+
+    public init(keypointConfidences: [Float], disagreement: Double?, shapeResidual: Double?, decision: FilterDecision) {
+        (self.keypointConfidences, self.disagreement, self.shapeResidual, self.decision) = (keypointConfidences, disagreement, shapeResidual, decision)
+    }
+}
+
+/// A face a model proposes for an image, in its full-size pixels, with what was measured of it.
+public struct Candidate: Sendable, Equatable {
+    public var detection: PoseDetection
+    public var measures: LabelMeasures
+}
+
+/// Finds the candidate faces of an image and judges them: the box score threshold (the paper's
+/// rule), then, when asked, flip consistency (``FlipConsistency``), the shape model
+/// (``ShapeModel``) and a second look at each face at the network's full resolution (crop
+/// refinement). The merge rule comes after, in ``Autolabeler``.
+public struct CandidateFinder {
+    public let predictor: Predictor
+    public var settings: AutolabelSettings
+    public let flip: FlipConsistency?
+    public let shapes: ShapeModel?
+
+    /// `flipIndex` is needed for the flip check (without it the check is off); `shapes` for the shape check.
+    public init(model: PoseModel, settings: AutolabelSettings, flipIndex: [Int]?, shapes: ShapeModel?) {
+        self.settings = settings
+        let checksFlip = settings.maxDisagreement != nil && flipIndex != nil
+        // with the flip check, partners are looked for below the threshold: a face scored 0.71 in
+        // one view and 0.69 in the other is one face
+        let floor = checksFlip ? settings.confidence / 2 : settings.confidence
+        predictor = Predictor(
+            model: model, imageSize: settings.imageSize, options: SuppressionOptions(confidence: floor, iou: settings.nmsIoU), fastDecode: false)
+        flip = checksFlip ? FlipConsistency(flipIndex: flipIndex!, eyeCorners: EyeCorners.standard(keypointCount: model.config.keypointCount)) : nil
+        self.shapes = settings.shapeCheck == .off ? nil : shapes
+    }
+
+    /// Decodes an image as the settings ask (a reduced scale with `fastDecode`).
+    public func decode(_ url: URL) throws -> ScaledImage {
+        try ImageCodec.decode(contentsOf: url, forLongSide: settings.fastDecode ? settings.imageSize : nil)
+    }
+
+    /// The candidates of `images` (decoded), in full-size pixels, each with its decision; the faces
+    /// under the score threshold are not candidates.
+    public func candidates(_ images: [ScaledImage], names: [String]) -> [[Candidate]] {
+        let pictures = images.map(\.image)
+        let original = predictor.predict(images: pictures, names: names)
+        let mirrored = flip == nil ? nil : predictor.predict(images: pictures.map { $0.mirrored() }, names: names)
+        return images.indices.map { index in
+            let image = images[index]
+            var found: [(detection: PoseDetection, disagreement: Double?, decision: FilterDecision)] = []
+            if let flip, let mirrored {
+                for pair in flip.pairs(original[index].detections, mirrored: mirrored[index].detections, width: Float(image.image.width))
+                where pair.score >= settings.confidence {
+                    var decision = FilterDecision.kept
+                    if pair.isPaired {
+                        if let disagreement = pair.disagreement, disagreement > settings.maxDisagreement! { decision = .droppedByFlip }
+                    } else if pair.score < settings.singleViewConfidence {
+                        decision = .droppedAsSingleView
+                    }
+                    let detection = settings.fusesViews ? flip.fused(pair)! : (pair.original ?? pair.mirrored!)
+                    found.append((detection, pair.disagreement, decision))
+                }
+            } else {
+                found = original[index].detections.filter { $0.score >= settings.confidence }.map { ($0, nil, .kept) }
+            }
+            return found.map { candidate in
+                var detection = candidate.detection
+                var decision = candidate.decision
+                if settings.refinesCrops && decision.keeps { detection = refined(detection, in: image.image) }
+                if image.scale > 1 {
+                    detection = ImagePrediction(file: "", width: image.image.width, height: image.image.height, detections: [detection])
+                        .scaled(by: image.scale, toWidth: image.width, height: image.height).detections[0]
+                }
+                var residual: Double?
+                if let shapes {
+                    let instance = ImagePrediction(file: "", width: image.width, height: image.height, detections: [detection])
+                        .labels(keypointConfidence: settings.keypointConfidence)[0]
+                    residual = shapes.residual(of: instance, width: image.width, height: image.height)
+                    if decision.keeps, let residual, residual > shapes.threshold {
+                        decision = settings.shapeCheck == .drop ? .droppedByShape : .flagged
+                    }
+                }
+                return Candidate(
+                    detection: detection,
+                    measures: LabelMeasures(
+                        keypointConfidences: detection.keypoints.map(\.confidence), disagreement: candidate.disagreement, shapeResidual: residual,
+                        decision: decision))
+            }
+        }
+    }
+
+    /// The face seen again on a crop around its box (1.5 times its longer side, square), which
+    /// the predictor enlarges to its input size: small faces get the resolution the whole image
+    /// denies them. The points of the crop's face that overlaps the box most replace the face's.
+    func refined(_ face: PoseDetection, in image: RGBImage) -> PoseDetection {
+        let side = Int((max(face.box.x2 - face.box.x1, face.box.y2 - face.box.y1) * 1.5).rounded(.up))
+        let (centreX, centreY) = ((face.box.x1 + face.box.x2) / 2, (face.box.y1 + face.box.y2) / 2)
+        let x0 = max(0, min(Int(centreX) - side / 2, image.width - 1))
+        let y0 = max(0, min(Int(centreY) - side / 2, image.height - 1))
+        let crop = image.cropped(x: x0, y: y0, width: side, height: side)
+        guard crop.width >= 8, crop.height >= 8 else { return face }
+        let (dx, dy) = (Float(x0), Float(y0))
+        let local = Box(x1: face.box.x1 - dx, y1: face.box.y1 - dy, x2: face.box.x2 - dx, y2: face.box.y2 - dy)
+        let seen = predictor.predict(images: [crop], names: [""])[0].detections
+        guard let best = seen.max(by: { $0.box.iou(local) < $1.box.iou(local) }), best.box.iou(local) >= 0.5 else { return face }
+        var result = face
+        result.keypoints = best.keypoints.map { PredictedKeypoint(x: $0.x + dx, y: $0.y + dy, confidence: $0.confidence) }
+        return result
+    }
+}

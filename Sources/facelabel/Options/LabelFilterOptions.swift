@@ -1,0 +1,41 @@
+import ArgumentParser
+import AutoLabel
+import Foundation
+
+/// The filters of a labelling pass beyond the score threshold (`autolabel`, `refine`).
+struct LabelFilterOptions: ParsableArguments {
+    @Option(help: "Drop a face whose landmarks move by more than this, relative to its inter-ocular distance, when the image is mirrored (the flip check; off by default, the paper's rule).")
+    var maxDisagreement: Double?
+    @Option(help: "With the flip check, keep a face found in only one of the two views at this score or above.") var confSingle: Float = 0.9
+    @Flag(help: "With the flip check, label each face with the confidence-weighted mean of its two views' points.") var fuseViews = false
+    @Option(help: "A face whose shape the data set's own labels make implausible (beyond their 99th percentile): drop, flag (kept, first in review) or off.")
+    var shapeCheck = ShapeCheck.off
+    @Flag(help: "Look at each kept face again on a crop enlarged to --imgsz, and take its points there (small faces gain resolution).")
+    var refineCrops = false
+    @Option(help: "A file from 'facelabel calibrate --out': use its --conf, --max-disagreement and --conf-single.") var calibrated: String?
+
+    func validate() throws {
+        if let maxDisagreement, maxDisagreement <= 0 { throw ValidationError("--max-disagreement must be positive.") }
+        guard (0...1).contains(confSingle) else { throw ValidationError("--conf-single must be in [0, 1].") }
+    }
+
+    /// The filters in `settings`; a calibration file's thresholds replace --conf and --max-disagreement.
+    func apply(to settings: inout AutolabelSettings) throws {
+        (settings.maxDisagreement, settings.singleViewConfidence, settings.fusesViews) = (maxDisagreement, confSingle, fuseViews)
+        (settings.shapeCheck, settings.refinesCrops) = (shapeCheck, refineCrops)
+        guard let calibrated else { return }
+        let data = try Data(contentsOf: URL(fileURLWithPath: calibrated))
+        let file: Calibration.File
+        do {
+            file = try JSONDecoder().decode(Calibration.File.self, from: data)
+        } catch {
+            throw ValidationError("--calibrated \(calibrated): not a file of 'facelabel calibrate --out' (\(error))")
+        }
+        (settings.confidence, settings.maxDisagreement, settings.singleViewConfidence) = (file.conf, file.maxDisagreement, file.confSingle)
+        note(
+            "calibrated (\(calibrated)): --conf \(file.conf)" + (file.maxDisagreement.map { " --max-disagreement \($0)" } ?? "")
+                + String(format: ", precision %.3f on its calibration split", file.precision ?? 0))
+    }
+}
+
+extension ShapeCheck: ExpressibleByArgument {}

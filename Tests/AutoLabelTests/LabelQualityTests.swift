@@ -1,0 +1,150 @@
+import Foundation
+import Pose
+import PoseData
+import PoseMetrics
+import Testing
+
+@testable import AutoLabel
+
+/// A face of an asymmetric 3-point layout (left eye, right eye, and a nose off to one side) in a
+/// 100-pixel-wide image; flip_idx swaps the eyes and keeps the nose.
+func threePointFace(x: Float, score: Float = 0.9, nose: Float = 6) -> PoseDetection {
+    PoseDetection(
+        box: Box(x1: x, y1: 10, x2: x + 20, y2: 30), score: score, classIndex: 0,
+        keypoints: [
+            PredictedKeypoint(x: x + 5, y: 15, confidence: 0.9), PredictedKeypoint(x: x + 15, y: 15, confidence: 0.8),
+            PredictedKeypoint(x: x + nose, y: 25, confidence: 0.7),
+        ])
+}
+
+/// What a model that sees perfectly finds on the mirrored image: the face at mirrored places, its
+/// eyes swapped (the mirror's left eye is the image's right).
+func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
+    var result = face
+    result.box = Box(x1: width - face.box.x2, y1: face.box.y1, x2: width - face.box.x1, y2: face.box.y2)
+    let flipped = face.keypoints.map { PredictedKeypoint(x: width - $0.x, y: $0.y, confidence: $0.confidence) }
+    result.keypoints = [flipped[1], flipped[0], flipped[2]]
+    return result
+}
+
+@Suite struct `Flip consistency` {
+    let flip = FlipConsistency(flipIndex: [1, 0, 2], eyeCorners: EyeCorners(0, 1))
+
+    @Test func `a mirrored view maps back through flip_idx and a perfect model disagrees by nothing`() {
+        let face = threePointFace(x: 10)
+        let seen = mirror(face, width: 100)
+        #expect(seen.box.x1 == 70 && seen.keypoints[0].x == 75)  // the mirror's point 0 is the image's right eye (x 25), mirrored
+        #expect(flip.unmirrored(seen, width: 100) == face)
+        let pairs = flip.pairs([face], mirrored: [seen], width: 100)
+        #expect(pairs.count == 1 && pairs[0].isPaired && pairs[0].disagreement == 0)
+        #expect(flip.fused(pairs[0]) == face)
+    }
+
+    @Test func `disagreement is the mean point distance over the inter-ocular distance, and fusion weighs by confidence`() {
+        let face = threePointFace(x: 10)
+        var moved = face
+        moved.keypoints[2].x += 3  // the nose 3 px off in the other view; eyes 10 px apart
+        let pairs = flip.pairs([face], mirrored: [mirror(moved, width: 100)], width: 100)
+        #expect(abs((pairs[0].disagreement ?? 0) - 0.1) < 1e-6)  // (0 + 0 + 3) / 3 / 10
+        let fused = flip.fused(pairs[0])!
+        #expect(abs(fused.keypoints[2].x - (face.keypoints[2].x + 1.5)) < 1e-5 && fused.keypoints[2].confidence == 0.7)
+        // a point one view is unsure of takes no part
+        var unsure = moved
+        unsure.keypoints[2].confidence = 0.1
+        #expect(flip.pairs([face], mirrored: [mirror(unsure, width: 100)], width: 100)[0].disagreement == 0)
+    }
+
+    @Test func `a face missing in one view stays alone, and overlapping faces pair with their own mirror`() {
+        let (a, b) = (threePointFace(x: 10, score: 0.9), threePointFace(x: 16, score: 0.8, nose: 12))  // IoU of a and b: 14·20 / (2·400 − 280) = 0.54
+        let alone = threePointFace(x: 60, score: 0.95)
+        let pairs = flip.pairs([a, b, alone], mirrored: [mirror(b, width: 100), mirror(a, width: 100)], width: 100)
+        #expect(pairs.count == 3)
+        #expect(pairs.filter(\.isPaired).allSatisfy { $0.original == $0.mirrored && $0.disagreement == 0 })
+        let single = pairs.first { !$0.isPaired }
+        #expect(single?.original == alone && single?.mirrored == nil && single?.disagreement == nil && single?.score == 0.95)
+        // found only in the mirror: mapped back
+        let onlyMirrored = flip.pairs([], mirrored: [mirror(alone, width: 100)], width: 100)
+        #expect(onlyMirrored.count == 1 && onlyMirrored[0].mirrored == alone && onlyMirrored[0].original == nil)
+    }
+}
+
+@Suite struct `Shape model` {
+    /// A 5-point face (eyes, nose, mouth corners) moved, scaled and turned, with a little noise.
+    func face(_ random: inout SeededRandom, scale: Double = 1, angle: Double = 0, noise: Double = 0.004) -> PoseInstance {
+        let template: [(Double, Double)] = [(-0.2, -0.1), (0.2, -0.1), (0, 0.05), (-0.12, 0.2), (0.12, 0.2)]
+        let (c, s) = (cos(angle), sin(angle))
+        let (cx, cy) = (random.uniform(0.4, 0.6), random.uniform(0.4, 0.6))
+        let points = template.map { x, y -> Keypoint in
+            let (nx, ny) = (x + random.uniform(-noise, noise), y + random.uniform(-noise, noise))
+            return Keypoint(x: cx + scale * (c * nx - s * ny) * 0.5, y: cy + scale * (s * nx + c * ny) * 0.5, visibility: 2)
+        }
+        return PoseInstance(box: BoundingBox(minX: 0.1, minY: 0.1, maxX: 0.9, maxY: 0.9), keypoints: points)
+    }
+
+    @Test func `a scrambled face is implausible and a scaled or turned copy is not`() throws {
+        var random = SeededRandom(seed: 3)
+        let labels = (0..<60).map { _ in face(&random, scale: random.uniform(0.5, 1.5), angle: random.uniform(-0.3, 0.3)) }
+        let model = try #require(ShapeModel(labels: labels.map { ($0, 100, 100) }))
+        #expect(model.faces == 60 && model.threshold > 0 && !model.components.isEmpty)
+        let plain = face(&random)
+        #expect(!model.isImplausible(plain, width: 100, height: 100))
+        #expect(!model.isImplausible(face(&random, scale: 2.5, angle: 1.2), width: 100, height: 100))  // bigger and turned further than any label
+        var scrambled = plain
+        scrambled.keypoints = [plain.keypoints[3], plain.keypoints[1], plain.keypoints[0], plain.keypoints[2], plain.keypoints[4]]
+        #expect(model.isImplausible(scrambled, width: 100, height: 100), "residual \(model.residual(of: scrambled, width: 100, height: 100) ?? -1), threshold \(model.threshold)")
+        // a face with a point not labelled is judged on the others
+        var partial = plain
+        partial.keypoints[4].visibility = 0
+        #expect(model.residual(of: partial, width: 100, height: 100) != nil && !model.isImplausible(partial, width: 100, height: 100))
+        #expect(ShapeModel(labels: labels.prefix(10).map { ($0, 100, 100) }) == nil)
+    }
+
+    @Test func `Jacobi finds the eigenvalues of a known matrix`() {
+        let (values, vectors) = ShapeModel.eigen([2, 1, 0, 1, 2, 0, 0, 0, 5], 3)
+        #expect(zip(values, [5.0, 3, 1]).allSatisfy { abs($0 - $1) < 1e-9 })
+        #expect(abs(abs(vectors[1][0]) - 1 / 2.0.squareRoot()) < 1e-9 && abs(vectors[1][0] - vectors[1][1]) < 1e-9)
+    }
+}
+
+@Suite struct `Honest fixed val` {
+    /// Two faces on a 100 × 100 image, only the first labelled in the original val.
+    let faces = [
+        PoseInstance(box: BoundingBox(minX: 0.1, minY: 0.1, maxX: 0.3, maxY: 0.3), keypoints: [Keypoint(x: 0.2, y: 0.2, visibility: 2)]),
+        PoseInstance(box: BoundingBox(minX: 0.6, minY: 0.6, maxX: 0.8, maxY: 0.8), keypoints: [Keypoint(x: 0.7, y: 0.7, visibility: 2)]),
+    ]
+
+    func precision(predicting predictions: [PoseInstance], against labels: [PoseInstance]) -> Double {
+        var accumulator = PoseMetricsAccumulator(keypointCount: 1, sigmas: [0.1])
+        func object(_ face: PoseInstance) -> TruthObject {
+            TruthObject(
+                classIndex: 0, box: PixelBox(x1: Float(face.box.minX) * 100, y1: Float(face.box.minY) * 100, x2: Float(face.box.maxX) * 100, y2: Float(face.box.maxY) * 100),
+                keypoints: face.keypoints.map { PixelKeypoint(x: Float($0.x) * 100, y: Float($0.y) * 100, visibility: 2) })
+        }
+        accumulator.add(
+            truths: labels.map(object),
+            detections: predictions.map { face in
+                let truth = object(face)
+                return DetectedObject(classIndex: 0, confidence: 0.9, box: truth.box, keypoints: truth.keypoints)
+            })
+        return Double(accumulator.result().box.precision)
+    }
+
+    @Test func `perfect predictions have box precision 1 on the truth's val, and not on val labels that miss a face`() {
+        #expect(precision(predicting: faces, against: faces) == 1)
+        #expect(precision(predicting: faces, against: [faces[0]]) < 1)
+    }
+
+    @Test func `a run measures Table 2b on the truth's val when it has the truth, else says the original val is incomplete`() async throws {
+        let (folder, data, truth) = try await tinyDataSet(images: 6)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var settings = tinySettings(truth: truth)
+        settings.iterations = 0
+        let withTruth = try await Refiner(run: folder.appendingPathComponent("a"), data: data, settings: settings, resume: false).refine()
+        #expect(withTruth.fixedVal == FixedVal(source: .truth, data: truth.path))
+        settings.truth = nil
+        let without = try await Refiner(run: folder.appendingPathComponent("b"), data: data, settings: settings, resume: false).refine()
+        #expect(without.fixedVal?.source == .original && without.fixedVal?.description.hasPrefix("the original val labels, which are incomplete") == true)
+        #expect(ReportTables.metrics(withTruth, on: .fixed).title.contains("truth's val labels"))
+        #expect(ReportTables.metrics(without, on: .fixed).title.contains("incomplete"))
+    }
+}

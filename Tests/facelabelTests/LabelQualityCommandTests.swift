@@ -1,0 +1,61 @@
+import AutoLabel
+import Foundation
+import PoseData
+import Testing
+
+/// Issue 18 through the commands: calibration on the user's own labelled faces, and the filters of
+/// a refinement run recorded in its ledger.
+@Suite(.serialized) struct `label quality commands` {
+    static let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Weights/yolov8n-pose-synth51.safetensors").path
+
+    @Test func `calibrate recommends thresholds that reach the target precision on its own val, and autolabel takes them`() throws {
+        let scratch = try Scratch()
+        #expect(try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "30", "--imgsz", "256", "--unlabeled", "0", "--seed", "5"]).status == 0)
+        let calibrated = try runFaceLabel([
+            "calibrate", "--data", scratch.path("data/data.yaml"), "--weights", Self.weights, "--imgsz", "256", "--target-precision", "0.95",
+            "--out", scratch.path("calibration.json"), "--json",
+        ])
+        #expect(calibrated.status == 0, "\(calibrated.errors)")
+        let result = try jsonObject(calibrated.output)
+        let best = try #require(result["recommended"] as? [String: Any])
+        #expect((best["precision"] as? Double ?? 0) >= 0.95 && (best["recall"] as? Double ?? 0) > 0)
+        let rows = try #require(result["rows"] as? [[String: Any]])
+        // the recommendation has the most recall of every row at the target precision
+        let reaching = rows.filter { ($0["precision"] as? Double ?? 0) >= 0.95 }
+        #expect(reaching.allSatisfy { ($0["recall"] as? Double ?? 0) <= (best["recall"] as? Double ?? 0) })
+        let file = try jsonObject(try String(contentsOfFile: scratch.path("calibration.json"), encoding: .utf8))
+        #expect(file["conf"] as? Double == best["conf"] as? Double && file["targetPrecision"] as? Double == 0.95)
+
+        let labelled = try runFaceLabel([
+            "autolabel", "--data", scratch.path("data/data.yaml"), "--weights", Self.weights, "--imgsz", "256", "--calibrated",
+            scratch.path("calibration.json"), "--out", scratch.path("labelled"), "--json",
+        ])
+        #expect(labelled.status == 0 && labelled.errors.contains("calibrated ("), "\(labelled.errors)")
+    }
+
+    @Test func `a run with the flip and shape checks records every label's measures and every candidate it left out`() throws {
+        let scratch = try Scratch()
+        #expect(try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "24", "--imgsz", "128", "--unlabeled", "0.4", "--seed", "6"]).status == 0)
+        let refined = try runFaceLabel([
+            "refine", "--data", scratch.path("data/data.yaml"), "--out", scratch.path("run"), "--model", Self.weights, "--iterations", "1",
+            "--epochs", "1", "--imgsz", "128", "--batch", "8", "--conf", "0.2", "--stop-below", "0", "--warmup-epochs", "0", "--close-mosaic", "0",
+            "--max-disagreement", "0.05", "--shape-check", "flag", "--truth", scratch.path("data/truth/data.yaml"), "--json",
+        ])
+        #expect(refined.status == 0, "\(refined.errors)")
+        let ledger = try Ledger(url: URL(fileURLWithPath: scratch.path("run/ledger.sqlite")))
+        let decisions = Set(try ledger.filterCounts().filter { $0.iteration == 1 }.compactMap(\.decision))
+        let dropped = try ledger.droppedCandidates()
+        #expect(decisions.contains("kept") && decisions.isSubset(of: ["kept", "flagged:shape", "dropped:flip", "dropped:single-view"]), "\(decisions)")
+        #expect(dropped.allSatisfy { ["dropped:flip", "dropped:single-view"].contains($0.reason) })
+        #expect(dropped.filter { $0.reason == "dropped:flip" }.allSatisfy { ($0.disagreement ?? 0) > 0.05 })
+        // every generated label knows its disagreement (or was found in one view) and its shape residual
+        let items = try ledger.reviewItems(ReviewFilter(iteration: 1))
+        #expect(items.allSatisfy { ($0.disagreement ?? 0) <= 0.05 })
+        let summary = try #require(try jsonObject(refined.output)["summary"] as? [String: Any])
+        let filtering = try #require(summary["filtering"] as? [String: Any])
+        #expect(filtering["1"] != nil)
+        let report = try String(contentsOfFile: scratch.path("run/report/report.html"), encoding: .utf8)
+        #expect(report.contains("Label filters: what each labelling pass kept and removed") && report.contains("truth&#39;s val labels"))
+    }
+}
