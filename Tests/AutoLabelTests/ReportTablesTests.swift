@@ -78,7 +78,7 @@ import Testing
                 | 1 | 17 | 95.3 | 92.7 | 95.9 | 68.4 | 90.0 | 88.0 | 90.0 | 60.0 | 10.3 | 4.10 |
                 | 2 | 18 | 96.0 | 93.0 | 96.0 | 69.0 | 91.0 | 89.0 | 91.0 | 61.0 | 9.5 | 3.92 |
 
-                **Table 2b. Metrics on the original val labels (comparable across iterations), %**
+                **Table 2b. Metrics on the original val labels (comparable across iterations, but incomplete), %**
 
                 | iteration | val labels | box P | box R | box AP50 | box AP50-95 | pose P | pose R | pose AP50 | pose AP50-95 | MSE px² | NME |
                 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
