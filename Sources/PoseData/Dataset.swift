@@ -116,19 +116,26 @@ public struct Dataset: Sendable {
         return (result, problems)
     }
 
-    /// Every file below `folder` (recursively, following no folder links) whose extension is an
-    /// image extension, sorted by path.
+    /// Every file below `folder` (recursively) whose extension is an image extension, sorted by path.
     public static func imageFiles(under folder: URL) -> [URL] {
+        files(under: folder) { imageExtensions.contains($0) }
+    }
+
+    /// Every file below `folder` (recursively) whose lowercased extension passes `keep`, sorted by
+    /// path. The folder itself may be a link (`images/val -> /elsewhere`); links below it are not
+    /// followed. The paths keep the folder's spelling as given, link or not.
+    static func files(under folder: URL, keep: (String) -> Bool) -> [URL] {
+        let given = folder.standardizedFileURL.path
+        let walked = folder.resolvingSymlinksInPath().standardizedFileURL
         let keys: [URLResourceKey] = [.isDirectoryKey]
-        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: keys) else { return [] }
+        guard let walker = FileManager.default.enumerator(at: walked, includingPropertiesForKeys: keys) else { return [] }
         var result: [URL] = []
-        let base = folder.standardizedFileURL.path
         for case let url as URL in walker {
-            guard imageExtensions.contains(url.pathExtension.lowercased()) else { continue }
+            guard keep(url.pathExtension.lowercased()) else { continue }
             if (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true { continue }
-            // Rebuild the path from the folder as given, so that symlinked roots keep their spelling.
-            let relative = url.standardizedFileURL.path.dropFirst(base.count + 1)
-            result.append(URL(fileURLWithPath: base).appendingPathComponent(String(relative)))
+            let path = url.standardizedFileURL.path
+            guard path.hasPrefix(walked.path + "/") else { continue }
+            result.append(URL(fileURLWithPath: given).appendingPathComponent(String(path.dropFirst(walked.path.count + 1))))
         }
         return result.sorted { $0.path < $1.path }
     }

@@ -27,6 +27,19 @@ import Testing
         #expect(dataset.images(.test).images.isEmpty)
     }
 
+    @Test func `a split folder that is a link is walked and keeps the link's spelling`() throws {
+        let root = try makeScratchFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try makeSmallDataset(in: root)
+        let elsewhere = root.appendingPathComponent("elsewhere")
+        try FileManager.default.moveItem(at: root.appendingPathComponent("images/train"), to: elsewhere)
+        try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("images/train"), withDestinationURL: elsewhere)
+        let (train, problems) = try Dataset.load(root.appendingPathComponent("data.yaml")).images(.train)
+        #expect(problems.isEmpty)
+        #expect(train.map(\.url.path) == ["a.jpg", "c.jpg", "sub/b.png"].map { root.path + "/images/train/" + $0 })
+        #expect(train[0].labelURL.path == root.path + "/labels/train/a.txt")
+    }
+
     @Test func `a list split resolves dot, relative and absolute lines against the list`() throws {
         let root = try makeScratchFolder()
         defer { try? FileManager.default.removeItem(at: root) }

@@ -109,7 +109,7 @@ public enum Import300W {
 
         // Pair images with .pts files.
         let images = Dataset.imageFiles(under: root)
-        var ptsFiles = Set(files(under: root, withExtension: "pts").map(\.path))
+        var ptsFiles = Set(Dataset.files(under: root) { $0 == "pts" }.map(\.path))
         var pairs: [(image: URL, pts: URL)] = []
         for image in images {
             let beside = image.deletingPathExtension().appendingPathExtension("pts")
@@ -348,17 +348,6 @@ public enum Import300W {
         var groups: [Int: [Int]] = [:]
         for index in keys.indices { groups[root(index), default: []].append(index) }
         return groups.keys.sorted().map { groups[$0]! }
-    }
-
-    /// Every file below `folder` with the extension (any case), sorted by path.
-    static func files(under folder: URL, withExtension ext: String) -> [URL] {
-        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else { return [] }
-        let base = folder.path
-        var result: [URL] = []
-        for case let url as URL in walker where url.pathExtension.lowercased() == ext {
-            result.append(URL(fileURLWithPath: base).appendingPathComponent(relativePath(of: url, under: folder)))
-        }
-        return result.sorted { $0.path < $1.path }
     }
 
     static func relativePath(of url: URL, under root: URL) -> String {
