@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Label filters against the plain threshold (issue 18), on `facelabel synth --images 600 --unlabeled
 # 0.3 --imgsz 320 --seed SEED` (default 0): an iteration-0 model fine-tuned from the bundled
-# checkpoint for 5 epochs, thresholds calibrated on a separate, fully labelled synthetic set (100
-# images: the user's labelled subset), then one labelling pass per method (PoseBench label-quality:
+# checkpoint for 5 epochs, thresholds for 99.5% precision calibrated on a separate, fully labelled
+# synthetic set (the train split of 100 images: the user's labelled subset), the score alone and
+# with the flip check (its two views fused), with the shape check, each with and without crop
+# refinement (the default), then one labelling pass per method (PoseBench label-quality:
 # precision, recall and NME of the generated labels against the truth, NME by face size, seconds).
 # With RUNS="plain-0.4 flip" (names below) it also runs those methods' whole refinement (3
 # iterations of 5 epochs, the default stopping rule) and prints the last iteration's label quality.
@@ -25,20 +27,34 @@ truth="$scratch/data/truth/data.yaml"
 training=(--imgsz 320 --epochs 5 --batch 16 --warmup-epochs 1 --close-mosaic 0)
 weights="$scratch/iter0/iter0/train/weights/best.safetensors"
 [ -f "$weights" ] || "$bin/facelabel" refine --data "$data" --out "$scratch/iter0" --model "$checkpoint" --iterations 0 "${training[@]}" >&2
-"$bin/facelabel" calibrate --data "$scratch/calibration/data.yaml" --weights "$weights" --imgsz 320 --target-precision 0.995 \
-  --out "$scratch/calibration.json" >&2
-echo "{\"what\": \"calibration\", \"file\": $(cat "$scratch/calibration.json")}"
+"$bin/facelabel" calibrate --data "$scratch/calibration/data.yaml" --split train --weights "$weights" --imgsz 320 \
+  --target-precision 0.995 --json > "$scratch/calibration.json"
+# the thresholds calibrate finds for 99.5% precision: the score alone, and with the flip check
+mapfile -t chosen < <(python3 - "$scratch/calibration.json" <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1]))["rows"]
+for flip in (False, True):
+    ok = [r for r in rows if (r.get("maxDisagreement") is not None) == flip and r["kept"] > 0 and (r.get("precision") or 0) >= 0.995]
+    r = max(ok, key=lambda r: (r["recall"], -(r.get("nme") or 1)))
+    print(f"--conf {r['conf']:.2f}" + (f" --max-disagreement {r['maxDisagreement']}" if flip else ""))
+PY
+)
+plain="${chosen[0]}"
+flip="${chosen[1]}"
+echo "{\"what\": \"calibration\", \"faces\": $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['faces'])" "$scratch/calibration.json"), \"plain\": \"$plain\", \"flip\": \"$flip\"}"
 
 # name, then the filter options (the same for PoseBench and refine)
 methods=(
-  "plain-0.4|--conf 0.4"
-  "plain-0.7|--conf 0.7"
-  "flip|--calibrated $scratch/calibration.json"
-  "flip-fused|--calibrated $scratch/calibration.json --fuse-views"
-  "flip-shape|--calibrated $scratch/calibration.json --shape-check drop"
-  "plain-0.4-crops|--conf 0.4 --refine-crops"
-  "flip-crops|--calibrated $scratch/calibration.json --refine-crops"
-  "flip-shape-crops|--calibrated $scratch/calibration.json --shape-check drop --refine-crops"
+  "plain-0.4|--conf 0.4 --no-refine-crops"
+  "plain-0.7|--conf 0.7 --no-refine-crops"
+  "plain-cal|$plain --no-refine-crops"
+  "flip-unfused|$flip --no-fuse-views --no-refine-crops"
+  "flip|$flip --no-refine-crops"
+  "flip-shape|$flip --shape-check drop --no-refine-crops"
+  "plain-0.4-crops|--conf 0.4"
+  "plain-cal-crops|$plain"
+  "flip-crops|$flip"
+  "flip-shape-crops|$flip --shape-check drop"
 )
 for method in "${methods[@]}"; do
   name="${method%%|*}"

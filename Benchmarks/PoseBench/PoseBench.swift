@@ -327,9 +327,9 @@ struct LabelQualityBench: ParsableCommand {
     @Option var conf: Float = 0.7
     @Option var maxDisagreement: Double?
     @Option var confSingle: Float = 0.9
-    @Flag var fuseViews = false
+    @Flag(inversion: .prefixedNo) var fuseViews = true
     @Option var shapeCheck = "off"
-    @Flag var refineCrops = false
+    @Flag(inversion: .prefixedNo) var refineCrops = true
     @Option var calibrated: String?
     @Option var threads = 2
     @Option var name = ""

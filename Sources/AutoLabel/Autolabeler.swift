@@ -24,12 +24,13 @@ public struct AutolabelSettings: Sendable, Codable, Equatable {
     /// With the flip check, a face found in one view only is kept at this score or above.
     public var singleViewConfidence: Float = 0.9
     /// With the flip check, label a face with the two views' points averaged, each weighted by its
-    /// confidence, rather than the image's own.
-    public var fusesViews = false
+    /// confidence, rather than the image's own (12% lower NME in the label-quality benchmark).
+    public var fusesViews = true
     /// What to do with a face of implausible shape (``ShapeModel``, fitted on the data set's labels).
     public var shapeCheck = ShapeCheck.off
-    /// Look at each kept face again on a crop enlarged to the input size, and take its points there.
-    public var refinesCrops = false
+    /// Look at each small kept face again on a crop enlarged to the input size, and take its points
+    /// there (5 to 7% lower NME in the label-quality benchmark; boxes and scores stay).
+    public var refinesCrops = true
 
     public init() {}
 
@@ -47,9 +48,10 @@ public struct AutolabelSettings: Sendable, Codable, Equatable {
         fastDecode = try c.value(.fastDecode, or: d.fastDecode)
         maxDisagreement = try c.decodeIfPresent(Double.self, forKey: .maxDisagreement)
         singleViewConfidence = try c.value(.singleViewConfidence, or: d.singleViewConfidence)
-        fusesViews = try c.value(.fusesViews, or: d.fusesViews)
+        // a run saved before fusion and crops were the default labelled with neither
+        fusesViews = try c.value(.fusesViews, or: false)
         shapeCheck = try c.value(.shapeCheck, or: d.shapeCheck)
-        refinesCrops = try c.value(.refinesCrops, or: d.refinesCrops)
+        refinesCrops = try c.value(.refinesCrops, or: false)
     }
 }
 

@@ -1,6 +1,6 @@
 import Foundation
 import Pose
-import PoseData
+@testable import PoseData
 import PoseMetrics
 import Testing
 
@@ -60,6 +60,10 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         let pairs = flip.pairs([a, b, alone], mirrored: [mirror(b, width: 100), mirror(a, width: 100)], width: 100)
         #expect(pairs.count == 3)
         #expect(pairs.filter(\.isPaired).allSatisfy { $0.original == $0.mirrored && $0.disagreement == 0 })
+        // a face both views found scores their mean
+        var shy = mirror(a, width: 100)
+        shy.score = 0.6
+        #expect(flip.pairs([a], mirrored: [shy], width: 100).map { abs($0.score - 0.75) < 1e-6 } == [true])
         let single = pairs.first { !$0.isPaired }
         #expect(single?.original == alone && single?.mirrored == nil && single?.disagreement == nil && single?.score == 0.95)
         // found only in the mirror: mapped back
@@ -146,5 +150,55 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         #expect(without.fixedVal?.source == .original && without.fixedVal?.description.hasPrefix("the original val labels, which are incomplete") == true)
         #expect(ReportTables.metrics(withTruth, on: .fixed).title.contains("truth's val labels"))
         #expect(ReportTables.metrics(without, on: .fixed).title.contains("incomplete"))
+    }
+}
+
+@Suite struct `Crop refinement` {
+    /// The mean distance of a face's points from the truth's, over the truth's inter-ocular distance.
+    func error(_ face: PoseDetection, truth: PoseInstance, width: Double, height: Double) -> Double {
+        let corners = EyeCorners.standard(keypointCount: truth.keypoints.count)!
+        let (p, q) = (truth.keypoints[corners.first], truth.keypoints[corners.second])
+        let ocular = hypot((p.x - q.x) * width, (p.y - q.y) * height)
+        let distances = zip(face.keypoints, truth.keypoints).filter { $1.isLabelled }.map { predicted, labelled in
+            hypot(Double(predicted.x) - labelled.x * width, Double(predicted.y) - labelled.y * height)
+        }
+        return distances.reduce(0, +) / Double(distances.count) / ocular
+    }
+
+    @Test func `small faces seen again on an enlarged crop keep box and score, and their points land nearer the truth`() throws {
+        let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Weights/yolov8n-pose-synth51.safetensors")
+        let model = try PoseModel.load(weights)
+        // 640-pixel images seen at 320: their faces are small to the network
+        var options = SynthDataset.Options()
+        (options.imageSize, options.faces, options.clean) = (640, 3...4, true)
+        let samples = try (0..<4).map { try SynthDataset.sample($0, options: options) }
+        let images = samples.map { ScaledImage(image: $0.image, scale: 1, width: $0.image.width, height: $0.image.height) }
+        var settings = AutolabelSettings()
+        (settings.imageSize, settings.confidence, settings.maxDisagreement) = (320, 0.4, 1)
+        func candidates(crops: Bool) -> [[Candidate]] {
+            settings.refinesCrops = crops
+            let finder = CandidateFinder(model: model, settings: settings, flipIndex: SynthDataset.config.flipIndex, shapes: nil)
+            return finder.candidates(images, names: samples.indices.map(String.init))
+        }
+        let (whole, refined) = (candidates(crops: false), candidates(crops: true))
+        var errors: (whole: [Double], refined: [Double]) = ([], [])
+        for (index, sample) in samples.enumerated() {
+            #expect(whole[index].map(\.detection.box) == refined[index].map(\.detection.box))
+            #expect(whole[index].map(\.detection.score) == refined[index].map(\.detection.score))
+            for (a, b) in zip(whole[index], refined[index]) {
+                let overlap = { (truth: PoseInstance) in
+                    a.detection.box.iou(
+                        Box(x1: Float(truth.box.minX * 640), y1: Float(truth.box.minY * 640), x2: Float(truth.box.maxX * 640), y2: Float(truth.box.maxY * 640)))
+                }
+                let truth = sample.truth.max { overlap($0) < overlap($1) }!
+                #expect(overlap(truth) > 0.5)
+                errors.whole.append(error(a.detection, truth: truth, width: 640, height: 640))
+                errors.refined.append(error(b.detection, truth: truth, width: 640, height: 640))
+            }
+        }
+        let median = { (values: [Double]) in values.sorted()[values.count / 2] }
+        #expect(errors.whole.count >= 8)
+        #expect(median(errors.refined) < 0.9 * median(errors.whole), "median NME \(median(errors.refined)) with crops, \(median(errors.whole)) without")
     }
 }

@@ -10,6 +10,10 @@ import PoseMetrics
 public enum Calibration {
     /// One candidate face of the labelled split.
     public struct Candidate: Sendable, Equatable {
+        /// The box score the plain threshold sees: the image's own view's (nil when only the
+        /// mirror found the face).
+        public var ownScore: Float?
+        /// The box score the flip check sees: the two views' mean when both found the face.
         public var score: Float
         /// Whether the mirrored view found it too.
         public var paired: Bool
@@ -100,7 +104,7 @@ public enum Calibration {
                 }
                 result.append(
                     Candidate(
-                        score: candidate.detection.score, paired: candidate.measures.decision != .droppedAsSingleView && candidate.measures.disagreement != nil,
+                        ownScore: candidate.ownScore, score: candidate.detection.score, paired: candidate.ownScore != nil && candidate.mirroredScore != nil,
                         disagreement: candidate.measures.disagreement, correct: matched[index] != nil, nme: nme))
             }
             progress(done + 1, entries.count)
@@ -108,16 +112,17 @@ public enum Calibration {
         return (result, faces)
     }
 
-    /// Every pair of thresholds scored: a candidate is kept when its score reaches `conf` and,
-    /// with a disagreement limit, when both views found it within the limit, or one view found
-    /// it at `confSingle` or more.
+    /// Every pair of thresholds scored as autolabel would apply them. Without a disagreement limit
+    /// (the plain threshold) a candidate is kept when its own view's score reaches `conf`; with
+    /// one, when its flip score reaches `conf` and both views found it within the limit, or one
+    /// view found it at `confSingle` or more.
     public static func sweep(_ candidates: [Candidate], faces: Int, confSingle: Float) -> [Row] {
         var rows: [Row] = []
         for limit in disagreements {
             for conf in confidences {
                 let kept = candidates.filter { candidate in
+                    guard let limit else { return (candidate.ownScore ?? 0) >= conf }
                     guard candidate.score >= conf else { return false }
-                    guard let limit else { return true }
                     return candidate.paired ? (candidate.disagreement ?? 0) <= limit : candidate.score >= confSingle
                 }
                 let correct = kept.filter(\.correct)

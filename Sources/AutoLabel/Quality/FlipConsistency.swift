@@ -30,8 +30,16 @@ public struct FlipConsistency: Sendable {
         public var mirrored: PoseDetection?
         public var disagreement: Double?
 
-        /// The higher of the two views' box scores.
-        public var score: Float { max(original?.score ?? 0, mirrored?.score ?? 0) }
+        /// The face's box score: the mean of the two views' when both found it (a face the
+        /// model is sure of in one view only is less likely a face), the one view's otherwise.
+        public var score: Float {
+            switch (original, mirrored) {
+                case (let a?, let b?): (a.score + b.score) / 2
+                case (let a?, nil): a.score
+                case (nil, let b?): b.score
+                case (nil, nil): 0
+            }
+        }
         public var isPaired: Bool { original != nil && mirrored != nil }
     }
 

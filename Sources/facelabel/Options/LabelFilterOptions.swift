@@ -7,11 +7,12 @@ struct LabelFilterOptions: ParsableArguments {
     @Option(help: "Drop a face whose landmarks move by more than this, relative to its inter-ocular distance, when the image is mirrored (the flip check; off by default, the paper's rule).")
     var maxDisagreement: Double?
     @Option(help: "With the flip check, keep a face found in only one of the two views at this score or above.") var confSingle: Float = 0.9
-    @Flag(help: "With the flip check, label each face with the confidence-weighted mean of its two views' points.") var fuseViews = false
+    @Flag(inversion: .prefixedNo, help: "With the flip check, label each face with the confidence-weighted mean of its two views' points (lowers NME).")
+    var fuseViews = true
     @Option(help: "A face whose shape the data set's own labels make implausible (beyond their 99th percentile): drop, flag (kept, first in review) or off.")
     var shapeCheck = ShapeCheck.off
-    @Flag(help: "Look at each kept face again on a crop enlarged to --imgsz, and take its points there (small faces gain resolution).")
-    var refineCrops = false
+    @Flag(inversion: .prefixedNo, help: "Look at each small kept face again on a crop enlarged to --imgsz, and take its points there (they gain resolution).")
+    var refineCrops = true
     @Option(help: "A file from 'facelabel calibrate --out': use its --conf, --max-disagreement and --conf-single.") var calibrated: String?
 
     func validate() throws {
