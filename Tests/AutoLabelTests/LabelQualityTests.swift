@@ -154,15 +154,13 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
 }
 
 @Suite struct `Crop refinement` {
-    /// The mean distance of a face's points from the truth's, over the truth's inter-ocular distance.
-    func error(_ face: PoseDetection, truth: PoseInstance, width: Double, height: Double) -> Double {
-        let corners = EyeCorners.standard(keypointCount: truth.keypoints.count)!
-        let (p, q) = (truth.keypoints[corners.first], truth.keypoints[corners.second])
-        let ocular = hypot((p.x - q.x) * width, (p.y - q.y) * height)
-        let distances = zip(face.keypoints, truth.keypoints).filter { $1.isLabelled }.map { predicted, labelled in
-            hypot(Double(predicted.x) - labelled.x * width, Double(predicted.y) - labelled.y * height)
-        }
-        return distances.reduce(0, +) / Double(distances.count) / ocular
+    /// The face's NME against the truth (normalised points of a `size`-pixel square image).
+    func error(_ face: PoseDetection, truth: PoseInstance, size: Float) -> Double {
+        FaceAlignment.error(
+            prediction: face.keypoints.map { PixelKeypoint(x: $0.x, y: $0.y, visibility: 2) },
+            truth: truth.keypoints.map { PixelKeypoint(x: Float($0.x) * size, y: Float($0.y) * size, visibility: Float($0.visibility)) },
+            eyeCorners: EyeCorners.standard(keypointCount: truth.keypoints.count)
+        ).normalisedMeanError!
     }
 
     @Test func `small faces seen again on an enlarged crop keep box and score, and their points land nearer the truth`() throws {
@@ -193,8 +191,8 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
                 }
                 let truth = sample.truth.max { overlap($0) < overlap($1) }!
                 #expect(overlap(truth) > 0.5)
-                errors.whole.append(error(a.detection, truth: truth, width: 640, height: 640))
-                errors.refined.append(error(b.detection, truth: truth, width: 640, height: 640))
+                errors.whole.append(error(a.detection, truth: truth, size: 640))
+                errors.refined.append(error(b.detection, truth: truth, size: 640))
             }
         }
         let median = { (values: [Double]) in values.sorted()[values.count / 2] }
