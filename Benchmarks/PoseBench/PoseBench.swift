@@ -330,6 +330,7 @@ struct LabelQualityBench: ParsableCommand {
     @Flag(inversion: .prefixedNo) var fuseViews = true
     @Option var shapeCheck = "off"
     @Flag(inversion: .prefixedNo) var refineCrops = true
+    @Flag(inversion: .prefixedNo) var overlapCheck = true
     @Option var calibrated: String?
     @Option var threads = 2
     @Option var name = ""
@@ -341,6 +342,7 @@ struct LabelQualityBench: ParsableCommand {
         var settings = AutolabelSettings()
         (settings.imageSize, settings.confidence, settings.maxDisagreement, settings.singleViewConfidence) = (imgsz, conf, maxDisagreement, confSingle)
         (settings.fusesViews, settings.shapeCheck, settings.refinesCrops) = (fuseViews, ShapeCheck(rawValue: shapeCheck) ?? .off, refineCrops)
+        settings.checksOverlap = overlapCheck
         if let calibrated {
             let file = try JSONDecoder().decode(Calibration.File.self, from: Data(contentsOf: URL(fileURLWithPath: calibrated)))
             (settings.confidence, settings.maxDisagreement, settings.singleViewConfidence) = (file.conf, file.maxDisagreement, file.confSingle)
@@ -381,7 +383,7 @@ struct LabelQualityBench: ParsableCommand {
         }
         emit([
             "what": "label-quality", "name": name, "conf": settings.confidence, "max_disagreement": settings.maxDisagreement as Any,
-            "shape_check": settings.shapeCheck.rawValue, "refine_crops": refineCrops, "fuse_views": fuseViews, "generated": quality.generated,
+            "shape_check": settings.shapeCheck.rawValue, "refine_crops": refineCrops, "fuse_views": fuseViews, "overlap_check": overlapCheck, "generated": quality.generated,
             "correct": quality.correct, "unlabelled_faces": quality.unlabelledFaces, "precision": quality.precision as Any, "recall": quality.recall as Any,
             "nme": quality.nme as Any, "seconds": seconds, "dropped": dropped, "nme_by_size": sizes,
             "flagged": pass.generated.filter { $0.measures.decision == .flagged }.count,

@@ -28,9 +28,12 @@ public struct AutolabelSettings: Sendable, Codable, Equatable {
     public var fusesViews = true
     /// What to do with a face of implausible shape (``ShapeModel``, fitted on the data set's labels).
     public var shapeCheck = ShapeCheck.off
-    /// Look at each small kept face again on a crop enlarged to the input size, and take its points
-    /// there (5 to 7% lower NME in the label-quality benchmark; boxes and scores stay).
+    /// Look at each small face again on a crop enlarged to the input size, take its points there
+    /// and score it with the mean of the two looks' scores (``CandidateFinder/closerLook(at:in:)``).
     public var refinesCrops = true
+    /// Drop a new face that repeats another (``Merge/repeatedFaces(_:scores:existing:iouThreshold:nestedShare:)``):
+    /// a second box of one face, or a part of a face inside a larger face's box.
+    public var checksOverlap = true
 
     public init() {}
 
@@ -52,6 +55,7 @@ public struct AutolabelSettings: Sendable, Codable, Equatable {
         fusesViews = try c.value(.fusesViews, or: false)
         shapeCheck = try c.value(.shapeCheck, or: d.shapeCheck)
         refinesCrops = try c.value(.refinesCrops, or: false)
+        checksOverlap = try c.value(.checksOverlap, or: false)
     }
 }
 
@@ -160,19 +164,31 @@ public struct Autolabeler {
                     summary.existing += starts[index].labels.count
                     splitExisting.append((image, starts[index]))
                     guard labelled.contains(split) else { continue }
+                    var additions: [GeneratedLabel] = []
                     for candidate in found[index] {
                         let instance = ImagePrediction(file: "", width: sizes[index].width, height: sizes[index].height, detections: [candidate.detection])
                             .labels(keypointConfidence: settings.keypointConfidence)[0]
                         let label = GeneratedLabel(
                             split: split, relativePath: image.relativePath, instance: instance, confidence: candidate.detection.score,
                             measures: candidate.measures)
-                        guard candidate.measures.decision.keeps else {
+                        if !candidate.measures.decision.keeps {
                             pass.dropped.append(label)
-                            continue
-                        }
-                        if !Merge.additions(
+                        } else if !Merge.additions(
                             existing: starts[index].labels, rejected: starts[index].rejected, predictions: [instance], iouThreshold: settings.mergeIoU
                         ).isEmpty {
+                            additions.append(label)
+                        }
+                    }
+                    let repeated =
+                        settings.checksOverlap
+                        ? Merge.repeatedFaces(
+                            additions.map(\.instance.box), scores: additions.map(\.confidence), existing: starts[index].labels.map(\.box),
+                            iouThreshold: settings.mergeIoU) : []
+                    for (position, var label) in additions.enumerated() {
+                        if repeated.contains(position) {
+                            label.measures.decision = .droppedByOverlap
+                            pass.dropped.append(label)
+                        } else {
                             summary.added += 1
                             pass.generated.append(label)
                         }

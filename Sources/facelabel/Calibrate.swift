@@ -9,10 +9,12 @@ struct Calibrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure on labelled faces which --conf and --max-disagreement give the precision you need.",
         discussion: """
-            Predicts on a split whose faces are all labelled (val by default) and judges every face \
-            the model proposes: right when it overlaps a labelled face (box IoU 0.5 or more), wrong \
-            otherwise. Prints, for the score threshold alone and for each flip-disagreement limit, \
-            the precision, recall and NME each threshold would give, and recommends the thresholds \
+            Predicts on a split whose faces are all labelled (val by default). For each threshold it \
+            keeps the faces autolabel would keep (after the closer look and the overlap check, as \
+            autolabel does by default) and judges them: right when paired, one to one by score, with \
+            a labelled face (box IoU 0.5 or more), wrong otherwise. Prints, for the score threshold \
+            alone and for each flip-disagreement limit, the precision, recall and NME each threshold \
+            would give, and recommends the thresholds \
             that reach --target-precision with the most recall. --out writes them for \
             'autolabel --calibrated' and 'refine --calibrated'.
             """)
@@ -24,6 +26,10 @@ struct Calibrate: AsyncParsableCommand {
     @Option(help: "The precision the labels must reach.") var targetPrecision = 0.99
     @Option(help: "With the flip check, a face found in one view only is kept at this score or above.") var confSingle: Float = 0.9
     @Option(help: "Keypoints under this confidence get visibility 0.") var kptConf: Float = 0.5
+    @Flag(inversion: .prefixedNo, help: "Judge the faces after the overlap check, as autolabel and refine apply it by default.")
+    var overlapCheck = true
+    @Flag(inversion: .prefixedNo, help: "Judge the faces after their closer look (crop refinement), as autolabel and refine do by default.")
+    var refineCrops = true
     @Option(help: "Write the recommended thresholds to this file (JSON).") var out: String?
     @OptionGroup var runtime: RuntimeOptions
 
@@ -44,13 +50,13 @@ struct Calibrate: AsyncParsableCommand {
         let dataset = try DataLoading.dataset(data)
         let model = try PoseModel.load(URL(fileURLWithPath: weights), keypointDimensions: dataset.config.keypointShape.dimensions, device: device)
         var settings = AutolabelSettings()
-        (settings.imageSize, settings.keypointConfidence) = (imgsz, kptConf)
+        (settings.imageSize, settings.keypointConfidence, settings.refinesCrops) = (imgsz, kptConf, refineCrops)
         let progress = ProgressLine("calibrate", plainEvery: 50)
         let (candidates, faces) = try Calibration.candidates(dataset, split: Split(rawValue: split)!, model: model, settings: settings) {
             progress.update($0, of: $1)
         }
         progress.finish()
-        let rows = Calibration.sweep(candidates, faces: faces, confSingle: confSingle)
+        let rows = Calibration.sweep(candidates, faces: faces, confSingle: confSingle, checksOverlap: overlapCheck)
         let best = Calibration.recommend(rows, targetPrecision: targetPrecision)
         let plain = Calibration.recommend(rows, targetPrecision: targetPrecision, plainOnly: true)
         if let out {

@@ -41,6 +41,34 @@ func face(_ minX: Double, _ minY: Double, _ maxX: Double, _ maxY: Double) -> Pos
     }
 }
 
+@Suite struct `Overlap check` {
+    @Test func `of one face found twice, the lower score goes, and the higher stays even inside the other`() {
+        // the larger box scores lower; the smaller lies wholly inside it (IoU 0.5625)
+        let boxes = [face(0.10, 0.10, 0.30, 0.30).box, face(0.11, 0.11, 0.26, 0.26).box]
+        #expect(Merge.repeatedFaces(boxes, scores: [0.4, 0.6], existing: []) == [0])
+        #expect(Merge.repeatedFaces(boxes, scores: [0.6, 0.4], existing: []) == [1])
+    }
+
+    @Test func `a part of a face inside a larger face's box goes, whether that face is labelled or new`() {
+        let eye = face(0.30, 0.30, 0.40, 0.36).box
+        let faceBox = face(0.25, 0.25, 0.75, 0.80).box
+        #expect(Merge.iou(eye, faceBox) < 0.3)
+        #expect(Merge.repeatedFaces([eye], scores: [0.5], existing: [faceBox]) == [0])
+        #expect(Merge.repeatedFaces([faceBox, eye], scores: [0.3, 0.5], existing: []) == [1])
+        // 70% of its area inside is a part; 60% is a face beside another
+        let edge = face(0.70, 0.40, 0.80, 0.50).box  // half inside the face box
+        let mostly = face(0.67, 0.40, 0.77, 0.50).box  // 80% inside
+        #expect(Merge.repeatedFaces([edge], scores: [0.5], existing: [faceBox]).isEmpty)
+        #expect(Merge.repeatedFaces([mostly], scores: [0.5], existing: [faceBox]) == [0])
+    }
+
+    @Test func `faces side by side, or touching, all stay`() {
+        let boxes = [face(0.1, 0.1, 0.3, 0.3).box, face(0.3, 0.1, 0.5, 0.3).box, face(0.45, 0.1, 0.65, 0.3).box]
+        #expect(Merge.iou(boxes[1], boxes[2]) < 0.3)
+        #expect(Merge.repeatedFaces(boxes, scores: [0.9, 0.8, 0.7], existing: [face(0.7, 0.7, 0.9, 0.9).box]).isEmpty)
+    }
+}
+
 @Suite struct `Generated labels` {
     @Test func `keypoints under the confidence threshold get visibility 0, never a visible point at 0, 0`() {
         let prediction = ImagePrediction(

@@ -5,21 +5,34 @@ import PoseMetrics
 
 /// Which `--conf` and `--max-disagreement` give the precision a user needs, measured on their own
 /// labelled faces (`facelabel calibrate`): every candidate a model proposes on a labelled split is
-/// judged right (box IoU ≥ 0.5 with a labelled face, one to one by score) or wrong, then every
-/// pair of thresholds is scored by the precision, recall and NME it would give.
+/// kept with the labelled faces its box overlaps (IoU ≥ 0.5), then every pair of thresholds is
+/// scored by the precision, recall and NME it would give, its kept faces paired with the labelled
+/// ones one to one by score, as the faces it keeps would be judged.
 public enum Calibration {
     /// One candidate face of the labelled split.
     public struct Candidate: Sendable, Equatable {
+        /// Which image of the split it is on (the overlap check compares the faces of one image).
+        public var image: Int
+        /// Its box, in the image's pixels.
+        public var box: BoundingBox
         /// The box score the plain threshold sees: the image's own view's (nil when only the
-        /// mirror found the face).
+        /// mirror found the face), averaged with the closer look's when there was one.
         public var ownScore: Float?
-        /// The box score the flip check sees: the two views' mean when both found the face.
+        /// The box score the flip check sees: the two views' mean when both found the face (then
+        /// averaged with the closer look's).
         public var score: Float
         /// Whether the mirrored view found it too.
         public var paired: Bool
         public var disagreement: Double?
-        public var correct: Bool
-        /// Its landmark error when correct.
+        /// The labelled faces of its image its box overlaps by IoU 0.5 or more.
+        public var overlaps: [Overlap]
+    }
+
+    /// A labelled face a candidate's box overlaps, and the candidate's landmark error against it.
+    public struct Overlap: Sendable, Equatable {
+        /// The face's index among its image's labels.
+        public var face: Int
+        public var iou: Float
         public var nme: Double?
     }
 
@@ -59,13 +72,13 @@ public enum Calibration {
     public static let confidences: [Float] = stride(from: 5, through: 95, by: 5).map { Float($0) / 100 }
     public static let disagreements: [Double?] = [nil, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3]
 
-    /// The candidates of `split` (every face scored 0.05 or more, with its flip disagreement) and
-    /// the number of labelled faces.
+    /// The candidates of `split` (every face scored 0.05 or more, with its flip disagreement, and
+    /// seen closer when `settings` refines crops) and the number of labelled faces.
     public static func candidates(
         _ dataset: Dataset, split: Split, model: PoseModel, settings: AutolabelSettings, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> (candidates: [Candidate], faces: Int) {
         var wide = settings
-        (wide.confidence, wide.maxDisagreement, wide.singleViewConfidence, wide.shapeCheck, wide.refinesCrops) = (0.05, .infinity, 0, .off, false)
+        (wide.confidence, wide.maxDisagreement, wide.singleViewConfidence, wide.shapeCheck) = (0.05, .infinity, 0, .off)
         model.foldBatchNorm()
         defer { model.unfoldBatchNorm() }
         let finder = CandidateFinder(model: model, settings: wide, flipIndex: dataset.config.flipIndex, shapes: nil)
@@ -92,20 +105,23 @@ public enum Calibration {
                         PixelKeypoint(x: $0.x, y: $0.y, visibility: $0.confidence >= settings.keypointConfidence ? 2 : 0)
                     })
             }
-            let matches = FaceAlignment.greedyMatches(truths: truths, detections: detections, minimumIoU: 0.5)
-            let matched = Dictionary(uniqueKeysWithValues: matches.map { ($0.detection, $0.truth) })
             for (index, candidate) in found.enumerated() {
-                var nme: Double?
-                if let truth = matched[index] {
-                    let measured = zip(truths[truth].keypoints, detections[index].keypoints).map { t, p in
+                let overlaps = truths.indices.compactMap { face -> Overlap? in
+                    let iou = truths[face].box.iou(detections[index].box)
+                    guard iou >= 0.5, truths[face].classIndex == detections[index].classIndex else { return nil }
+                    let measured = zip(truths[face].keypoints, detections[index].keypoints).map { t, p in
                         p.isLabelled ? t : PixelKeypoint(x: t.x, y: t.y, visibility: 0)
                     }
-                    nme = FaceAlignment.error(prediction: detections[index].keypoints, truth: measured, eyeCorners: eyeCorners).normalisedMeanError
+                    let nme = FaceAlignment.error(prediction: detections[index].keypoints, truth: measured, eyeCorners: eyeCorners).normalisedMeanError
+                    return Overlap(face: face, iou: iou, nme: nme)
                 }
+                let box = candidate.detection.box
                 result.append(
                     Candidate(
-                        ownScore: candidate.ownScore, score: candidate.detection.score, paired: candidate.ownScore != nil && candidate.mirroredScore != nil,
-                        disagreement: candidate.measures.disagreement, correct: matched[index] != nil, nme: nme))
+                        image: done, box: BoundingBox(minX: Double(box.x1), minY: Double(box.y1), maxX: Double(box.x2), maxY: Double(box.y2)),
+                        ownScore: candidate.ownScore.map { own in candidate.closerScore.map { (own + $0) / 2 } ?? own }, score: candidate.detection.score,
+                        paired: candidate.ownScore != nil && candidate.mirroredScore != nil, disagreement: candidate.measures.disagreement,
+                        overlaps: overlaps))
             }
             progress(done + 1, entries.count)
         }
@@ -115,22 +131,41 @@ public enum Calibration {
     /// Every pair of thresholds scored as autolabel would apply them. Without a disagreement limit
     /// (the plain threshold) a candidate is kept when its own view's score reaches `conf`; with
     /// one, when its flip score reaches `conf` and both views found it within the limit, or one
-    /// view found it at `confSingle` or more.
-    public static func sweep(_ candidates: [Candidate], faces: Int, confSingle: Float) -> [Row] {
+    /// view found it at `confSingle` or more. With `checksOverlap`, the faces an image keeps then
+    /// go through the overlap check as autolabel's do (at the merge rule's `mergeIoU`).
+    public static func sweep(_ candidates: [Candidate], faces: Int, confSingle: Float, checksOverlap: Bool = true, mergeIoU: Double = 0.3) -> [Row] {
+        let images = Dictionary(grouping: candidates, by: \.image).values
         var rows: [Row] = []
         for limit in disagreements {
             for conf in confidences {
-                let kept = candidates.filter { candidate in
+                func passes(_ candidate: Candidate) -> Bool {
                     guard let limit else { return (candidate.ownScore ?? 0) >= conf }
                     guard candidate.score >= conf else { return false }
                     return candidate.paired ? (candidate.disagreement ?? 0) <= limit : candidate.score >= confSingle
                 }
-                let correct = kept.filter(\.correct)
-                let errors = correct.compactMap(\.nme)
+                var (kept, correct, errors) = (0, 0, [Double]())
+                for image in images {
+                    var passing = image.filter(passes)
+                    let scores = passing.map { limit == nil ? $0.ownScore ?? 0 : $0.score }
+                    if checksOverlap {
+                        let repeated = Merge.repeatedFaces(passing.map(\.box), scores: scores, existing: [], iouThreshold: mergeIoU)
+                        passing = passing.indices.filter { !repeated.contains($0) }.map { passing[$0] }
+                    }
+                    kept += passing.count
+                    // judged as the label-quality measure judges labels: by score, each takes the
+                    // unpaired labelled face it overlaps most
+                    var paired = Set<Int>()
+                    for candidate in passing.sorted(by: { (limit == nil ? $0.ownScore ?? 0 : $0.score) > (limit == nil ? $1.ownScore ?? 0 : $1.score) }) {
+                        guard let best = candidate.overlaps.filter({ !paired.contains($0.face) }).max(by: { $0.iou < $1.iou }) else { continue }
+                        paired.insert(best.face)
+                        correct += 1
+                        if let nme = best.nme { errors.append(nme) }
+                    }
+                }
                 rows.append(
                     Row(
-                        conf: conf, maxDisagreement: limit, kept: kept.count, precision: kept.isEmpty ? nil : Double(correct.count) / Double(kept.count),
-                        recall: faces > 0 ? Double(correct.count) / Double(faces) : nil,
+                        conf: conf, maxDisagreement: limit, kept: kept, precision: kept == 0 ? nil : Double(correct) / Double(kept),
+                        recall: faces > 0 ? Double(correct) / Double(faces) : nil,
                         nme: errors.isEmpty ? nil : errors.reduce(0, +) / Double(errors.count)))
             }
         }

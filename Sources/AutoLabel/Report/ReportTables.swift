@@ -130,7 +130,7 @@ enum ReportTables {
         guard let filtering = summary.filtering, filtering.values.contains(where: { $0.flagged > 0 || !$0.dropped.isEmpty })
             || summary.settings.autolabel.maxDisagreement != nil || summary.settings.autolabel.shapeCheck != .off
         else { return nil }
-        let reasons: [FilterDecision] = [.droppedByFlip, .droppedAsSingleView, .droppedByShape]
+        let reasons: [FilterDecision] = [.droppedByFlip, .droppedAsSingleView, .droppedByShape, .droppedByOverlap]
         let withTruth = filtering.values.contains { $0.rightlyDropped != nil }
         var columns: [ReportTable.Column] = [.init("iteration", .count), .init("kept", .count), .init("flagged for review", .count)]
         columns += reasons.map { ReportTable.Column($0.rawValue, heading: "removed: " + $0.rawValue.dropFirst(8), .count) }

@@ -11,8 +11,10 @@ struct LabelFilterOptions: ParsableArguments {
     var fuseViews = true
     @Option(help: "A face whose shape the data set's own labels make implausible (beyond their 99th percentile): drop, flag (kept, first in review) or off.")
     var shapeCheck = ShapeCheck.off
-    @Flag(inversion: .prefixedNo, help: "Look at each small kept face again on a crop enlarged to --imgsz, and take its points there (they gain resolution).")
+    @Flag(inversion: .prefixedNo, help: "Look at each small face again on a crop enlarged to --imgsz: take its points there (they gain resolution), and score it with the mean of the two looks' scores (a look that finds no face there counts 0).")
     var refineCrops = true
+    @Flag(inversion: .prefixedNo, help: "Drop a new face that repeats another: its box overlaps a higher-scored new face by more than --merge-iou, or lies mostly inside a larger face's box (an eye or a mouth taken for a face). --no-overlap-check --no-refine-crops is the paper's rule.")
+    var overlapCheck = true
     @Option(help: "A file from 'facelabel calibrate --out': use its --conf, --max-disagreement and --conf-single.") var calibrated: String?
 
     func validate() throws {
@@ -23,7 +25,7 @@ struct LabelFilterOptions: ParsableArguments {
     /// The filters in `settings`; a calibration file's thresholds replace --conf and --max-disagreement.
     func apply(to settings: inout AutolabelSettings) throws {
         (settings.maxDisagreement, settings.singleViewConfidence, settings.fusesViews) = (maxDisagreement, confSingle, fuseViews)
-        (settings.shapeCheck, settings.refinesCrops) = (shapeCheck, refineCrops)
+        (settings.shapeCheck, settings.refinesCrops, settings.checksOverlap) = (shapeCheck, refineCrops, overlapCheck)
         guard let calibrated else { return }
         let data = try Data(contentsOf: URL(fileURLWithPath: calibrated))
         let file: Calibration.File
