@@ -14,9 +14,8 @@ struct Calibrate: AsyncParsableCommand {
             autolabel does by default) and judges them: right when paired, one to one by score, with \
             a labelled face (box IoU 0.5 or more), wrong otherwise. Prints, for the score threshold \
             alone and for each flip-disagreement limit, the precision, recall and NME each threshold \
-            would give, and recommends the thresholds \
-            that reach --target-precision with the most recall. --out writes them for \
-            'autolabel --calibrated' and 'refine --calibrated'.
+            would give, and recommends the thresholds that reach --target-precision with the most \
+            recall. --out writes them for 'autolabel --calibrated' and 'refine --calibrated'.
             """)
 
     @Option(help: "A data set whose chosen split has every face labelled.") var data: String

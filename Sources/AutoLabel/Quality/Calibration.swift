@@ -138,24 +138,25 @@ public enum Calibration {
         var rows: [Row] = []
         for limit in disagreements {
             for conf in confidences {
+                // the score the row's threshold sees
+                func score(_ candidate: Candidate) -> Float { limit == nil ? candidate.ownScore ?? 0 : candidate.score }
                 func passes(_ candidate: Candidate) -> Bool {
-                    guard let limit else { return (candidate.ownScore ?? 0) >= conf }
-                    guard candidate.score >= conf else { return false }
+                    guard score(candidate) >= conf else { return false }
+                    guard let limit else { return true }
                     return candidate.paired ? (candidate.disagreement ?? 0) <= limit : candidate.score >= confSingle
                 }
                 var (kept, correct, errors) = (0, 0, [Double]())
                 for image in images {
                     var passing = image.filter(passes)
-                    let scores = passing.map { limit == nil ? $0.ownScore ?? 0 : $0.score }
                     if checksOverlap {
-                        let repeated = Merge.repeatedFaces(passing.map(\.box), scores: scores, existing: [], iouThreshold: mergeIoU)
+                        let repeated = Merge.repeatedFaces(passing.map(\.box), scores: passing.map(score), existing: [], iouThreshold: mergeIoU)
                         passing = passing.indices.filter { !repeated.contains($0) }.map { passing[$0] }
                     }
                     kept += passing.count
                     // judged as the label-quality measure judges labels: by score, each takes the
                     // unpaired labelled face it overlaps most
                     var paired = Set<Int>()
-                    for candidate in passing.sorted(by: { (limit == nil ? $0.ownScore ?? 0 : $0.score) > (limit == nil ? $1.ownScore ?? 0 : $1.score) }) {
+                    for candidate in passing.sorted(by: { score($0) > score($1) }) {
                         guard let best = candidate.overlaps.filter({ !paired.contains($0.face) }).max(by: { $0.iou < $1.iou }) else { continue }
                         paired.insert(best.face)
                         correct += 1

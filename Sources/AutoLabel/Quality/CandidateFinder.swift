@@ -61,8 +61,8 @@ public struct Candidate: Sendable, Equatable {
 /// Finds the candidate faces of an image and judges them: the box score threshold (the paper's
 /// rule; with the flip check, the score of a face both views found is their mean), then, when
 /// asked, flip consistency (``FlipConsistency``, the two views fused unless `fusesViews` is off),
-/// a second look at each small face at the network's full resolution (crop refinement: its points
-/// from there, its score the mean of the two looks') and the shape model (``ShapeModel``). The
+/// a closer look at each small face at the network's full resolution (crop refinement: its points
+/// from the crops, its score the mean of the whole image's and the crops') and the shape model (``ShapeModel``). The
 /// merge rule and the overlap check come after, in ``Autolabeler``.
 public struct CandidateFinder {
     public let predictor: Predictor
@@ -170,15 +170,8 @@ public struct CandidateFinder {
         guard !looks.isEmpty else { return nil }
         let score = looks.map(\.score).reduce(0, +) / Float(looks.count)
         let found = looks.compactMap(\.keypoints)
-        guard let first = found.first, found.count > 1 else { return CloserLook(score: score, keypoints: found.first) }
-        let points = first.indices.map { k in
-            let total = found.map { $0[k].confidence }.reduce(0, +)
-            guard total > 0 else { return first[k] }
-            return PredictedKeypoint(
-                x: found.map { $0[k].x * $0[k].confidence }.reduce(0, +) / total, y: found.map { $0[k].y * $0[k].confidence }.reduce(0, +) / total,
-                confidence: total / Float(found.count))
-        }
-        return CloserLook(score: score, keypoints: points)
+        guard found.count > 1 else { return CloserLook(score: score, keypoints: found.first) }
+        return CloserLook(score: score, keypoints: PredictedKeypoint.confidenceWeightedMean(of: found))
     }
 
     /// One closer look: a crop in which the face fills about `share` of the network's input (at

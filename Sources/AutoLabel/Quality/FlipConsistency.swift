@@ -108,16 +108,25 @@ public struct FlipConsistency: Sendable {
         var result = a
         result.score = (a.score + b.score) / 2
         result.box = Box(x1: (a.box.x1 + b.box.x1) / 2, y1: (a.box.y1 + b.box.y1) / 2, x2: (a.box.x2 + b.box.x2) / 2, y2: (a.box.y2 + b.box.y2) / 2)
-        result.keypoints = zip(a.keypoints, b.keypoints).map { p, q in
-            let total = p.confidence + q.confidence
-            var point = p
+        result.keypoints = PredictedKeypoint.confidenceWeightedMean(of: [a.keypoints, b.keypoints])
+        return result
+    }
+}
+
+extension PredictedKeypoint {
+    /// Several looks at one face's points as one: each point the mean of the looks' positions
+    /// weighted by their confidences (the first look's where no look is confident), its
+    /// confidence the mean of theirs.
+    static func confidenceWeightedMean(of looks: [[PredictedKeypoint]]) -> [PredictedKeypoint] {
+        looks[0].indices.map { k in
+            let total = looks.map { $0[k].confidence }.reduce(0, +)
+            var point = looks[0][k]
             if total > 0 {
-                point.x = (p.x * p.confidence + q.x * q.confidence) / total
-                point.y = (p.y * p.confidence + q.y * q.confidence) / total
+                point.x = looks.map { $0[k].x * $0[k].confidence }.reduce(0, +) / total
+                point.y = looks.map { $0[k].y * $0[k].confidence }.reduce(0, +) / total
             }
-            point.confidence = total / 2
+            point.confidence = total / Float(looks.count)
             return point
         }
-        return result
     }
 }

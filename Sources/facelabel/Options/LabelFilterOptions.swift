@@ -11,7 +11,7 @@ struct LabelFilterOptions: ParsableArguments {
     var fuseViews = true
     @Option(help: "A face whose shape the data set's own labels make implausible (beyond their 99th percentile): drop, flag (kept, first in review) or off.")
     var shapeCheck = ShapeCheck.off
-    @Flag(inversion: .prefixedNo, help: "Look at each small face again on a crop enlarged to --imgsz: take its points there (they gain resolution), and score it with the mean of the two looks' scores (a look that finds no face there counts 0).")
+    @Flag(inversion: .prefixedNo, help: "Look at each small face again on two crops enlarged to --imgsz: take its points there (they gain resolution), and score it with the mean of its scores in the whole image and in the crops (a crop that finds no face there counts 0).")
     var refineCrops = true
     @Flag(inversion: .prefixedNo, help: "Drop a new face that repeats another: its box overlaps a higher-scored new face by more than --merge-iou, or lies mostly inside a larger face's box (an eye or a mouth taken for a face). --no-overlap-check --no-refine-crops is the paper's rule.")
     var overlapCheck = true
