@@ -70,7 +70,7 @@ public enum Calibration {
     }
 
     public static let confidences: [Float] = stride(from: 5, through: 95, by: 5).map { Float($0) / 100 }
-    public static let disagreements: [Double?] = [nil, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3]
+    public static let disagreements: [Double?] = [nil, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5]
 
     /// The candidates of `split` (every face scored 0.05 or more, with its flip disagreement, and
     /// seen closer when `settings` refines crops) and the number of labelled faces.
