@@ -185,9 +185,9 @@ import Torch
         while true {
             let server = try ReviewProcess([folder, "--reviewer", "kay"])
             let auth = ["X-Review-Token": server.token, "Content-Type": "application/json"]
+            var pendingKill: ScheduledKill? = nil
             if moments != nil && kills < target {
-                let (pid, delay) = (server.process.processIdentifier, moments!.next(upTo: 1.5))
-                DispatchQueue.global().asyncAfter(deadline: .now() + delay) { Foundation.kill(pid, SIGKILL) }
+                pendingKill = ScheduledKill(server.process.processIdentifier, after: moments!.next(upTo: 1.5))
             }
             var finished = true
             let items = (try? jsonObject(try http("GET", server.origin + "/api/labels", headers: auth).body))?["items"] as? [[String: Any]]
@@ -205,7 +205,8 @@ import Torch
                 answered[id] = status
             }
             if items == nil { finished = false }
-            if finished && server.process.isRunning {
+            // A kill that has not fired yet is called off, so that it cannot land during the drain.
+            if finished && pendingKill?.callOff() != false && server.process.isRunning {
                 #expect(server.interrupt() == 0)
                 break
             }
@@ -232,5 +233,30 @@ import Torch
         #expect(killed.end == straight.end, "review after \(killed.kills) kills")
         #expect(!straight.end.isEmpty)
         return killed.kills
+    }
+}
+
+/// A SIGKILL sent to a process after a delay, unless called off first.
+final class ScheduledKill: @unchecked Sendable {
+    private let lock = NSLock()
+    private enum State { case pending, fired, calledOff }
+    private var state = State.pending
+
+    init(_ pid: pid_t, after delay: Double) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in
+            lock.withLock {
+                guard state == .pending else { return }
+                state = .fired
+                Foundation.kill(pid, SIGKILL)
+            }
+        }
+    }
+
+    /// Whether the kill was called off in time (false: it has fired).
+    func callOff() -> Bool {
+        lock.withLock {
+            if state == .pending { state = .calledOff }
+            return state == .calledOff
+        }
     }
 }
