@@ -30,7 +30,7 @@ public struct AutolabelSettings: Sendable, Codable, Equatable {
     public var shapeCheck = ShapeCheck.off
     /// Look at each small face again on crops enlarged to the input size, take its points there
     /// and score it with the mean of its scores in the whole image and in the crops
-    /// (``CandidateFinder/closerLook(at:in:)``).
+    /// (``CandidateFinder/closerLooks(at:in:)``).
     public var refinesCrops = true
     /// Drop a new face that repeats another (``Merge/repeatedFaces(_:scores:existing:iouThreshold:nestedShare:)``):
     /// a second box of one face, or a part of a face inside a larger face's box.

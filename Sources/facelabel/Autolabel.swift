@@ -25,7 +25,7 @@ struct Autolabel: AsyncParsableCommand {
     @Option(help: "Splits to label, comma-separated.") var splits = "train,val"
     @Option(help: "Keypoints under this confidence get visibility 0.") var kptConf: Float = 0.5
     @Option(help: "Network input size.") var imgsz = 640
-    @Option(help: "Images per forward pass.") var batch = 8
+    @Option(help: "Images (and closer-look crops) per forward pass.") var batch = 8
     @Flag(help: "Replace the output folder if it exists.") var overwrite = false
     @Flag(inversion: .prefixedNo, help: "Decode large JPEGs at the smallest DCT scale (1/2, 1/4, 1/8) that keeps their long side at least --imgsz: several times faster on camera photos; results are mapped back to the full-size pixels. --no-fast-decode decodes at full size, as the reference does.") var fastDecode = true
     @OptionGroup var filters: LabelFilterOptions

@@ -62,9 +62,7 @@ struct Calibrate: AsyncParsableCommand {
             guard let best else {
                 throw ValidationError("no thresholds reach precision \(targetPrecision) on \(faces) faces; nothing written to \(out)")
             }
-            let file = Calibration.File(
-                conf: best.conf, maxDisagreement: best.maxDisagreement, confSingle: confSingle, targetPrecision: targetPrecision,
-                precision: best.precision, recall: best.recall, nme: best.nme, data: dataset.configURL.path, weights: weights)
+            let file = Calibration.File(best, confSingle: confSingle, targetPrecision: targetPrecision, data: dataset.configURL.path, weights: weights)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(try encoder.encode(file), to: URL(fileURLWithPath: out))
@@ -72,16 +70,17 @@ struct Calibrate: AsyncParsableCommand {
         if runtime.json { return try printJSON(Output(rows: rows, recommended: best, plain: plain, faces: faces)) }
         func percent(_ value: Double?) -> String { value.map { String(format: "%5.1f", $0 * 100) } ?? "    –" }
         print("\(candidates.count) candidates for \(faces) labelled faces of \(split)")
-        print("max-disagreement  conf  kept  precision  recall    NME")
+        print("max-disagreement  conf  kept  precision  at least*  recall    NME")
         for limit in Calibration.disagreements {
             let shown = rows.filter { $0.maxDisagreement == limit && (limit == nil || [0.2, 0.4, 0.6, 0.8].contains($0.conf) || $0.conf == best?.conf) }
             for row in shown {
                 let name = limit.map { String(format: "%.2f", $0) } ?? "off"
                 let nme = row.nme.map { String(format: "%5.2f%%", $0 * 100) } ?? "    –"
                 print(String(repeating: " ", count: max(0, 16 - name.count)) + name + String(format: "  %4.2f  %4d", row.conf, row.kept)
-                    + "     \(percent(row.precision))   \(percent(row.recall))  \(nme)")
+                    + "      \(percent(row.precision))      \(percent(row.precisionLowerBound))   \(percent(row.recall))  \(nme)")
             }
         }
+        print("* the least precision the kept faces show with 95% confidence (Wilson score interval)")
         guard let best else {
             print("no thresholds reach precision \(targetPrecision); the highest is \(percent(rows.compactMap(\.precision).max()))%")
             return
@@ -89,6 +88,10 @@ struct Calibrate: AsyncParsableCommand {
         let thresholds = "--conf \(best.conf)" + (best.maxDisagreement.map { " --max-disagreement \($0)" } ?? "")
         print("recommended for precision \(targetPrecision): \(thresholds) (precision \(percent(best.precision))%, recall \(percent(best.recall))%)")
         if let plain, plain != best { print("the score alone: --conf \(plain.conf) (recall \(percent(plain.recall))%)") }
+        if let bound = best.precisionLowerBound, bound < targetPrecision {
+            let needed = Calibration.facesToShow(precision: targetPrecision).map { "; it takes at least \($0) kept faces, all right, to show \(targetPrecision)" } ?? ""
+            print("note: \(best.kept) kept faces show precision \(percent(bound).trimmingCharacters(in: .whitespaces))% at least (95% confidence)\(needed): calibrate on more labelled faces for a surer recommendation")
+        }
         if let out { print("written to \(out): pass --calibrated \(out) to autolabel or refine") }
     }
 }

@@ -205,6 +205,42 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         #expect(errors.whole.count >= 8)
         #expect(median(errors.refined) < 0.9 * median(errors.whole), "median NME \(median(errors.refined)) with crops, \(median(errors.whole)) without")
     }
+
+    @Test func `the closer looks of several images, predicted together in batches that split faces and views, are each face's own`() throws {
+        let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Weights/yolov8n-pose-synth51.safetensors")
+        let model = try PoseModel.load(weights)
+        var options = SynthDataset.Options()
+        (options.imageSize, options.faces, options.clean) = (640, 3...4, true)
+        let images = try (0..<4).map { try SynthDataset.sample($0, options: options).image }
+        var settings = AutolabelSettings()
+        (settings.imageSize, settings.maxDisagreement, settings.batchSize) = (320, 0.5, 3)
+        let finder = CandidateFinder(model: model, settings: settings, flipIndex: FaceLandmarks.flipIndex, shapes: nil)
+        // every face the whole images show, but the second of each image (not to be looked at)
+        let faces = finder.predictor.predict(images: images, names: images.map { _ in "" }).map { prediction in
+            prediction.detections.filter { $0.score >= 0.3 }.enumerated().map { $0.offset == 1 ? nil : $0.element }
+        }
+        #expect(faces.joined().compactMap { $0 }.count >= 4)
+        // 3 images a pass: a face's two crops, and a crop and its mirror, fall in different passes
+        let together = finder.closerLooks(at: faces, in: images)
+        #expect(together.map(\.count) == faces.map(\.count))
+        var looked = 0
+        for (image, faces) in faces.enumerated() {
+            for (index, face) in faces.enumerated() {
+                let alone = face.flatMap { finder.closerLooks(at: [[$0]], in: [images[image]])[0][0] }
+                let look = together[image][index]
+                #expect((look == nil) == (alone == nil), "image \(image), face \(index)")
+                guard let look, let alone else { continue }
+                looked += 1
+                #expect(abs(look.score - alone.score) < 1e-4)
+                for (p, q) in zip(look.keypoints ?? [], alone.keypoints ?? []) {
+                    #expect(abs(p.x - q.x) < 0.01 && abs(p.y - q.y) < 0.01)
+                }
+                #expect(look.keypoints?.count == alone.keypoints?.count)
+            }
+        }
+        #expect(looked >= 4)
+    }
 }
 
 @Suite struct `Calibration judging` {
@@ -229,5 +265,19 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         // the overlap check leaves one of the two boxes of that face
         let checked = Calibration.sweep([single, both], faces: 1, confSingle: 0.5).first { $0.maxDisagreement == 0.3 && $0.conf == 0.5 }!
         #expect(checked.kept == 1 && checked.precision == 1)
+        // one right of two: the Wilson interval's lower end, worked by hand, 9.45%
+        #expect(abs(loose.precisionLowerBound! - 0.094531) < 1e-5)
+    }
+
+    @Test func `the precision's lower bound is the Wilson interval's, and the faces to show a target are the fewest that reach it`() throws {
+        // worked by hand with z = 1.96: 95 of 100 gives 88.82%; n of n gives n / (n + z²)
+        #expect(abs(try #require(Calibration.precisionLowerBound(correct: 95, of: 100)) - 0.888250) < 1e-5)
+        #expect(abs(try #require(Calibration.precisionLowerBound(correct: 181, of: 181)) - 181 / (181 + 3.841459)) < 1e-6)
+        #expect(Calibration.precisionLowerBound(correct: 0, of: 0) == nil)
+        // z² · 0.995 / 0.005 = 764.45 faces, all right, to show 99.5%
+        #expect(Calibration.facesToShow(precision: 0.995) == 765 && Calibration.facesToShow(precision: 0.99) == 381)
+        #expect(try #require(Calibration.precisionLowerBound(correct: 765, of: 765)) >= 0.995)
+        #expect(try #require(Calibration.precisionLowerBound(correct: 764, of: 764)) < 0.995)
+        #expect(Calibration.facesToShow(precision: 1) == nil)
     }
 }

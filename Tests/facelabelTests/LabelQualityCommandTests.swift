@@ -20,12 +20,16 @@ import Testing
         let result = try jsonObject(calibrated.output)
         let best = try #require(result["recommended"] as? [String: Any])
         #expect((best["precision"] as? Double ?? 0) >= 0.95 && (best["recall"] as? Double ?? 0) > 0)
+        // what 30 images' faces show for certain is less than what they measure
+        let bound = try #require(best["precisionLowerBound"] as? Double)
+        #expect(bound > 0.5 && bound < (best["precision"] as? Double ?? 0))
         let rows = try #require(result["rows"] as? [[String: Any]])
         // the recommendation has the most recall of every row at the target precision
         let reaching = rows.filter { ($0["precision"] as? Double ?? 0) >= 0.95 }
         #expect(reaching.allSatisfy { ($0["recall"] as? Double ?? 0) <= (best["recall"] as? Double ?? 0) })
         let file = try jsonObject(try String(contentsOfFile: scratch.path("calibration.json"), encoding: .utf8))
         #expect(file["conf"] as? Double == best["conf"] as? Double && file["targetPrecision"] as? Double == 0.95)
+        #expect(file["precisionLowerBound"] as? Double == bound)
 
         let labelled = try runFaceLabel([
             "autolabel", "--data", scratch.path("data/data.yaml"), "--weights", Self.weights, "--imgsz", "256", "--calibrated",

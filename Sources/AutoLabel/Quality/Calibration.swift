@@ -43,8 +43,31 @@ public enum Calibration {
         public var maxDisagreement: Double?
         public var kept: Int
         public var precision: Double?
+        /// The precision the kept faces show with 95% confidence (``precisionLowerBound(correct:of:)``).
+        public var precisionLowerBound: Double?
         public var recall: Double?
         public var nme: Double?
+    }
+
+    /// The z of a two-sided 95% interval.
+    static let z95 = 1.959964
+
+    /// The lower end of the Wilson score interval (95%) of a precision of `correct` right of `kept`:
+    /// what the faces show for certain, which a small calibration set keeps well under its precision
+    /// (181 right of 181: 97.9%). nil when nothing is kept.
+    public static func precisionLowerBound(correct: Int, of kept: Int) -> Double? {
+        guard kept > 0 else { return nil }
+        let (n, p, z2) = (Double(kept), Double(correct) / Double(kept), z95 * z95)
+        let centre = p + z2 / (2 * n)
+        let spread = z95 * (p * (1 - p) / n + z2 / (4 * n * n)).squareRoot()
+        return (centre - spread) / (1 + z2 / n)
+    }
+
+    /// How many kept faces, all right, it takes for the precision's lower bound to reach `target`:
+    /// the fewest a calibration set can show it with.
+    public static func facesToShow(precision target: Double) -> Int? {
+        guard target < 1 else { return nil }
+        return Int((z95 * z95 * target / (1 - target)).rounded(.up))
     }
 
     /// What `calibrate --out` writes and `--calibrated` reads.
@@ -55,17 +78,17 @@ public enum Calibration {
         public var targetPrecision: Double
         /// What the thresholds gave on the calibration split.
         public var precision: Double?
+        public var precisionLowerBound: Double?
         public var recall: Double?
         public var nme: Double?
         public var data: String
         public var weights: String
 
-        public init(
-            conf: Float, maxDisagreement: Double?, confSingle: Float, targetPrecision: Double, precision: Double?, recall: Double?, nme: Double?,
-            data: String, weights: String
-        ) {
-            (self.conf, self.maxDisagreement, self.confSingle, self.targetPrecision) = (conf, maxDisagreement, confSingle, targetPrecision)
-            (self.precision, self.recall, self.nme, self.data, self.weights) = (precision, recall, nme, data, weights)
+        /// The thresholds of `row`, with what they gave.
+        public init(_ row: Row, confSingle: Float, targetPrecision: Double, data: String, weights: String) {
+            (conf, maxDisagreement, self.confSingle, self.targetPrecision) = (row.conf, row.maxDisagreement, confSingle, targetPrecision)
+            (precision, precisionLowerBound, recall, nme) = (row.precision, row.precisionLowerBound, row.recall, row.nme)
+            (self.data, self.weights) = (data, weights)
         }
     }
 
@@ -86,44 +109,51 @@ public enum Calibration {
         let entries = try dataset.entries(split)
         var result: [Candidate] = []
         var faces = 0
-        for (done, entry) in entries.enumerated() {
-            let image = try finder.decode(entry.image)
-            let found = finder.candidates([image], names: [entry.image.path])[0].sorted { $0.detection.score > $1.detection.score }
-            let (w, h) = (Float(image.width), Float(image.height))
-            let truths = entry.instances.map { face in
-                TruthObject(
-                    classIndex: face.classIndex,
-                    box: PixelBox(x1: Float(face.box.minX) * w, y1: Float(face.box.minY) * h, x2: Float(face.box.maxX) * w, y2: Float(face.box.maxY) * h),
-                    keypoints: face.keypoints.map { PixelKeypoint(x: Float($0.x) * w, y: Float($0.y) * h, visibility: Float($0.visibility)) })
-            }
-            faces += truths.count
-            let detections = found.map { candidate in
-                let box = candidate.detection.box
-                return DetectedObject(
-                    classIndex: candidate.detection.classIndex, confidence: candidate.detection.score, box: PixelBox(x1: box.x1, y1: box.y1, x2: box.x2, y2: box.y2),
-                    keypoints: candidate.detection.keypoints.map {
-                        PixelKeypoint(x: $0.x, y: $0.y, visibility: $0.confidence >= settings.keypointConfidence ? 2 : 0)
-                    })
-            }
-            for (index, candidate) in found.enumerated() {
-                let overlaps = truths.indices.compactMap { face -> Overlap? in
-                    let iou = truths[face].box.iou(detections[index].box)
-                    guard iou >= 0.5, truths[face].classIndex == detections[index].classIndex else { return nil }
-                    let measured = zip(truths[face].keypoints, detections[index].keypoints).map { t, p in
-                        p.isLabelled ? t : PixelKeypoint(x: t.x, y: t.y, visibility: 0)
-                    }
-                    let nme = FaceAlignment.error(prediction: detections[index].keypoints, truth: measured, eyeCorners: eyeCorners).normalisedMeanError
-                    return Overlap(face: face, iou: iou, nme: nme)
+        // a batch of images at a time, as autolabel sees them (their closer looks predicted together)
+        let batch = max(settings.batchSize, 1)
+        for start in stride(from: 0, to: entries.count, by: batch) {
+            let group = entries[start..<min(start + batch, entries.count)]
+            let images = try group.map { try finder.decode($0.image) }
+            let candidates = finder.candidates(images, names: group.map(\.image.path))
+            for done in group.indices {
+                let (entry, image) = (entries[done], images[done - start])
+                let found = candidates[done - start].sorted { $0.detection.score > $1.detection.score }
+                let (w, h) = (Float(image.width), Float(image.height))
+                let truths = entry.instances.map { face in
+                    TruthObject(
+                        classIndex: face.classIndex,
+                        box: PixelBox(x1: Float(face.box.minX) * w, y1: Float(face.box.minY) * h, x2: Float(face.box.maxX) * w, y2: Float(face.box.maxY) * h),
+                        keypoints: face.keypoints.map { PixelKeypoint(x: Float($0.x) * w, y: Float($0.y) * h, visibility: Float($0.visibility)) })
                 }
-                let box = candidate.detection.box
-                result.append(
-                    Candidate(
-                        image: done, box: BoundingBox(minX: Double(box.x1), minY: Double(box.y1), maxX: Double(box.x2), maxY: Double(box.y2)),
-                        ownScore: candidate.ownScore.map { own in candidate.closerScore.map { (own + $0) / 2 } ?? own }, score: candidate.detection.score,
-                        paired: candidate.ownScore != nil && candidate.mirroredScore != nil, disagreement: candidate.measures.disagreement,
-                        overlaps: overlaps))
+                faces += truths.count
+                let detections = found.map { candidate in
+                    let box = candidate.detection.box
+                    return DetectedObject(
+                        classIndex: candidate.detection.classIndex, confidence: candidate.detection.score, box: PixelBox(x1: box.x1, y1: box.y1, x2: box.x2, y2: box.y2),
+                        keypoints: candidate.detection.keypoints.map {
+                            PixelKeypoint(x: $0.x, y: $0.y, visibility: $0.confidence >= settings.keypointConfidence ? 2 : 0)
+                        })
+                }
+                for (index, candidate) in found.enumerated() {
+                    let overlaps = truths.indices.compactMap { face -> Overlap? in
+                        let iou = truths[face].box.iou(detections[index].box)
+                        guard iou >= 0.5, truths[face].classIndex == detections[index].classIndex else { return nil }
+                        let measured = zip(truths[face].keypoints, detections[index].keypoints).map { t, p in
+                            p.isLabelled ? t : PixelKeypoint(x: t.x, y: t.y, visibility: 0)
+                        }
+                        let nme = FaceAlignment.error(prediction: detections[index].keypoints, truth: measured, eyeCorners: eyeCorners).normalisedMeanError
+                        return Overlap(face: face, iou: iou, nme: nme)
+                    }
+                    let box = candidate.detection.box
+                    result.append(
+                        Candidate(
+                            image: done, box: BoundingBox(minX: Double(box.x1), minY: Double(box.y1), maxX: Double(box.x2), maxY: Double(box.y2)),
+                            ownScore: candidate.ownScore.map { own in candidate.closerScore.map { (own + $0) / 2 } ?? own }, score: candidate.detection.score,
+                            paired: candidate.ownScore != nil && candidate.mirroredScore != nil, disagreement: candidate.measures.disagreement,
+                            overlaps: overlaps))
+                }
             }
-            progress(done + 1, entries.count)
+            progress(start + group.count, entries.count)
         }
         return (result, faces)
     }
@@ -166,7 +196,7 @@ public enum Calibration {
                 rows.append(
                     Row(
                         conf: conf, maxDisagreement: limit, kept: kept, precision: kept == 0 ? nil : Double(correct) / Double(kept),
-                        recall: faces > 0 ? Double(correct) / Double(faces) : nil,
+                        precisionLowerBound: precisionLowerBound(correct: correct, of: kept), recall: faces > 0 ? Double(correct) / Double(faces) : nil,
                         nme: errors.isEmpty ? nil : errors.reduce(0, +) / Double(errors.count)))
             }
         }

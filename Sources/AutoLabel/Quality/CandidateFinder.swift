@@ -96,7 +96,7 @@ public struct CandidateFinder {
         let pictures = images.map(\.image)
         let original = predictor.predict(images: pictures, names: names)
         let mirrored = flip == nil ? nil : predictor.predict(images: pictures.map { $0.mirrored() }, names: names)
-        return images.indices.map { index in
+        let found = images.indices.map { index in
             let image = images[index]
             var found: [(detection: PoseDetection, disagreement: Double?, decision: FilterDecision, own: Float?, mirrored: Float?)] = []
             if let flip, let mirrored {
@@ -114,11 +114,17 @@ public struct CandidateFinder {
             } else {
                 found = original[index].detections.map { ($0, nil, .kept, $0.score, nil) }
             }
-            return found.compactMap { candidate in
+            return found
+        }
+        // every small face kept so far is seen closer, the crops of all the images together
+        let looks = settings.refinesCrops ? closerLooks(at: found.map { $0.map { $0.decision.keeps ? $0.detection : nil } }, in: pictures) : nil
+        return images.indices.map { index in
+            let image = images[index]
+            return found[index].enumerated().compactMap { face, candidate in
                 var detection = candidate.detection
                 var decision = candidate.decision
                 var closerScore: Float?
-                if settings.refinesCrops && decision.keeps, let look = closerLook(at: detection, in: image.image) {
+                if let look = looks?[index][face] {
                     closerScore = look.score
                     detection.score = (detection.score + look.score) / 2
                     if let points = look.keypoints { detection.keypoints = points }
@@ -161,23 +167,42 @@ public struct CandidateFinder {
         var keypoints: [PredictedKeypoint]?
     }
 
-    /// A face the whole image shows small, seen again on square crops around it that the
-    /// predictor enlarges to its input size, one for each of `closerLookFaceShares`: the score is
-    /// the mean of the crops' scores, the points the confidence-weighted mean of those the crops
-    /// found. nil for a face already about as large as the crops would make it.
-    func closerLook(at face: PoseDetection, in image: RGBImage) -> CloserLook? {
-        let looks = Self.closerLookFaceShares.compactMap { closerLook(at: face, in: image, share: $0) }
-        guard !looks.isEmpty else { return nil }
-        let score = looks.map(\.score).reduce(0, +) / Float(looks.count)
-        let found = looks.compactMap(\.keypoints)
-        guard found.count > 1 else { return CloserLook(score: score, keypoints: found.first) }
-        return CloserLook(score: score, keypoints: PredictedKeypoint.confidenceWeightedMean(of: found))
+    /// Where a closer look crops an image: the crop, where it lies in the image, and the face's
+    /// box in the crop's pixels.
+    struct CloserLookCrop {
+        var image: RGBImage
+        var x: Float, y: Float
+        var face: Box
     }
 
-    /// One closer look: a crop in which the face fills about `share` of the network's input (at
-    /// most 4 times larger than in the whole image; with `fusesViews`, the crop's face fused with
-    /// its mirror's). nil when the crop would enlarge the face by less than a quarter.
-    func closerLook(at face: PoseDetection, in image: RGBImage, share: Float) -> CloserLook? {
+    /// The faces the images show small (nil: not to be looked at), each seen again on square crops
+    /// around it that the predictor enlarges to its input size, one for each of
+    /// `closerLookFaceShares`; the crops of all the images are predicted together, `batchSize`
+    /// images a pass. A look's score is the mean of its crops' scores, its points the
+    /// confidence-weighted mean of those the crops found; nil for a face already about as large as
+    /// the crops would make it.
+    func closerLooks(at faces: [[PoseDetection?]], in images: [RGBImage]) -> [[CloserLook?]] {
+        let crops = zip(faces, images).map { faces, image in
+            faces.map { face in face.map { face in Self.closerLookFaceShares.compactMap { Self.closerLookCrop(at: face, in: image, share: $0) } } ?? [] }
+        }
+        let seen = closerLooks(at: crops.flatMap { $0.flatMap { $0 } })
+        var next = 0
+        return crops.map { faces in
+            faces.map { faceCrops in
+                guard !faceCrops.isEmpty else { return nil }
+                let looks = seen[next..<next + faceCrops.count]
+                next += faceCrops.count
+                let score = looks.map(\.score).reduce(0, +) / Float(looks.count)
+                let found = looks.compactMap(\.keypoints)
+                guard found.count > 1 else { return CloserLook(score: score, keypoints: found.first) }
+                return CloserLook(score: score, keypoints: PredictedKeypoint.confidenceWeightedMean(of: found))
+            }
+        }
+    }
+
+    /// The crop in which a face fills about `share` of the network's input (at most 4 times larger
+    /// than in the whole image). nil when it would enlarge the face by less than a quarter.
+    static func closerLookCrop(at face: PoseDetection, in image: RGBImage, share: Float) -> CloserLookCrop? {
         let longSide = Float(max(image.width, image.height))
         let faceSide = max(face.box.x2 - face.box.x1, face.box.y2 - face.box.y1)
         let cropSide = max(faceSide / share, longSide / 4)
@@ -190,18 +215,27 @@ public struct CandidateFinder {
         let crop = image.cropped(x: x0, y: y0, width: min(side, image.width - x0), height: min(side, image.height - y0))
         guard crop.width >= 8, crop.height >= 8 else { return nil }
         let (dx, dy) = (Float(x0), Float(y0))
-        let local = Box(x1: face.box.x1 - dx, y1: face.box.y1 - dy, x2: face.box.x2 - dx, y2: face.box.y2 - dy)
-        let seen: [PoseDetection]
-        if settings.fusesViews, let flip {
-            // the crop's two views fused, as the whole image's were
-            let views = predictor.predict(images: [crop, crop.mirrored()], names: ["", ""])
-            seen = flip.pairs(views[0].detections, mirrored: views[1].detections, width: Float(crop.width)).compactMap { flip.fused($0) }
-        } else {
-            seen = predictor.predict(images: [crop], names: [""])[0].detections
+        return CloserLookCrop(image: crop, x: dx, y: dy, face: Box(x1: face.box.x1 - dx, y1: face.box.y1 - dy, x2: face.box.x2 - dx, y2: face.box.y2 - dy))
+    }
+
+    /// What each crop shows of its face (with `fusesViews`, each crop's faces fused with its
+    /// mirror's, as the whole image's were), `batchSize` images a forward pass.
+    func closerLooks(at crops: [CloserLookCrop]) -> [CloserLook] {
+        let fuses = settings.fusesViews && flip != nil
+        let inputs = fuses ? crops.flatMap { [$0.image, $0.image.mirrored()] } : crops.map(\.image)
+        let step = max(settings.batchSize, fuses ? 2 : 1)
+        let predictions = stride(from: 0, to: inputs.count, by: step).flatMap { start in
+            let batch = Array(inputs[start..<min(start + step, inputs.count)])
+            return predictor.predict(images: batch, names: batch.map { _ in "" }).map(\.detections)
         }
-        guard let best = seen.max(by: { $0.box.iou(local) < $1.box.iou(local) }), best.box.iou(local) >= 0.5 else {
-            return CloserLook(score: 0, keypoints: nil)
+        return crops.enumerated().map { index, crop in
+            let seen = fuses
+                ? flip!.pairs(predictions[2 * index], mirrored: predictions[2 * index + 1], width: Float(crop.image.width)).compactMap { flip!.fused($0) }
+                : predictions[index]
+            guard let best = seen.max(by: { $0.box.iou(crop.face) < $1.box.iou(crop.face) }), best.box.iou(crop.face) >= 0.5 else {
+                return CloserLook(score: 0, keypoints: nil)
+            }
+            return CloserLook(score: best.score, keypoints: best.keypoints.map { PredictedKeypoint(x: $0.x + crop.x, y: $0.y + crop.y, confidence: $0.confidence) })
         }
-        return CloserLook(score: best.score, keypoints: best.keypoints.map { PredictedKeypoint(x: $0.x + dx, y: $0.y + dy, confidence: $0.confidence) })
     }
 }
