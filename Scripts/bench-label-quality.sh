@@ -8,7 +8,8 @@
 # (METHODS="plain-0.4 flip-crops" for some of them; PoseBench label-quality:
 # precision, recall and NME of the generated labels against the truth, NME by face size, seconds).
 # With RUNS="plain-0.4 flip" (names below) it also runs those methods' whole refinement (3
-# iterations of 5 epochs, the default stopping rule) and prints the last iteration's label quality.
+# iterations of 5 epochs, the default stopping rule) and prints the label quality of the last
+# iteration trained on and of the run's last data set (with the pass that stopped the run).
 # Prints JSON lines. Usage: Scripts/bench-label-quality.sh [SCRATCH]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -91,7 +92,9 @@ for name in ${RUNS:-}; do
 import json, sys
 summary = json.load(sys.stdin)['summary']
 last = summary['iterations'][-1]
+stopping = summary.get('stoppingPass') or {}
 print(json.dumps({'what': 'label-quality-run', 'name': '$name', 'iterations': last['index'], 'quality': last['quality'],
-                  'labelling_seconds': sum(i['labellingSeconds'] for i in summary['iterations']), 'stopped': summary.get('stoppedBecause')}))"
+                  'labelling_seconds': sum(i['labellingSeconds'] for i in summary['iterations']), 'stopped': summary.get('stoppedBecause'),
+                  'stopping_pass_added': stopping.get('added'), 'final_quality': stopping.get('quality')}))"
   done
 done

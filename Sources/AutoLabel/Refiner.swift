@@ -197,7 +197,18 @@ public final class Refiner {
         RunSummary(
             data: data.path, settings: settings, iterations: try ledger.summaries(),
             stoppedBecause: try ledger.setting("stopped"), provenance: try ledger.provenance(), fixedVal: try fixedVal(),
-            filtering: try filtering())
+            filtering: try filtering(), stoppingPass: try stoppingPass())
+    }
+
+    /// The pass that labelled and stopped the run (its phase stays `labelled`), with its labels
+    /// measured against the truth when the run has it.
+    func stoppingPass() throws -> StoppingPass? {
+        guard try ledger.setting("stopped") != nil else { return nil }
+        let index = (try ledger.summaries().last?.index ?? -1) + 1
+        guard try ledger.phase(index) == .labelled else { return nil }
+        let added = try ledger.labels().filter { $0.iteration == index && $0.status != .rejected }.count
+        let quality = try settings.truth.map { try measureQuality(upTo: index, truth: URL(fileURLWithPath: $0)) }
+        return StoppingPass(index: index, added: added, quality: quality)
     }
 
     /// The val set Table 2b measures on: the truth's val when the run has the truth, else the gold

@@ -112,6 +112,29 @@ public struct FixedVal: Sendable, Codable, Equatable {
     }
 }
 
+/// The labelling pass that stopped the run: its labels are in the run's last data set, but no
+/// model was trained on them.
+public struct StoppingPass: Sendable, Codable, Equatable {
+    public var index: Int
+    /// The labels it added (not rejected since).
+    public var added: Int
+    /// With the truth: every label generated, this pass's included: the generated labels of the
+    /// data set the run ends with.
+    public var quality: LabelQuality?
+
+    public init(index: Int, added: Int, quality: LabelQuality?) {
+        (self.index, self.added, self.quality) = (index, added, quality)
+    }
+
+    /// What to do with its labels, for the terminal and the report (late passes add mostly wrong
+    /// labels: 7 of 11 in the label-quality benchmark's run); `run` is the run's folder.
+    public func advice(run: String = "RUN") -> String {
+        let judged = quality?.precision.map { String(format: " (with them, %.1f%% of the generated labels are right)", $0 * 100) } ?? ""
+        return "its \(added) labels are in iter\(index)/data, but no model trained on them\(judged): review them "
+            + "(facelabel review \(run) --iteration \(index)) or use iter\(index - 1)/data, the data set the last model trained on"
+    }
+}
+
 /// A whole refinement run, as the report shows it.
 public struct RunSummary: Sendable, Codable, Equatable {
     /// The input data set's yaml.
@@ -128,13 +151,16 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var fixedVal: FixedVal?
     /// What the filters of each labelling pass removed (nil for a summary made without the ledger).
     public var filtering: [Int: FilterCounts]?
+    /// The pass that stopped the run, when it stopped after labelling (nil otherwise).
+    public var stoppingPass: StoppingPass?
 
     public init(
         data: String, settings: RefineSettings, iterations: [IterationSummary], stoppedBecause: String?,
-        provenance: [Int: ProvenanceCounts]? = nil, fixedVal: FixedVal? = nil, filtering: [Int: FilterCounts]? = nil
+        provenance: [Int: ProvenanceCounts]? = nil, fixedVal: FixedVal? = nil, filtering: [Int: FilterCounts]? = nil,
+        stoppingPass: StoppingPass? = nil
     ) {
         (self.data, self.settings, self.iterations, self.stoppedBecause) = (data, settings, iterations, stoppedBecause)
-        (self.provenance, self.fixedVal, self.filtering) = (provenance, fixedVal, filtering)
+        (self.provenance, self.fixedVal, self.filtering, self.stoppingPass) = (provenance, fixedVal, filtering, stoppingPass)
     }
 }
 

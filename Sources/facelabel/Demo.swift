@@ -68,9 +68,8 @@ struct Demo: AsyncParsableCommand {
         if runtime.json {
             try printJSON(RefineOutput(summary: summary, report: report.path))
         } else {
-            print(Tables.text(summary))
             print(String(format: "finished in %.1f minutes", Date().timeIntervalSince(started) / 60))
-            print("report: \(report.path)")
+            Tables.print(summary, run: run.path, report: report)
         }
     }
 }

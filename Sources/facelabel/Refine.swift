@@ -89,9 +89,7 @@ struct Refine: AsyncParsableCommand {
         if runtime.json {
             try printJSON(RefineOutput(summary: summary, report: report.path))
         } else {
-            print(Tables.text(summary))
-            if let reason = summary.stoppedBecause { print("stopped early: \(reason)") }
-            print("report: \(report.path)")
+            Tables.print(summary, run: out, report: report)
         }
     }
 }

@@ -17,8 +17,7 @@ struct Report: AsyncParsableCommand {
         if json {
             try printJSON(RefineOutput(summary: summary, report: report.path))
         } else {
-            print(Tables.text(summary))
-            print("report: \(report.path)")
+            Tables.print(summary, run: run, report: report)
         }
     }
 }
@@ -33,9 +32,14 @@ enum ReportFolder {
     }
 }
 
-/// The report's tables as text for the terminal.
+/// A run's summary for the terminal.
 enum Tables {
-    static func text(_ summary: RunSummary) -> String {
-        RunReport.markdown(summary)
+    /// The report's tables, why the run stopped early (and where the stopping pass's labels are),
+    /// and where the report is.
+    static func print(_ summary: RunSummary, run: String, report: URL) {
+        Swift.print(RunReport.markdown(summary))
+        if let reason = summary.stoppedBecause { Swift.print("stopped early: \(reason)") }
+        if let stopping = summary.stoppingPass { Swift.print(stopping.advice(run: run)) }
+        Swift.print("report: \(report.path)")
     }
 }

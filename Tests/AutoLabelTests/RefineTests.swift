@@ -100,6 +100,23 @@ func fingerprint(_ folder: URL) throws -> [String: Data] {
         let summary = try await Refiner(run: folder.appendingPathComponent("run"), data: data, settings: settings, resume: false).refine()
         #expect(summary.iterations.map(\.index) == [0])
         #expect(summary.stoppedBecause == "iteration 1 added 0 labels, fewer than --stop-below 1")
+        #expect(summary.stoppingPass == StoppingPass(index: 1, added: 0, quality: nil))
+    }
+
+    @Test func `the labels of the pass that stops the run are measured against the truth with the earlier ones`() async throws {
+        let (folder, data, truth) = try await tinyDataSet(images: 8)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var settings = tinySettings(truth: truth)
+        settings.stopBelow = .labels(100_000)
+        let run = folder.appendingPathComponent("run")
+        let summary = try await Refiner(run: run, data: data, settings: settings, resume: false).refine()
+        #expect(summary.iterations.map(\.index) == [0])
+        let stopping = try #require(summary.stoppingPass)
+        let generated = try Ledger(url: run.appendingPathComponent("ledger.sqlite")).labels().filter { $0.iteration == 1 }
+        #expect(stopping.index == 1 && stopping.added == generated.count && stopping.added > 0)
+        // iteration 0 generated nothing: the quality is the stopping pass's labels alone
+        let quality = try #require(stopping.quality)
+        #expect(quality.generated == generated.count && quality.unlabelledFaces > 0 && quality.correct <= quality.generated)
     }
 }
 

@@ -93,19 +93,27 @@ import Testing
         let quality = try file("quality")
         #expect(
             quality.csv == """
-                iteration,generated,correct,unlabelled faces,precision,recall,NME
-                0,,,,,,
-                1,12,11,30,0.916667,0.366667,0.05
-                2,19,18,30,0.947368,0.6,
+                iteration,trained on,generated,correct,unlabelled faces,precision,recall,NME
+                0,yes,,,,,,
+                1,yes,12,11,30,0.916667,0.366667,0.05
+                2,yes,19,18,30,0.947368,0.6,
 
                 """)
         #expect(
             quality.markdown.hasSuffix("""
-                | 0 | – | – | – | – | – | – |
-                | 1 | 12 | 11 | 30 | 91.7 | 36.7 | 5.00 |
-                | 2 | 19 | 18 | 30 | 94.7 | 60.0 | – |
+                | 0 | yes | – | – | – | – | – | – |
+                | 1 | yes | 12 | 11 | 30 | 91.7 | 36.7 | 5.00 |
+                | 2 | yes | 19 | 18 | 30 | 94.7 | 60.0 | – |
 
                 """))
+    }
+
+    @Test func `the pass that stopped the run adds a row with every label of the last data set`() throws {
+        var summary = ReportFixture.summary(stoppedBecause: "iteration 3 added 2 labels, fewer than --stop-below 2%")
+        summary.stoppingPass = StoppingPass(
+            index: 3, added: 2, quality: LabelQuality(generated: 21, correct: 19, unlabelledFaces: 30, precision: 19.0 / 21, recall: 19.0 / 30, nme: 0.052))
+        let quality = try file("quality", of: summary)
+        #expect(quality.csv.hasSuffix("2,yes,19,18,30,0.947368,0.6,\n3,no (stopped the run),21,19,30,0.904762,0.633333,0.052\n"))
     }
 
     @Test func `the paper protocol has Table 2 on the own val only and no quality table`() throws {

@@ -35,6 +35,21 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: report.deletingLastPathComponent().path) == ["report"])
     }
 
+    @Test func `the page says where the stopping pass's labels are, how many are right, and which data set the last model trained on`() throws {
+        var summary = ReportFixture.summary(stoppedBecause: "iteration 3 added 2 labels, fewer than --stop-below 2%")
+        summary.stoppingPass = StoppingPass(
+            index: 3, added: 2, quality: LabelQuality(generated: 21, correct: 19, unlabelledFaces: 30, precision: 19.0 / 21, recall: 19.0 / 30, nme: 0.052))
+        let (report, folder) = try write(summary)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let page = try text(report.appendingPathComponent("report.html"))
+        #expect(
+            page.contains(
+                "yes: iteration 3 added 2 labels, fewer than --stop-below 2%; its 2 labels are in iter3/data, but no model trained on them "
+                    + "(with them, 90.5% of the generated labels are right): review them (facelabel review RUN --iteration 3) or use iter2/data, "
+                    + "the data set the last model trained on"))
+        #expect(page.contains("<td>3</td><td class=\"text\">no (stopped the run)</td><td>21</td>"))
+    }
+
     @Test func `a run with the paper protocol has no quality files`() throws {
         let (report, folder) = try write(ReportFixture.summary(protocolName: .paper))
         defer { try? FileManager.default.removeItem(at: folder) }

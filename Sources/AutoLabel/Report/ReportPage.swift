@@ -23,7 +23,8 @@ enum ReportPage {
             "<dt>Protocol</dt><dd><b>\(settings.protocolName.rawValue)</b>: \(escape(protocolText(settings.protocolName)))</dd>")
         body.append("<dt>Iterations</dt><dd>\(escape(iterationsText(summary)))</dd>")
         body.append("<dt>Labels</dt><dd>\(escape(growthText(summary)))</dd>")
-        body.append("<dt>Stopped early</dt><dd>\(escape(summary.stoppedBecause.map { "yes: \($0)" } ?? "no"))</dd>")
+        let stopped = summary.stoppedBecause.map { "yes: \($0)" + (summary.stoppingPass.map { "; \($0.advice())" } ?? "") } ?? "no"
+        body.append("<dt>Stopped early</dt><dd>\(escape(stopped))</dd>")
         body.append("</dl>")
 
         body.append("<h2>How the run works</h2>")

@@ -105,21 +105,24 @@ enum ReportTables {
     }
 
     /// The generated labels measured against the truth (Table 2's neighbour): all labels generated
-    /// up to each iteration.
+    /// up to each iteration, and with the pass that stopped the run (its labels are in the last
+    /// data set, not trained on).
     static func quality(_ summary: RunSummary) -> ReportTable {
-        ReportTable(
+        var passes = summary.iterations.map { (index: $0.index, trained: true, quality: $0.quality) }
+        if let stopping = summary.stoppingPass { passes.append((stopping.index, false, stopping.quality)) }
+        return ReportTable(
             title: "Label quality against the truth (all labels generated so far), %",
             columns: [
-                .init("iteration", .count), .init("generated", .count), .init("correct", .count),
+                .init("iteration", .count), .init("trained on", .text), .init("generated", .count), .init("correct", .count),
                 .init("unlabelled faces", .count), .init("precision", .percent(decimals: 1)),
                 .init("recall", .percent(decimals: 1)), .init("NME", .percent(decimals: 2)),
             ],
-            rows: summary.iterations.map { iteration in
-                let quality = iteration.quality
+            rows: passes.map { pass in
+                let quality = pass.quality
                 return [
-                    .count(iteration.index), .count(quality?.generated), .count(quality?.correct),
-                    .count(quality?.unlabelledFaces), .number(quality?.precision), .number(quality?.recall),
-                    .number(quality?.nme),
+                    .count(pass.index), .text(pass.trained ? "yes" : "no (stopped the run)"), .count(quality?.generated),
+                    .count(quality?.correct), .count(quality?.unlabelledFaces), .number(quality?.precision),
+                    .number(quality?.recall), .number(quality?.nme),
                 ]
             })
     }
