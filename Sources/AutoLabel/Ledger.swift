@@ -87,6 +87,17 @@ public final class Ledger: Sendable {
                 t.column("reason", .text).notNull()
             }
         }
+        migrator.registerMigration("v4-look-scores") { db in
+            // the box score of each look at a generated label or a candidate left out: the
+            // image's own view, its mirror, and the closer look
+            for table in ["label", "dropped"] {
+                try db.alter(table: table) { t in
+                    t.add(column: "ownScore", .double)
+                    t.add(column: "mirroredScore", .double)
+                    t.add(column: "closerScore", .double)
+                }
+            }
+        }
         try migrator.migrate(queue)
     }
 
@@ -160,29 +171,36 @@ public final class Ledger: Sendable {
             func confidences(_ row: GeneratedRow) -> String? {
                 row.measures.map { String(decoding: try! JSONEncoder().encode($0.keypointConfidences), as: UTF8.self) }
             }
+            func lookScores(_ row: GeneratedRow) -> [(any DatabaseValueConvertible)?] {
+                [row.measures?.ownScore, row.measures?.mirroredScore, row.measures?.closerScore].map { score in score.map { Double($0) } }
+            }
             for label in labels {
                 let imageId = try Self.imageId(db, split: label.split, path: label.image)
                 try db.execute(
                     sql: """
-                        INSERT INTO label (imageId, iteration, confidence, model, line, keypointConfidences, disagreement, shapeResidual, filter)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO label (imageId, iteration, confidence, model, line, keypointConfidences, disagreement, shapeResidual, filter,
+                                           ownScore, mirroredScore, closerScore)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [
-                        imageId, iteration, label.confidence, model, label.line, confidences(label), label.measures?.disagreement,
-                        label.measures?.shapeResidual, label.measures?.decision.rawValue,
-                    ])
+                    arguments: StatementArguments(
+                        [
+                            imageId, iteration, label.confidence, model, label.line, confidences(label), label.measures?.disagreement,
+                            label.measures?.shapeResidual, label.measures?.decision.rawValue,
+                        ] + lookScores(label)))
             }
             for candidate in dropped {
                 let imageId = try Self.imageId(db, split: candidate.split, path: candidate.image)
                 try db.execute(
                     sql: """
-                        INSERT INTO dropped (imageId, iteration, confidence, line, keypointConfidences, disagreement, shapeResidual, reason)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO dropped (imageId, iteration, confidence, line, keypointConfidences, disagreement, shapeResidual, reason,
+                                             ownScore, mirroredScore, closerScore)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [
-                        imageId, iteration, candidate.confidence, candidate.line, confidences(candidate), candidate.measures?.disagreement,
-                        candidate.measures?.shapeResidual, candidate.measures?.decision.rawValue ?? "",
-                    ])
+                    arguments: StatementArguments(
+                        [
+                            imageId, iteration, candidate.confidence, candidate.line, confidences(candidate), candidate.measures?.disagreement,
+                            candidate.measures?.shapeResidual, candidate.measures?.decision.rawValue ?? "",
+                        ] + lookScores(candidate)))
             }
             try db.execute(
                 sql: "UPDATE iteration SET phase = ?, labellingSeconds = ?, updatedAt = ? WHERE idx = ?",

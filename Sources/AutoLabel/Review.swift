@@ -34,6 +34,11 @@ public struct ReviewItem: Sendable, Codable, Equatable {
     public var model: String?
     /// Its flip disagreement, when the flip check measured one.
     public var disagreement: Double?
+    /// The box scores of its looks (``LabelMeasures``): the image's own view, its mirror, the
+    /// closer look; nil where that look was not taken (or did not find it, for the two views).
+    public var ownScore: Double?
+    public var mirroredScore: Double?
+    public var closerScore: Double?
     /// Whether the shape check found it implausible (and kept it for review).
     public var flagged: Bool
     /// The label line as generated (or as given, for an original).
@@ -146,7 +151,7 @@ extension Ledger {
         SELECT label.id, image.split, image.path, label.iteration, label.confidence, label.line,
                d.status, d.line, d.reviewer, d.decidedAt,
                (SELECT COUNT(*) FROM decision WHERE decision.labelId = label.id) AS version, label.model, label.disagreement,
-               label.filter = 'flagged:shape' AS flagged
+               label.filter = 'flagged:shape' AS flagged, label.ownScore, label.mirroredScore, label.closerScore
         FROM label JOIN image ON image.id = label.imageId
         LEFT JOIN decision d ON d.id = (SELECT MAX(id) FROM decision WHERE decision.labelId = label.id)
         """
@@ -155,7 +160,7 @@ extension Ledger {
         let status = (row[6] as String?).flatMap(ReviewStatus.init) ?? .unreviewed
         return ReviewItem(
             id: row[0], split: Split(rawValue: row[1])!, image: row[2], iteration: row[3], score: row[4], model: row[11], disagreement: row[12],
-            flagged: (row[13] as Bool?) ?? false, line: row[5],
+            ownScore: row[14], mirroredScore: row[15], closerScore: row[16], flagged: (row[13] as Bool?) ?? false, line: row[5],
             status: status, correctedLine: status == .corrected || status == .added ? row[7] : nil, reviewer: row[8], decidedAt: row[9],
             version: row[10])
     }

@@ -234,8 +234,12 @@ enum ReviewPage {
           svg.innerHTML = parts.join("");
           document.body.dataset.labelStatus = label.status;
           const decided = label.reviewer ? ` by ${escape(label.reviewer)}` : "";
+          // what the filters saw: each look's score and the flip disagreement
+          const looks = [["image", label.ownScore], ["mirror", label.mirroredScore], ["closer look", label.closerScore], ["flip disagreement", label.disagreement]]
+            .filter(([, value]) => value != null).map(([name, value]) => `${name} ${value.toFixed(2)}`);
           $("about").innerHTML = `<b>${escape(label.image)}</b> · iteration ${label.iteration} · score ` +
-            `${label.score === null ? "–" : label.score.toFixed(3)} · <span class="status ${label.status}">${label.status}</span>${decided}` +
+            `${label.score === null ? "–" : label.score.toFixed(3)}${looks.length ? ` (${looks.join(", ")})` : ""}` +
+            ` · <span class="status ${label.status}">${label.status}</span>${decided}` +
             (state.edits ? " · <b>points moved, not saved</b>" : "");
           $("actions").innerHTML = SHORTCUTS.slice(0, 5).map((s, i) => `<button data-shortcut="${i}">${s.keys[0]}: ${s.text.split(" (")[0].split(":")[0]}</button>`).join("");
         }

@@ -60,6 +60,11 @@ public final class ReviewRun: Sendable {
         public var imageURL: String
         public var iteration: Int
         public var score: Double?
+        /// What the filters measured: the flip disagreement and each look's box score.
+        public var disagreement: Double?
+        public var ownScore: Double?
+        public var mirroredScore: Double?
+        public var closerScore: Double?
         public var status: String
         public var version: Int
         public var reviewer: String?
@@ -83,7 +88,8 @@ public final class ReviewRun: Sendable {
         let path = item.image.split(separator: "/").map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }
         return LabelView(
             id: item.id, split: item.split.rawValue, image: item.image, imageURL: "/images/\(item.split.rawValue)/" + path.joined(separator: "/"),
-            iteration: item.iteration, score: item.score, status: item.status.rawValue, version: item.version, reviewer: item.reviewer,
+            iteration: item.iteration, score: item.score, disagreement: item.disagreement, ownScore: item.ownScore,
+            mirroredScore: item.mirroredScore, closerScore: item.closerScore, status: item.status.rawValue, version: item.version, reviewer: item.reviewer,
             decidedAt: item.decidedAt, shape: shapes ? shape(item.currentLine) : nil,
             generated: shapes && item.correctedLine != nil ? shape(item.line) : nil)
     }

@@ -186,7 +186,7 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
             for b in refined[index] {
                 let a = try #require(whole[index].first { $0.detection.box == b.detection.box })
                 // a face already large is not looked at again
-                guard let closer = b.closerScore else {
+                guard let closer = b.measures.closerScore else {
                     #expect(b.detection == a.detection)
                     continue
                 }

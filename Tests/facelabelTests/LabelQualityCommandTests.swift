@@ -56,6 +56,16 @@ import Testing
         // every generated label knows its disagreement (or was found in one view) and its shape residual
         let items = try ledger.reviewItems(ReviewFilter(iteration: 1))
         #expect(items.allSatisfy { ($0.disagreement ?? 0) <= 0.05 })
+        // and each look's score, of which its own score is made: the two views' mean, then the
+        // mean of that and the closer look's
+        #expect(items.allSatisfy { $0.ownScore != nil || $0.mirroredScore != nil })
+        let seenBoth = items.filter { $0.ownScore != nil && $0.mirroredScore != nil }
+        #expect(!seenBoth.isEmpty && seenBoth.contains { $0.closerScore != nil })
+        for item in seenBoth {
+            let views = (item.ownScore! + item.mirroredScore!) / 2
+            let expected = item.closerScore.map { (views + $0) / 2 } ?? views
+            #expect(abs((item.score ?? 0) - expected) < 1e-4, "label \(item.id): \(item)")
+        }
         let summary = try #require(try jsonObject(refined.output)["summary"] as? [String: Any])
         let filtering = try #require(summary["filtering"] as? [String: Any])
         #expect(filtering["1"] != nil)

@@ -144,12 +144,12 @@ public enum Calibration {
                         let nme = FaceAlignment.error(prediction: detections[index].keypoints, truth: measured, eyeCorners: eyeCorners).normalisedMeanError
                         return Overlap(face: face, iou: iou, nme: nme)
                     }
-                    let box = candidate.detection.box
+                    let (box, looks) = (candidate.detection.box, candidate.measures)
                     result.append(
                         Candidate(
                             image: done, box: BoundingBox(minX: Double(box.x1), minY: Double(box.y1), maxX: Double(box.x2), maxY: Double(box.y2)),
-                            ownScore: candidate.ownScore.map { own in candidate.closerScore.map { (own + $0) / 2 } ?? own }, score: candidate.detection.score,
-                            paired: candidate.ownScore != nil && candidate.mirroredScore != nil, disagreement: candidate.measures.disagreement,
+                            ownScore: looks.ownScore.map { own in looks.closerScore.map { (own + $0) / 2 } ?? own }, score: candidate.detection.score,
+                            paired: looks.ownScore != nil && looks.mirroredScore != nil, disagreement: looks.disagreement,
                             overlaps: overlaps))
                 }
             }

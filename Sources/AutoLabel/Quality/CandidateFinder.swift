@@ -39,16 +39,6 @@ public struct LabelMeasures: Sendable, Codable, Equatable {
     /// Shape residual (nil without a shape model).
     public var shapeResidual: Double?
     public var decision: FilterDecision
-
-    public init(keypointConfidences: [Float], disagreement: Double?, shapeResidual: Double?, decision: FilterDecision) {
-        (self.keypointConfidences, self.disagreement, self.shapeResidual, self.decision) = (keypointConfidences, disagreement, shapeResidual, decision)
-    }
-}
-
-/// A face a model proposes for an image, in its full-size pixels, with what was measured of it.
-public struct Candidate: Sendable, Equatable {
-    public var detection: PoseDetection
-    public var measures: LabelMeasures
     /// The box score the image's own view gave the face (nil when only the mirror found it).
     public var ownScore: Float?
     /// The box score the mirrored view gave it (nil when the mirror missed it, or was not looked at).
@@ -56,6 +46,20 @@ public struct Candidate: Sendable, Equatable {
     /// The box score the closer look (crop refinement) gave it: 0 when it found no face there, nil
     /// when the face was not looked at again (too large, or crops off).
     public var closerScore: Float?
+
+    public init(
+        keypointConfidences: [Float], disagreement: Double?, shapeResidual: Double?, decision: FilterDecision, ownScore: Float? = nil,
+        mirroredScore: Float? = nil, closerScore: Float? = nil
+    ) {
+        (self.keypointConfidences, self.disagreement, self.shapeResidual, self.decision) = (keypointConfidences, disagreement, shapeResidual, decision)
+        (self.ownScore, self.mirroredScore, self.closerScore) = (ownScore, mirroredScore, closerScore)
+    }
+}
+
+/// A face a model proposes for an image, in its full-size pixels, with what was measured of it.
+public struct Candidate: Sendable, Equatable {
+    public var detection: PoseDetection
+    public var measures: LabelMeasures
 }
 
 /// Finds the candidate faces of an image and judges them: the box score threshold (the paper's
@@ -147,8 +151,7 @@ public struct CandidateFinder {
                     detection: detection,
                     measures: LabelMeasures(
                         keypointConfidences: detection.keypoints.map(\.confidence), disagreement: candidate.disagreement, shapeResidual: residual,
-                        decision: decision),
-                    ownScore: candidate.own, mirroredScore: candidate.mirrored, closerScore: closerScore)
+                        decision: decision, ownScore: candidate.own, mirroredScore: candidate.mirrored, closerScore: closerScore))
             }
         }
     }
