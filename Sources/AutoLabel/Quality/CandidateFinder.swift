@@ -100,9 +100,10 @@ public struct CandidateFinder {
         let pictures = images.map(\.image)
         let original = predictor.predict(images: pictures, names: names)
         let mirrored = flip == nil ? nil : predictor.predict(images: pictures.map { $0.mirrored() }, names: names)
+        // each image's faces, judged by the score and the flip check
         let found = images.indices.map { index in
             let image = images[index]
-            var found: [(detection: PoseDetection, disagreement: Double?, decision: FilterDecision, own: Float?, mirrored: Float?)] = []
+            var faces: [(detection: PoseDetection, disagreement: Double?, decision: FilterDecision, own: Float?, mirrored: Float?)] = []
             if let flip, let mirrored {
                 for pair in flip.pairs(original[index].detections, mirrored: mirrored[index].detections, width: Float(image.image.width)) {
                     var decision = FilterDecision.kept
@@ -113,12 +114,12 @@ public struct CandidateFinder {
                     }
                     var detection = settings.fusesViews ? flip.fused(pair)! : (pair.original ?? pair.mirrored!)
                     detection.score = pair.score
-                    found.append((detection, pair.disagreement, decision, pair.original?.score, pair.mirrored?.score))
+                    faces.append((detection, pair.disagreement, decision, pair.original?.score, pair.mirrored?.score))
                 }
             } else {
-                found = original[index].detections.map { ($0, nil, .kept, $0.score, nil) }
+                faces = original[index].detections.map { ($0, nil, .kept, $0.score, nil) }
             }
-            return found
+            return faces
         }
         // every small face kept so far is seen closer, the crops of all the images together
         let looks = settings.refinesCrops ? closerLooks(at: found.map { $0.map { $0.decision.keeps ? $0.detection : nil } }, in: pictures) : nil
