@@ -126,8 +126,9 @@ public struct StoppingPass: Sendable, Codable, Equatable {
         (self.index, self.added, self.quality) = (index, added, quality)
     }
 
-    /// What to do with its labels, for the terminal and the report (late passes add mostly wrong
-    /// labels: 7 of 11 in the label-quality benchmark's run); `run` is the run's folder.
+    /// What to do with its labels, for the terminal and the report (they are less sure than the
+    /// first pass's: 4 of 11 right on one seed of the label-quality benchmark, 7 of 9 on another);
+    /// `run` is the run's folder.
     public func advice(run: String = "RUN") -> String {
         let judged = quality?.precision.map { String(format: " (with them, %.1f%% of the generated labels are right)", $0 * 100) } ?? ""
         return "its \(added) labels are in iter\(index)/data, but no model trained on them\(judged): review them "
