@@ -194,17 +194,17 @@ public final class Refiner {
     }
 
     public func summary() throws -> RunSummary {
-        RunSummary(
-            data: data.path, settings: settings, iterations: try ledger.summaries(),
-            stoppedBecause: try ledger.setting("stopped"), provenance: try ledger.provenance(), fixedVal: try fixedVal(),
-            filtering: try filtering(), stoppingPass: try stoppingPass())
+        let (iterations, stopped) = (try ledger.summaries(), try ledger.setting("stopped"))
+        return RunSummary(
+            data: data.path, settings: settings, iterations: iterations, stoppedBecause: stopped, provenance: try ledger.provenance(),
+            fixedVal: try fixedVal(), filtering: try filtering(),
+            stoppingPass: stopped == nil ? nil : try stoppingPass(after: iterations.last?.index ?? -1))
     }
 
-    /// The pass that labelled and stopped the run (its phase stays `labelled`), with its labels
-    /// measured against the truth when the run has it.
-    func stoppingPass() throws -> StoppingPass? {
-        guard try ledger.setting("stopped") != nil else { return nil }
-        let index = (try ledger.summaries().last?.index ?? -1) + 1
+    /// The pass after the last evaluated iteration, when it labelled and stopped the run (its
+    /// phase stays `labelled`), with its labels measured against the truth when the run has it.
+    func stoppingPass(after evaluated: Int) throws -> StoppingPass? {
+        let index = evaluated + 1
         guard try ledger.phase(index) == .labelled else { return nil }
         let added = try ledger.labels().filter { $0.iteration == index && $0.status != .rejected }.count
         let quality = try settings.truth.map { try measureQuality(upTo: index, truth: URL(fileURLWithPath: $0)) }

@@ -114,48 +114,50 @@ public enum Calibration {
         for start in stride(from: 0, to: entries.count, by: batch) {
             let group = entries[start..<min(start + batch, entries.count)]
             let images = try group.map { try finder.decode($0.image) }
-            let candidates = finder.candidates(images, names: group.map(\.image.path))
-            for done in group.indices {
-                let (entry, image) = (entries[done], images[done - start])
-                let found = candidates[done - start].sorted { $0.detection.score > $1.detection.score }
-                let (w, h) = (Float(image.width), Float(image.height))
-                let truths = entry.instances.map { face in
-                    TruthObject(
-                        classIndex: face.classIndex,
-                        box: PixelBox(x1: Float(face.box.minX) * w, y1: Float(face.box.minY) * h, x2: Float(face.box.maxX) * w, y2: Float(face.box.maxY) * h),
-                        keypoints: face.keypoints.map { PixelKeypoint(x: Float($0.x) * w, y: Float($0.y) * h, visibility: Float($0.visibility)) })
-                }
+            let found = finder.candidates(images, names: group.map(\.image.path))
+            for index in group.indices {
+                let truths = entries[index].instances
                 faces += truths.count
-                let detections = found.map { candidate in
-                    let box = candidate.detection.box
-                    return DetectedObject(
-                        classIndex: candidate.detection.classIndex, confidence: candidate.detection.score, box: PixelBox(x1: box.x1, y1: box.y1, x2: box.x2, y2: box.y2),
-                        keypoints: candidate.detection.keypoints.map {
-                            PixelKeypoint(x: $0.x, y: $0.y, visibility: $0.confidence >= settings.keypointConfidence ? 2 : 0)
-                        })
-                }
-                for (index, candidate) in found.enumerated() {
-                    let overlaps = truths.indices.compactMap { face -> Overlap? in
-                        let iou = truths[face].box.iou(detections[index].box)
-                        guard iou >= 0.5, truths[face].classIndex == detections[index].classIndex else { return nil }
-                        let measured = zip(truths[face].keypoints, detections[index].keypoints).map { t, p in
-                            p.isLabelled ? t : PixelKeypoint(x: t.x, y: t.y, visibility: 0)
-                        }
-                        let nme = FaceAlignment.error(prediction: detections[index].keypoints, truth: measured, eyeCorners: eyeCorners).normalisedMeanError
-                        return Overlap(face: face, iou: iou, nme: nme)
-                    }
-                    let (box, looks) = (candidate.detection.box, candidate.measures)
-                    result.append(
-                        Candidate(
-                            image: done, box: BoundingBox(minX: Double(box.x1), minY: Double(box.y1), maxX: Double(box.x2), maxY: Double(box.y2)),
-                            ownScore: looks.ownScore.map { own in looks.closerScore.map { (own + $0) / 2 } ?? own }, score: candidate.detection.score,
-                            paired: looks.ownScore != nil && looks.mirroredScore != nil, disagreement: looks.disagreement,
-                            overlaps: overlaps))
-                }
+                result += judged(
+                    found[index - start], image: index, size: images[index - start], truths: truths, eyeCorners: eyeCorners,
+                    keypointConfidence: settings.keypointConfidence)
             }
             progress(start + group.count, entries.count)
         }
         return (result, faces)
+    }
+
+    /// The faces `found` in image `image` (of `size`), each with the labelled faces (`truths`) it
+    /// overlaps at box IoU 0.5 or more and its NME against each.
+    static func judged(
+        _ found: [AutoLabel.Candidate], image: Int, size: ScaledImage, truths: [PoseInstance], eyeCorners: EyeCorners?, keypointConfidence: Float
+    ) -> [Candidate] {
+        let (w, h) = (Float(size.width), Float(size.height))
+        let truths = truths.map { face in
+            TruthObject(
+                classIndex: face.classIndex,
+                box: PixelBox(x1: Float(face.box.minX) * w, y1: Float(face.box.minY) * h, x2: Float(face.box.maxX) * w, y2: Float(face.box.maxY) * h),
+                keypoints: face.keypoints.map { PixelKeypoint(x: Float($0.x) * w, y: Float($0.y) * h, visibility: Float($0.visibility)) })
+        }
+        return found.sorted { $0.detection.score > $1.detection.score }.map { candidate in
+            let (box, looks) = (candidate.detection.box, candidate.measures)
+            let detection = DetectedObject(
+                classIndex: candidate.detection.classIndex, confidence: candidate.detection.score, box: PixelBox(x1: box.x1, y1: box.y1, x2: box.x2, y2: box.y2),
+                keypoints: candidate.detection.keypoints.map { PixelKeypoint(x: $0.x, y: $0.y, visibility: $0.confidence >= keypointConfidence ? 2 : 0) })
+            let overlaps = truths.indices.compactMap { face -> Overlap? in
+                let iou = truths[face].box.iou(detection.box)
+                guard iou >= 0.5, truths[face].classIndex == detection.classIndex else { return nil }
+                let measured = zip(truths[face].keypoints, detection.keypoints).map { t, p in
+                    p.isLabelled ? t : PixelKeypoint(x: t.x, y: t.y, visibility: 0)
+                }
+                let nme = FaceAlignment.error(prediction: detection.keypoints, truth: measured, eyeCorners: eyeCorners).normalisedMeanError
+                return Overlap(face: face, iou: iou, nme: nme)
+            }
+            return Candidate(
+                image: image, box: BoundingBox(minX: Double(box.x1), minY: Double(box.y1), maxX: Double(box.x2), maxY: Double(box.y2)),
+                ownScore: looks.ownScore.map { own in looks.closerScore.map { (own + $0) / 2 } ?? own }, score: candidate.detection.score,
+                paired: looks.ownScore != nil && looks.mirroredScore != nil, disagreement: looks.disagreement, overlaps: overlaps)
+        }
     }
 
     /// Every pair of thresholds scored as autolabel would apply them. Without a disagreement limit
