@@ -36,7 +36,7 @@ let fuzzing = Context.environment["FACELABEL_FUZZ"] != nil
 let tcmalloc = LinkerSetting.unsafeFlags(
     sanitizing ? [] : ["-Xlinker", "-l:libtcmalloc_minimal.so.4"], .when(platforms: [.linux]))
 
-/// The libFuzzer executables (Scripts/fuzz.sh builds and runs them): one for the PoseData parsers,
+/// The libFuzzer executables (Scripts/fuzz.sh builds and runs them): one for the parsers of outside input,
 /// which `FUZZ_TARGET` selects, and one for safetensors.
 let fuzzTargets: [Target] =
     fuzzing
@@ -100,22 +100,31 @@ let package = Package(
             name: "CImageCodecs",
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("spng")]
         ),
-        .target(
-            name: "PoseData",
-            dependencies: ["CImageCodecs", .product(name: "Yams", package: "Yams")]
-        ),
-        .target(name: "Pose", dependencies: ["TorchNN", "PoseData", "PoseMetrics"]),
+        // Labels and data sets: data.yaml, label files, derived data sets written atomically. No images, no Torch.
+        .target(name: "PoseData", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Images: decoding as OpenCV's imread, OpenCV-exact resampling, drawing.
+        .target(name: "Imaging", dependencies: ["PoseData", "CImageCodecs"]),
+        // Augmentation and the training and validation loader; `check`, which reads what they will.
+        .target(name: "Loader", dependencies: ["PoseData", "Imaging"]),
+        // Other formats and tools: 300-W, COCO keypoints (streamed), Label Studio, CVAT.
+        .target(name: "Interchange", dependencies: ["PoseData", "Imaging"]),
+        // The synthetic face data set with exact landmarks.
+        .target(name: "Synth", dependencies: ["PoseData", "Imaging"]),
+        .target(name: "Pose", dependencies: ["TorchNN", "PoseData", "Imaging", "Loader", "PoseMetrics"]),
         .target(name: "PoseMetrics"),
         // Periocular measurements from landmarks: plain Swift values, no Torch.
-        .target(name: "Measure", dependencies: ["PoseData"]),
+        .target(name: "Measure", dependencies: ["PoseData", "Imaging"]),
         .target(
             name: "AutoLabel",
-            dependencies: ["Pose", "PoseData", "PoseMetrics", "Torch", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "Pose", "PoseData", "Imaging", "Loader", "Interchange", "PoseMetrics", "Torch",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         // The local review web app: a thin HTTP server over the ledger, and its page.
         .target(
             name: "Review",
             dependencies: [
-                "AutoLabel", "PoseData", .product(name: "Hummingbird", package: "hummingbird"),
+                "AutoLabel", "PoseData", "Imaging", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
@@ -127,6 +136,10 @@ let package = Package(
                 "Measure",
                 "Pose",
                 "PoseData",
+                "Imaging",
+                "Loader",
+                "Interchange",
+                "Synth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -137,7 +150,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "PoseBench",
-            dependencies: ["Pose", "TorchNN", "Measure", "AutoLabel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Pose", "TorchNN", "Measure", "AutoLabel", "Synth", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Benchmarks/PoseBench"
         ),
         .target(
@@ -145,14 +160,18 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchTests", dependencies: ["Torch", "TorchTestSupport"]),
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchTestSupport"]),
-        .testTarget(name: "PoseTests", dependencies: ["Pose", "TorchTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "facelabelTests", dependencies: ["facelabel", "PoseData", "Torch", "AutoLabel", "BrowserTestSupport"]),
+        .testTarget(name: "PoseTests", dependencies: ["Pose", "Synth", "TorchTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "facelabelTests", dependencies: ["facelabel", "PoseData", "Imaging", "Synth", "Torch", "AutoLabel", "BrowserTestSupport"]),
         .target(name: "BrowserTestSupport", path: "Tests/BrowserTestSupport"),
         // What each fuzz target does with an input, for the fuzzers and the test that replays their finds.
-        .target(name: "FuzzHarnesses", dependencies: ["PoseData"], path: "Fuzz/Harnesses"),
-        .testTarget(name: "AutoLabelTests", dependencies: ["AutoLabel", "BrowserTestSupport"]),
-        .testTarget(name: "PoseDataTests", dependencies: ["PoseData", "FuzzHarnesses"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MeasureTests", dependencies: ["Measure", "PoseData", "BrowserTestSupport"]),
+        .target(name: "FuzzHarnesses", dependencies: ["PoseData", "Imaging", "Interchange"], path: "Fuzz/Harnesses"),
+        .testTarget(name: "AutoLabelTests", dependencies: ["AutoLabel", "Synth", "BrowserTestSupport"]),
+        // The data modules' tests (PoseData, Imaging, Loader, Interchange, Synth) share their fixtures.
+        .testTarget(
+            name: "PoseDataTests", dependencies: ["PoseData", "Imaging", "Loader", "Interchange", "Synth", "FuzzHarnesses"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(name: "MeasureTests", dependencies: ["Measure", "PoseData", "Imaging", "Synth", "BrowserTestSupport"]),
         .testTarget(name: "PoseMetricsTests", dependencies: ["PoseMetrics"], resources: [.copy("Fixtures")]),
     ] + fuzzTargets,
     swiftLanguageModes: [.v6],

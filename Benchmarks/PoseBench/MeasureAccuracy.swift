@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Imaging
+import Loader
 import Measure
 import Pose
 import PoseData

@@ -9,11 +9,14 @@
 //   predict-speed whole-predict images/s over a folder of photos, with and without the fast decode
 //   label-quality one labelling pass with the chosen filters, its labels measured against the truth
 import ArgumentParser
-import Foundation
 import AutoLabel
+import Foundation
+import Imaging
+import Loader
 import Pose
 import PoseData
 import PoseMetrics
+import Synth
 import Torch
 import TorchNN
 

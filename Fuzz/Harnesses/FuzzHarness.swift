@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import Interchange
 import PoseData
 
 /// What each fuzz target does with one input, shared by the libFuzzer executable (Fuzz/FuzzParsers)

@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import Loader
 import Pose
 import PoseData
 import PoseMetrics

@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import Interchange
 import PoseData
 
 /// Round trips of generated labels through the tools people already review in, Label Studio and

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import PoseData
 
 /// The measured segments drawn over photos, and the self-contained HTML pages of `measure`.

@@ -1,5 +1,6 @@
-import Foundation
 import Dispatch
+import Foundation
+import Imaging
 import PoseData
 import Torch
 

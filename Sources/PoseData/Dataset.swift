@@ -124,7 +124,7 @@ public struct Dataset: Sendable {
     /// Every file below `folder` (recursively) whose lowercased extension passes `keep`, sorted by
     /// path. The folder itself may be a link (`images/val -> /elsewhere`); links below it are not
     /// followed. The paths keep the folder's spelling as given, link or not.
-    static func files(under folder: URL, keep: (String) -> Bool) -> [URL] {
+    package static func files(under folder: URL, keep: (String) -> Bool) -> [URL] {
         let given = folder.standardizedFileURL.path
         let walked = folder.resolvingSymlinksInPath().standardizedFileURL
         let keys: [URLResourceKey] = [.isDirectoryKey]

@@ -133,7 +133,7 @@ public struct DatasetWriter: Sendable {
     }
 
     /// Renames `staging` to `output`; an existing output is first moved aside and removed after.
-    static func moveIntoPlace(_ staging: URL, _ output: URL) throws {
+    package static func moveIntoPlace(_ staging: URL, _ output: URL) throws {
         let fileManager = FileManager.default
         var aside: URL? = nil
         if fileManager.fileExists(atPath: output.path) {

@@ -5,7 +5,7 @@ import Foundation
 /// Text is buffered and appended to its image's file whenever the buffers hold `flushBytes`; the
 /// files live in a hidden folder beside the output, on its file system, so that
 /// ``DatasetWriter`` moves them into the data set instead of copying them.
-final class LabelSpool {
+package final class LabelSpool {
     let folder: URL
     let flushBytes: Int
     private var buffers: [Int: [UInt8]] = [:]
@@ -13,7 +13,7 @@ final class LabelSpool {
     private var written = Set<Int>()
 
     /// A spool in a new hidden folder beside `output`.
-    init(beside output: URL, flushBytes: Int = 8 << 20) throws {
+    package init(beside output: URL, flushBytes: Int = 8 << 20) throws {
         let output = output.standardizedFileURL
         let parent = output.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
@@ -23,20 +23,20 @@ final class LabelSpool {
     }
 
     /// Adds `text` (whole lines) to the labels of image `image`.
-    func append(_ text: String, to image: Int) throws {
+    package func append(_ text: String, to image: Int) throws {
         buffers[image, default: []].append(contentsOf: text.utf8)
         buffered += text.utf8.count
         if buffered >= flushBytes { try flush() }
     }
 
     /// Writes what is buffered and returns the file of each image that has labels.
-    func finish() throws -> [Int: URL] {
+    package func finish() throws -> [Int: URL] {
         try flush()
         return Dictionary(uniqueKeysWithValues: written.map { ($0, file(of: $0)) })
     }
 
     /// Deletes the folder and whatever is still in it.
-    func remove() { try? FileManager.default.removeItem(at: folder) }
+    package func remove() { try? FileManager.default.removeItem(at: folder) }
 
     private func file(of image: Int) -> URL { folder.appendingPathComponent("\(image).txt") }
 

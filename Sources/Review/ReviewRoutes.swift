@@ -2,6 +2,7 @@ import AutoLabel
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Imaging
 import PoseData
 
 /// The routes of the review server: each parses its request, asks the ledger (``ReviewRun``) and

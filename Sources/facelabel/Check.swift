@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Loader
 import PoseData
 
 /// `facelabel check DATA.yaml`: counts and problems of a YOLO-pose data set; never writes into it.

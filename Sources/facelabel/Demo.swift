@@ -3,6 +3,7 @@ import AutoLabel
 import Foundation
 import Pose
 import PoseData
+import Synth
 import Torch
 
 /// `facelabel demo` (what `make demo` runs): the method end to end on the built-in synthetic data.

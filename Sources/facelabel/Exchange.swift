@@ -1,6 +1,7 @@
 import ArgumentParser
 import AutoLabel
 import Foundation
+import Interchange
 import PoseData
 
 /// Where labels to review come from: a refinement run (its generated labels, with the ledger

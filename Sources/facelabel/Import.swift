@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Imaging
+import Interchange
 import PoseData
 
 /// `facelabel import 300w|coco`: other annotation formats as YOLO-pose data sets.
@@ -64,12 +66,12 @@ struct Import300WCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let options = PoseData.Import300W.Options(
+        let options = Interchange.Import300W.Options(
             keepsJaw: keepJaw, boxMargin: boxMargin, valFraction: valFraction, seed: seed, origin: zeroBased ? 0 : 1,
             imageMode: copy ? .copy : .symlink, overwrite: overwrite, concurrency: workers)
         let progress = ConversionCommand.Progress(label: "reading")
         let summary = try await ConversionCommand.failingOnProblems {
-            try await PoseData.Import300W.run(
+            try await Interchange.Import300W.run(
                 source: URL(fileURLWithPath: src), output: URL(fileURLWithPath: out), options: options,
                 progress: { done, total in progress.update(done, total) })
         }

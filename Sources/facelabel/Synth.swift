@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PoseData
+import Synth
 
 /// `facelabel synth --out DIR`: the built-in synthetic face data set.
 struct Synth: AsyncParsableCommand {

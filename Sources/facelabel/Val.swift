@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Loader
 import Pose
 import PoseData
 import PoseMetrics

@@ -4,6 +4,7 @@ import Pose
 import Testing
 
 @testable import AutoLabel
+@testable import Interchange
 
 /// A face of two points on a 200 x 100 image, the second invisible (values exact in binary, so that
 /// percentages and pixels convert back exactly).

@@ -5,6 +5,8 @@ import PoseMetrics
 import Testing
 
 @testable import AutoLabel
+@testable import Imaging
+@testable import Synth
 
 /// A face of an asymmetric 3-point layout (left eye, right eye, and a nose off to one side) in a
 /// 100-pixel-wide image; flip_idx swaps the eyes and keeps the nose.

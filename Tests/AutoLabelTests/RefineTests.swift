@@ -4,6 +4,7 @@ import PoseData
 import Testing
 
 @testable import AutoLabel
+import Synth
 
 /// A tiny synthetic data set (a third of the faces unlabelled) with its truth, in a temporary folder.
 func tinyDataSet(images: Int = 12, size: Int = 64) async throws -> (folder: URL, data: URL, truth: URL) {

@@ -4,6 +4,7 @@ import PoseData
 import Testing
 
 @testable import AutoLabel
+import Imaging
 
 /// Opens report.html in Debian's headless Chromium, which `Scripts/bootstrap.sh` installs (issue 5:
 /// "the report opens in headless Chromium without errors and shows the tables").

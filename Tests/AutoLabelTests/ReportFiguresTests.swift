@@ -3,6 +3,8 @@ import PoseData
 import Testing
 
 @testable import AutoLabel
+import Imaging
+import Synth
 
 /// The pixel of `image` at (`x`, `y`) as a comparable triple.
 private func pixel(_ image: RGBImage, _ x: Int, _ y: Int) -> [UInt8] {

@@ -4,6 +4,8 @@ import PoseData
 import Testing
 
 @testable import AutoLabel
+import Imaging
+import Synth
 
 /// A hand-made run for the report tests: three iterations with the own and the fixed val and the
 /// label quality, and Figure 2 samples written to a temporary folder.

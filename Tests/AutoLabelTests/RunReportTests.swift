@@ -3,6 +3,7 @@ import PoseData
 import Testing
 
 @testable import AutoLabel
+import Imaging
 
 @Suite struct `Run report` {
     /// Writes the fixture's report into a new temporary folder.

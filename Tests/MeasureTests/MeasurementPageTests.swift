@@ -1,5 +1,6 @@
 import BrowserTestSupport
 import Foundation
+import Imaging
 import Measure
 import PoseData
 import Testing

@@ -1,6 +1,8 @@
 import Foundation
+import Imaging
 import Measure
 import PoseData
+import Synth
 import Testing
 
 /// A hand-made 51-point face (image pixels, y down), eyes level at y = 100: the right eye (image

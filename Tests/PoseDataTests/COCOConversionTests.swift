@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import PoseData
+@testable import Imaging
+@testable import Interchange
+@testable import Synth
 
 @Suite struct COCOConversionTests {
     /// Every instance of two entry lists matches to within `tolerance` (normalised units).

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PoseData
+@testable import Imaging
 
 @Suite struct DatasetTests {
     @Test func `the label of an image replaces the last images folder and the extension`() {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PoseData
+@testable import Imaging
 
 @Suite struct ImageCanvasTests {
     let red = Color(1, 0, 0)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PoseData
+@testable import Imaging
 
 @Suite struct ImageCodecTests {
     func pixels(_ image: RGBImage) -> [[UInt8]] {

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import PoseData
+@testable import Imaging
+@testable import Interchange
+@testable import Synth
 
 /// The fixture `Fixtures/300w` (made by its `make_fixture.py`): 64×48 images with iBUG `.pts`
 /// files of one symmetric 68-point template T. Its inner 51 points span x 20...44 and y 12...36

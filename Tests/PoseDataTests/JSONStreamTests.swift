@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PoseData
+@testable import Interchange
 
 @Suite struct JSONStreamTests {
     /// A value of any kind, rebuilt from the stream, to compare with what JSONSerialization reads.

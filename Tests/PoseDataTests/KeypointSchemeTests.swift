@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PoseData
+@testable import Synth
 
 @Suite struct KeypointSchemeTests {
     /// iBUG's 68-point mirror pairs, written out by hand: jaw i ↔ 16 - i, brows 17-26 reversed,

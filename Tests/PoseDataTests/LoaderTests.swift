@@ -2,6 +2,8 @@ import Foundation
 import Testing
 
 @testable import PoseData
+@testable import Imaging
+@testable import Loader
 
 /// Writes `count` JPEGs of the given sizes with one labelled object each into a temporary folder.
 func loaderImages(_ sizes: [(Int, Int)]) throws -> (folder: URL, images: [LabelledImage]) {

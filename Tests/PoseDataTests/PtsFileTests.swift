@@ -2,6 +2,8 @@ import Foundation
 import Testing
 
 @testable import PoseData
+@testable import Imaging
+@testable import Interchange
 
 @Suite struct PtsFileTests {
     /// A `.pts` text with `count` points declared and `written` point lines.

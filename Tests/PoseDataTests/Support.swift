@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PoseData
+@testable import Imaging
 
 /// The URL of a committed fixture, e.g. `fixture("images/gray16.png")`.
 func fixture(_ relativePath: String) -> URL {

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import PoseData
+@testable import Imaging
+@testable import Loader
+@testable import Synth
 
 @Suite struct SynthDatasetTests {
     @Test func `the same seed gives byte-identical files and another seed different ones`() async throws {

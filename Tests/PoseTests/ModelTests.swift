@@ -6,6 +6,7 @@ import TorchNN
 import TorchTestSupport
 
 @testable import Pose
+import Synth
 
 @Suite struct `YOLOv8-pose architecture` {
     /// Reference §8.3 (checked by running 8.1.14), nc = 1.

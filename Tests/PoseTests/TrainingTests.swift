@@ -6,6 +6,8 @@ import Torch
 import TorchNN
 
 @testable import Pose
+import Loader
+import Synth
 
 /// Five of the 51 points: outer eye corners, the nose's centre base, the mouth corners.
 let fivePoints = [19, 28, 16, 31, 37]

@@ -1,5 +1,6 @@
 import AutoLabel
 import Foundation
+import Imaging
 import PoseData
 import Testing
 import Torch

@@ -1,5 +1,7 @@
 import Foundation
+import Imaging
 import PoseData
+import Synth
 import Testing
 
 /// Real photographs and EXIF-turned ones through the commands (issue 21).

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import PoseData
 
 /// Colours shared by the report's figures.

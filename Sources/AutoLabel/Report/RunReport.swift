@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import PoseData
 
 /// The paper's tables and figures for a refinement run, as files in one folder (`RUN/report/`):

@@ -1,3 +1,4 @@
+import Loader
 import PoseData
 import Torch
 

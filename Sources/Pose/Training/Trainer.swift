@@ -1,4 +1,5 @@
 import Foundation
+import Loader
 import PoseData
 import Torch
 import TorchNN

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
+import Loader
 import Pose
-import Torch
 import PoseData
+import Torch
 
 /// Every training hyperparameter of the reference, under its `default.yaml` name and default.
 struct Hyperparameters: ParsableArguments {

@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import PoseData
 
 /// Reading iBUG `.pts` landmark files, the annotation format of 300-W, AFW, HELEN, IBUG and LFPW:
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import PoseData
 
 /// A COCO keypoints annotation file, the part of it a pose data set uses (other keys, such as
 /// `info`, `licenses` or `segmentation`, are ignored when reading).

@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import PoseData
 import Synchronization
 
 /// An image of a split with its labels, ready for the loader.

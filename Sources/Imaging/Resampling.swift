@@ -85,7 +85,7 @@ extension RGBImage {
     }
 
     /// Copies `region` of `self` (x, y, width, height) to (`x`, `y`) of `canvas`.
-    func paste(_ region: (x: Int, y: Int, width: Int, height: Int), into canvas: inout RGBImage, at x: Int, _ y: Int) {
+    package func paste(_ region: (x: Int, y: Int, width: Int, height: Int), into canvas: inout RGBImage, at x: Int, _ y: Int) {
         let canvasWidth = canvas.width
         let rowBytes = region.width * 3
         guard rowBytes > 0 else { return }
@@ -340,6 +340,10 @@ public struct LetterboxPlacement: Sendable, Equatable, Codable {
     /// The integer padding actually applied to the pixels.
     public var left: Int
     public var top: Int
+
+    public init(gain: Double, padX: Double, padY: Double, left: Int, top: Int) {
+        (self.gain, self.padX, self.padY, self.left, self.top) = (gain, padX, padY, left, top)
+    }
 }
 
 extension RGBImage {

@@ -1,4 +1,5 @@
 import Foundation
+import PoseData
 
 /// Reads the labels of a COCO keypoints file as a stream, in bounded memory whatever the number of
 /// annotations: a first pass keeps the categories and images (the top-level keys may come in any

@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import PoseData
 
 /// What ``DatasetCheck`` found: counts per split and every problem.
 public struct DatasetCheckReport: Sendable, Equatable {
@@ -175,7 +177,7 @@ public enum DatasetCheck {
         let name = image.url.path
         do throws(ImageError) {
             let data = try ImageCodec.read(image.url)
-            result.content = ContentKey(hash: fnv1a(data), length: data.count)
+            result.content = ContentKey(hash: FNV1a.hash(data), length: data.count)
             let info = try ImageCodec.info(data, name: name)
             if info.width * info.height > options.maxPixels {
                 throw ImageError(file: name, reason: .tooLarge(width: info.width, height: info.height, maxPixels: options.maxPixels))
@@ -195,16 +197,6 @@ public enum DatasetCheck {
         return result
     }
 
-    /// 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime 0x100000001b3, from the FNV reference).
-    static func fnv1a(_ data: Data) -> UInt64 {
-        data.withUnsafeBytes { raw in
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in raw {
-                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-            }
-            return hash
-        }
-    }
 }
 
 extension DatasetCheckReport {

@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import PoseData
 
 /// A built-in data set of drawn faces with exact 51-point landmarks, for demonstrations and tests.
 ///

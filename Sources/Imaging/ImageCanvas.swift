@@ -1,4 +1,5 @@
 import Foundation
+import PoseData
 
 /// Drawing on an ``RGBImage`` for figures: boxes, points, lines and polylines (anti-aliased, by the
 /// rasteriser the synthetic faces use), text labels in a built-in 5×7 bitmap font, and whole

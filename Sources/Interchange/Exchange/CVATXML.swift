@@ -1,4 +1,5 @@
 import Foundation
+import PoseData
 
 
 /// CVAT's "CVAT for images 1.1" XML, for faces: per face a `<box>` of its class and a

@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import PoseData
 
 /// Augmentation settings with the reference's defaults for pose training (reference §4.1, §5).
 public struct AugmentationSettings: Sendable, Codable, Equatable {

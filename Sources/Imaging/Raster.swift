@@ -1,51 +1,26 @@
 import Foundation
-
-/// A point in pixel coordinates (x right, y down; pixel (i, j) covers [i, i+1) × [j, j+1)).
-public struct Point: Sendable, Hashable {
-    public var x: Double
-    public var y: Double
-    public init(_ x: Double, _ y: Double) {
-        self.x = x
-        self.y = y
-    }
-}
-
-/// A colour with channels in [0, 1].
-public struct Color: Sendable, Hashable {
-    public var r: Double
-    public var g: Double
-    public var b: Double
-    public init(_ r: Double, _ g: Double, _ b: Double) {
-        self.r = r
-        self.g = g
-        self.b = b
-    }
-    public func scaled(_ factor: Double) -> Color { Color(r * factor, g * factor, b * factor) }
-    public func mixed(with other: Color, _ t: Double) -> Color {
-        Color(r + (other.r - r) * t, g + (other.g - g) * t, b + (other.b - b) * t)
-    }
-}
+import PoseData
 
 /// Anti-aliased coverage of shapes over a canvas: 0 outside, 1 inside, fractions on edges
 /// (4 sub-scanlines per pixel, exact horizontal coverage). Shapes added to one mask are united.
-struct Mask {
-    let width: Int
-    let height: Int
-    var values: [Float]
+package struct Mask {
+    package let width: Int
+    package let height: Int
+    package var values: [Float]
     /// The rows touched, to keep compositing cheap.
-    var minRow = Int.max
-    var maxRow = Int.min
+    package var minRow = Int.max
+    package var maxRow = Int.min
 
-    init(width: Int, height: Int) {
+    package init(width: Int, height: Int) {
         self.width = width
         self.height = height
         values = [Float](repeating: 0, count: width * height)
     }
 
-    static let subScanlines = 4
+    package static let subScanlines = 4
 
     /// Adds a filled polygon (even-odd rule; simple polygons in practice).
-    mutating func fill(_ polygon: [Point]) {
+    package mutating func fill(_ polygon: [Point]) {
         guard polygon.count >= 3 else { return }
         let ys = polygon.map(\.y)
         let top = max(0, Int(floor(ys.min()!)))
@@ -102,11 +77,11 @@ struct Mask {
     }
 
     /// Adds an ellipse (a 64-gon, finer than a pixel for any size drawn here).
-    mutating func ellipse(center: Point, radiusX: Double, radiusY: Double, rotation: Double = 0) {
+    package mutating func ellipse(center: Point, radiusX: Double, radiusY: Double, rotation: Double = 0) {
         fill(Self.ellipsePolygon(center: center, radiusX: radiusX, radiusY: radiusY, rotation: rotation))
     }
 
-    static func ellipsePolygon(center: Point, radiusX: Double, radiusY: Double, rotation: Double = 0, sides: Int = 64)
+    package static func ellipsePolygon(center: Point, radiusX: Double, radiusY: Double, rotation: Double = 0, sides: Int = 64)
         -> [Point]
     {
         let (s, c) = (sin(rotation), cos(rotation))
@@ -118,7 +93,7 @@ struct Mask {
     }
 
     /// Adds a polyline of the given width with round joins and caps.
-    mutating func stroke(_ points: [Point], width lineWidth: Double, closed: Bool = false) {
+    package mutating func stroke(_ points: [Point], width lineWidth: Double, closed: Bool = false) {
         let half = lineWidth / 2
         let path = closed && points.count > 2 ? points + [points[0]] : points
         for (a, b) in zip(path, path.dropFirst()) {
@@ -132,18 +107,18 @@ struct Mask {
     }
 
     /// Keeps only the part also covered by `other`.
-    mutating func intersect(_ other: Mask) {
+    package mutating func intersect(_ other: Mask) {
         for index in values.indices { values[index] = min(values[index], other.values[index]) }
     }
 }
 
 /// A floating-point RGB canvas that shapes are painted on.
-struct Canvas {
-    let width: Int
-    let height: Int
-    var pixels: [Float]  // RGB interleaved, [0, 1]
+package struct Canvas {
+    package let width: Int
+    package let height: Int
+    package var pixels: [Float]  // RGB interleaved, [0, 1]
 
-    init(width: Int, height: Int, color: Color) {
+    package init(width: Int, height: Int, color: Color) {
         self.width = width
         self.height = height
         pixels = [Float](repeating: 0, count: width * height * 3)
@@ -154,10 +129,10 @@ struct Canvas {
         }
     }
 
-    func mask() -> Mask { Mask(width: width, height: height) }
+    package func mask() -> Mask { Mask(width: width, height: height) }
 
     /// Paints `color` through `mask` with the given opacity.
-    mutating func paint(_ mask: Mask, _ color: Color, opacity: Double = 1) {
+    package mutating func paint(_ mask: Mask, _ color: Color, opacity: Double = 1) {
         guard mask.minRow <= mask.maxRow else { return }
         let (r, g, b) = (Float(color.r), Float(color.g), Float(color.b))
         let alphaScale = Float(opacity)
@@ -175,7 +150,7 @@ struct Canvas {
     }
 
     /// Paints a linear gradient from `from` at point `start` to `to` at point `end` over everything.
-    mutating func gradient(from: Color, to: Color, start: Point, end: Point) {
+    package mutating func gradient(from: Color, to: Color, start: Point, end: Point) {
         let (dx, dy) = (end.x - start.x, end.y - start.y)
         let length2 = max(dx * dx + dy * dy, 1e-9)
         for y in 0..<height {
@@ -191,7 +166,7 @@ struct Canvas {
     }
 
     /// Multiplies brightness by a factor varying linearly across the image (uneven lighting).
-    mutating func light(start: Point, end: Point, from: Double, to: Double) {
+    package mutating func light(start: Point, end: Point, from: Double, to: Double) {
         let (dx, dy) = (end.x - start.x, end.y - start.y)
         let length2 = max(dx * dx + dy * dy, 1e-9)
         for y in 0..<height {
@@ -205,7 +180,7 @@ struct Canvas {
     }
 
     /// A 3×3 box blur.
-    mutating func blur() {
+    package mutating func blur() {
         let source = pixels
         for y in 0..<height {
             for x in 0..<width {
@@ -225,13 +200,13 @@ struct Canvas {
     }
 
     /// Adds Gaussian noise of standard deviation `sigma` (in [0, 1] units).
-    mutating func noise(sigma: Double, random: inout SeededRandom) {
+    package mutating func noise(sigma: Double, random: inout SeededRandom) {
         guard sigma > 0 else { return }
         for index in pixels.indices { pixels[index] += Float(sigma * random.normal()) }
     }
 
     /// The 8-bit image (rounded, clamped).
-    func image() -> RGBImage {
+    package func image() -> RGBImage {
         RGBImage(width: width, height: height, pixels: pixels.map { UInt8(min(max($0 * 255 + 0.5, 0), 255)) })
     }
 }

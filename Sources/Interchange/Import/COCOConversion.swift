@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import PoseData
 
 /// Conversion between YOLO-pose data sets and COCO keypoints JSON, as labelling tools (CVAT,
 /// Label Studio, X-AnyLabeling) read and write it.

@@ -1,4 +1,5 @@
 import Foundation
+import PoseData
 
 /// Label Studio's task JSON, for faces: one `rectanglelabels` region per face and one
 /// `keypointlabels` region per point, tied to its face by `parentID` (the region's `id`).

@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import PoseData
 
 /// Imports a 300-W-style tree (300W, AFW, HELEN, IBUG, LFPW: images with same-stem iBUG `.pts`
 /// files) as a YOLO-pose face data set, following the method's rules (`reference/method.md`):
@@ -142,7 +144,7 @@ public enum Import300W {
         for group in groups { bySource[sourceName(of: pairs[group[0]].image, under: root), default: []].append(group) }
         for name in bySource.keys.sorted() {
             var members = bySource[name]!
-            var random = SeededRandom(seed: options.seed, stream: DatasetCheck.fnv1a(Data(name.utf8)))
+            var random = SeededRandom(seed: options.seed, stream: FNV1a.hash(Data(name.utf8)))
             for index in stride(from: members.count - 1, to: 0, by: -1) {
                 members.swapAt(index, random.int(0...index))
             }
@@ -301,7 +303,7 @@ public enum Import300W {
         }
         let thumbnail = sums.indices.map { sums[$0] / max(counts[$0 / 3], 1) }
         return ImageKey(
-            width: image.width, height: image.height, hash: DatasetCheck.fnv1a(Data(image.pixels)), thumbnail: thumbnail)
+            width: image.width, height: image.height, hash: FNV1a.hash(Data(image.pixels)), thumbnail: thumbnail)
     }
 
     /// Groups of file indices that show the same image, each in path order, ordered by their
