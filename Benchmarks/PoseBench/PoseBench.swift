@@ -332,7 +332,7 @@ struct LabelQualityBench: ParsableCommand {
     @Option var confSingle: Float = 0.9
     @Flag(inversion: .prefixedNo) var fuseViews = true
     @Option var shapeCheck = "off"
-    @Flag(inversion: .prefixedNo) var refineCrops = true
+    @Flag(inversion: .prefixedNo) var closerLook = true
     @Flag(inversion: .prefixedNo) var overlapCheck = true
     @Option var calibrated: String?
     @Option var threads = 2
@@ -344,7 +344,7 @@ struct LabelQualityBench: ParsableCommand {
         let model = try PoseModel.load(URL(fileURLWithPath: weights))
         var settings = AutolabelSettings()
         (settings.imageSize, settings.confidence, settings.maxDisagreement, settings.singleViewConfidence) = (imgsz, conf, maxDisagreement, confSingle)
-        (settings.fusesViews, settings.shapeCheck, settings.refinesCrops) = (fuseViews, ShapeCheck(rawValue: shapeCheck) ?? .off, refineCrops)
+        (settings.fusesViews, settings.shapeCheck, settings.closerLook) = (fuseViews, ShapeCheck(rawValue: shapeCheck) ?? .off, closerLook)
         settings.checksOverlap = overlapCheck
         if let calibrated {
             let file = try JSONDecoder().decode(Calibration.File.self, from: Data(contentsOf: URL(fileURLWithPath: calibrated)))
@@ -356,14 +356,15 @@ struct LabelQualityBench: ParsableCommand {
         let measure = try LabelQualityMeasure(truthData: URL(fileURLWithPath: truth))
         var images: [LabelQualityMeasure.Image] = []
         var bySize: [String: [LabelQualityMeasure.Image]] = [:]
-        let generated = Dictionary(grouping: pass.generated) { "\($0.split.rawValue)/\($0.relativePath)" }
+        let generated = Dictionary(grouping: pass.generated, by: \.image)
         for (split, entries) in pass.existing {
             for (image, existing) in entries {
                 let info = try ImageCodec.info(contentsOf: image.url)
-                let labels = generated["\(split.rawValue)/\(image.relativePath)"] ?? []
+                let key = ImageKey(split, image.relativePath)
+                let labels = generated[key] ?? []
                 images.append(
                     LabelQualityMeasure.Image(
-                        split: split, path: image.relativePath, width: info.width, height: info.height, originals: existing.labels,
+                        key: key, width: info.width, height: info.height, originals: existing.labels,
                         generated: labels.map { ($0.instance, Double($0.confidence)) }))
                 // face size buckets by the generated box's longer side in pixels
                 for label in labels {
@@ -371,7 +372,7 @@ struct LabelQualityBench: ParsableCommand {
                     let bucket = side < 48 ? "small (<48 px)" : side < 96 ? "medium (48-96 px)" : "large (>=96 px)"
                     bySize[bucket, default: []].append(
                         LabelQualityMeasure.Image(
-                            split: split, path: image.relativePath, width: info.width, height: info.height, originals: existing.labels,
+                            key: key, width: info.width, height: info.height, originals: existing.labels,
                             generated: [(label.instance, Double(label.confidence))]))
                 }
             }
@@ -386,7 +387,7 @@ struct LabelQualityBench: ParsableCommand {
         }
         emit([
             "what": "label-quality", "name": name, "conf": settings.confidence, "max_disagreement": settings.maxDisagreement as Any,
-            "shape_check": settings.shapeCheck.rawValue, "refine_crops": refineCrops, "fuse_views": fuseViews, "overlap_check": overlapCheck, "generated": quality.generated,
+            "shape_check": settings.shapeCheck.rawValue, "closer_look": closerLook, "fuse_views": fuseViews, "overlap_check": overlapCheck, "generated": quality.generated,
             "correct": quality.correct, "unlabelled_faces": quality.unlabelledFaces, "precision": quality.precision as Any, "recall": quality.recall as Any,
             "nme": quality.nme as Any, "seconds": seconds, "dropped": dropped, "nme_by_size": sizes,
             "flagged": pass.generated.filter { $0.measures.decision == .flagged }.count,

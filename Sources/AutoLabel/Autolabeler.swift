@@ -29,15 +29,18 @@ public struct AutolabelSettings: Sendable, Codable, Equatable {
     public var fusesViews = true
     /// What to do with a face of implausible shape (``ShapeModel``, fitted on the data set's labels).
     public var shapeCheck = ShapeCheck.off
-    /// Look at each small face again on crops enlarged to the input size, take its points there
-    /// and score it with the mean of its scores in the whole image and in the crops
-    /// (``CandidateFinder/closerLooks(at:in:)``).
-    public var refinesCrops = true
+    /// The closer look: look at each small face again on crops enlarged to the input size, take
+    /// its points there and score it with the mean of its scores in the whole image and in the
+    /// crops (``CandidateFinder/closerLooks(at:in:)``).
+    public var closerLook = true
     /// Drop a new face that repeats another (``Merge/repeatedFaces(_:scores:existing:iouThreshold:nestedShare:)``):
     /// a second box of one face, or a part of a face inside a larger face's box.
     public var checksOverlap = true
 
     public init() {}
+
+    /// Names that settings written by earlier versions use.
+    private enum LegacyKeys: String, CodingKey { case refinesCrops }
 
     /// Reads saved settings; one they lack (written by an earlier version) keeps its default.
     public init(from decoder: any Decoder) throws {
@@ -56,18 +59,19 @@ public struct AutolabelSettings: Sendable, Codable, Equatable {
         // a run saved before fusion and crops were the default labelled with neither
         fusesViews = try c.value(.fusesViews, or: false)
         shapeCheck = try c.value(.shapeCheck, or: d.shapeCheck)
-        refinesCrops = try c.value(.refinesCrops, or: false)
+        // earlier versions saved the closer look as refinesCrops
+        let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+        closerLook = try c.decodeIfPresent(Bool.self, forKey: .closerLook) ?? legacy.value(.refinesCrops, or: false)
         checksOverlap = try c.value(.checksOverlap, or: false)
     }
 }
 
 /// One label a pass appended (or a candidate it left out), with what made it.
 public struct GeneratedLabel: Sendable, Equatable {
-    public var split: Split
-    /// The image's path below `images/<split>/`.
-    public var relativePath: String
+    public var image: ImageKey
     public var instance: PoseInstance
-    public var confidence: Float
+    /// Its box score.
+    public var confidence: Double
     /// What it was judged by, and the decision.
     public var measures: LabelMeasures
 }
@@ -130,7 +134,7 @@ public struct Autolabeler {
     /// label file); `shapes` is the shape model of ``AutolabelSettings/shapeCheck`` (nil: fitted
     /// on the data set's own labels when the check is on).
     public func label(
-        _ dataset: Dataset, model: PoseModel, existing: ((Dataset.Image, Split) throws -> Existing)? = nil, shapes: ShapeModel? = nil,
+        _ dataset: Dataset, model: PoseModel, existing: ((Dataset.Image, ImageKey) throws -> Existing)? = nil, shapes: ShapeModel? = nil,
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> Pass {
         let shape = dataset.config.keypointShape
@@ -147,14 +151,14 @@ public struct Autolabeler {
         let labelled = Set(settings.splits)
         let total = Split.allCases.filter { labelled.contains($0) }.reduce(0) { $0 + dataset.images($1).images.count }
         var done = 0
-        for split in Split.allCases where split != .test || !dataset.config.entries(split).isEmpty {
+        for split in dataset.config.splits {
             let (images, problems) = dataset.images(split)
             if !problems.isEmpty { throw DataProblems(problems) }
             var summary = AutolabelResult.SplitSummary(images: images.count, existing: 0, added: 0)
             var splitExisting: [(image: Dataset.Image, existing: Existing)] = []
             for start in stride(from: 0, to: images.count, by: settings.batchSize) {
                 let group = Array(images[start..<min(start + settings.batchSize, images.count)])
-                let starts = try group.map { try existing?($0, split) ?? Existing.labelFile(of: $0, in: dataset) }
+                let starts = try group.map { try existing?($0, ImageKey(split, $0.relativePath)) ?? Existing.labelFile(of: $0, in: dataset) }
                 var found: [[Candidate]] = []
                 var sizes: [(width: Int, height: Int)] = []
                 if labelled.contains(split) {
@@ -168,10 +172,10 @@ public struct Autolabeler {
                     guard labelled.contains(split) else { continue }
                     var additions: [GeneratedLabel] = []
                     for candidate in found[index] {
-                        let instance = ImagePrediction(file: "", width: sizes[index].width, height: sizes[index].height, detections: [candidate.detection])
-                            .labels(keypointConfidence: settings.keypointConfidence)[0]
+                        let instance = candidate.detection.label(
+                            width: sizes[index].width, height: sizes[index].height, keypointConfidence: settings.keypointConfidence)
                         let label = GeneratedLabel(
-                            split: split, relativePath: image.relativePath, instance: instance, confidence: candidate.detection.score,
+                            image: ImageKey(split, image.relativePath), instance: instance, confidence: Double(candidate.detection.score),
                             measures: candidate.measures)
                         if !candidate.measures.decision.keeps {
                             pass.dropped.append(label)
@@ -184,7 +188,7 @@ public struct Autolabeler {
                     let repeated =
                         settings.checksOverlap
                         ? Merge.repeatedFaces(
-                            additions.map(\.instance.box), scores: additions.map(\.confidence), existing: starts[index].labels.map(\.box),
+                            additions.map(\.instance.box), scores: additions.map { Float($0.confidence) }, existing: starts[index].labels.map(\.box),
                             iouThreshold: settings.mergeIoU) : []
                     for (position, var label) in additions.enumerated() {
                         if repeated.contains(position) {
@@ -223,13 +227,13 @@ public struct Autolabeler {
     ) throws -> AutolabelResult {
         let dataset = try Dataset.load(data)
         let pass = try label(dataset, model: model, progress: progress)
-        let additions = Dictionary(grouping: pass.generated) { "\($0.split.rawValue)/\($0.relativePath)" }
+        let additions = Dictionary(grouping: pass.generated, by: \.image)
         var entries: [Split: [DatasetWriter.Entry]] = [:]
         for (split, images) in pass.existing {
             entries[split] = images.map { image, existing in
                 DatasetWriter.Entry(
                     image: image.url, relativePath: image.relativePath, keptText: existing.text,
-                    instances: (additions["\(split.rawValue)/\(image.relativePath)"] ?? []).map(\.instance))
+                    instances: (additions[ImageKey(split, image.relativePath)] ?? []).map(\.instance))
             }
         }
         var config = dataset.config

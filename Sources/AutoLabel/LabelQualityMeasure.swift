@@ -6,15 +6,15 @@ import PoseMetrics
 /// truth faces had no original label, how many generated labels match one of them (box IoU ≥ 0.5,
 /// one to one, by confidence), and how far their landmarks are from the truth (NME).
 public struct LabelQualityMeasure {
-    /// The truth labels of each image, by split and path below `images/<split>/`.
-    let truth: [String: [PoseInstance]]
+    /// The truth labels of each image.
+    let truth: [ImageKey: [PoseInstance]]
     let eyeCorners: EyeCorners?
 
     public init(truthData: URL) throws {
         let dataset = try Dataset.load(truthData)
-        var truth: [String: [PoseInstance]] = [:]
+        var truth: [ImageKey: [PoseInstance]] = [:]
         for split in Split.allCases {
-            for entry in try dataset.entries(split) { truth["\(split.rawValue)/\(entry.relativePath)"] = entry.instances }
+            for entry in try dataset.entries(split) { truth[ImageKey(split, entry.relativePath)] = entry.instances }
         }
         self.truth = truth
         eyeCorners = EyeCorners.standard(keypointCount: dataset.config.keypointShape.count)
@@ -22,15 +22,14 @@ public struct LabelQualityMeasure {
 
     /// One image: its original labels and the generated ones (with confidences), and its size.
     public struct Image {
-        public var key: String
+        public var key: ImageKey
         public var width: Int
         public var height: Int
         public var originals: [PoseInstance]
         public var generated: [(instance: PoseInstance, confidence: Double)]
 
-        public init(split: Split, path: String, width: Int, height: Int, originals: [PoseInstance], generated: [(instance: PoseInstance, confidence: Double)]) {
-            key = "\(split.rawValue)/\(path)"
-            (self.width, self.height, self.originals, self.generated) = (width, height, originals, generated)
+        public init(key: ImageKey, width: Int, height: Int, originals: [PoseInstance], generated: [(instance: PoseInstance, confidence: Double)]) {
+            (self.key, self.width, self.height, self.originals, self.generated) = (key, width, height, originals, generated)
         }
     }
 
@@ -38,9 +37,9 @@ public struct LabelQualityMeasure {
     /// 0.5) and places its landmarks within 10% of the inter-ocular distance on average.
     public static let rightLabelNME = 0.1
 
-    /// Whether `label`, on image `key` (`split/path`) of `width` × `height` pixels with
-    /// `originals`, is right (see ``rightLabelNME``).
-    public func isRight(_ label: PoseInstance, image key: String, width: Int, height: Int, originals: [PoseInstance]) -> Bool {
+    /// Whether `label`, on image `key` of `width` × `height` pixels with `originals`, is right (see
+    /// ``rightLabelNME``).
+    public func isRight(_ label: PoseInstance, image key: ImageKey, width: Int, height: Int, originals: [PoseInstance]) -> Bool {
         let faces = (truth[key] ?? []).filter { face in !originals.contains { Merge.iou($0.box, face.box) >= 0.5 } }
         guard let face = faces.max(by: { Merge.iou($0.box, label.box) < Merge.iou($1.box, label.box) }), Merge.iou(face.box, label.box) >= 0.5 else {
             return false

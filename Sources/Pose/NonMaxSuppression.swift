@@ -1,24 +1,5 @@
+import PoseMetrics
 import Torch
-
-/// A box with corners in pixels.
-public struct Box: Sendable, Equatable, Codable {
-    public var x1: Float, y1: Float, x2: Float, y2: Float
-
-    public init(x1: Float, y1: Float, x2: Float, y2: Float) {
-        (self.x1, self.y1, self.x2, self.y2) = (x1, y1, x2, y2)
-    }
-
-    public var area: Float { max(x2 - x1, 0) * max(y2 - y1, 0) }
-
-    /// Intersection over union, as torchvision's `box_iou` (no epsilon; 0 for two empty boxes).
-    public func iou(_ other: Box) -> Float {
-        let width = max(min(x2, other.x2) - max(x1, other.x1), 0)
-        let height = max(min(y2, other.y2) - max(y1, other.y1), 0)
-        let intersection = width * height
-        let union = area + other.area - intersection
-        return union > 0 ? intersection / union : 0
-    }
-}
 
 /// One keypoint in pixels, with its confidence (1 when the model has no visibility channel).
 public struct PredictedKeypoint: Sendable, Equatable, Codable {
@@ -31,12 +12,12 @@ public struct PredictedKeypoint: Sendable, Equatable, Codable {
 
 /// A detected object with its keypoints.
 public struct PoseDetection: Sendable, Equatable, Codable {
-    public var box: Box
+    public var box: PixelBox
     public var score: Float
     public var classIndex: Int
     public var keypoints: [PredictedKeypoint]
 
-    public init(box: Box, score: Float, classIndex: Int, keypoints: [PredictedKeypoint]) {
+    public init(box: PixelBox, score: Float, classIndex: Int, keypoints: [PredictedKeypoint]) {
         (self.box, self.score, self.classIndex, self.keypoints) = (box, score, classIndex, keypoints)
     }
 }
@@ -92,7 +73,7 @@ public func suppress(
         for row in 0..<keep.count {
             let v = values[(row * channels)..<((row + 1) * channels)].map { $0 }
             let (cx, cy, w, h) = (v[0], v[1], v[2], v[3])
-            let box = Box(x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2)
+            let box = PixelBox(x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2)
             let keypoints = (0..<keypointCount).map { k in
                 let base = 4 + classCount + k * keypointDimensions
                 return PredictedKeypoint(x: v[base], y: v[base + 1], confidence: keypointDimensions == 3 ? v[base + 2] : 1)
@@ -114,7 +95,7 @@ public func suppress(
             let candidate = found[index]
             let suppressed = kept.contains { other in
                 (options.classAgnostic || other.classIndex == candidate.classIndex)
-                    && other.box.iou(candidate.box) > options.iou
+                    && other.box.nmsIoU(candidate.box) > options.iou
             }
             if !suppressed { kept.append(candidate) }
             if kept.count == options.maxDetections { break }

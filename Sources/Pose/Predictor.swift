@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Imaging
 import PoseData
+import PoseMetrics
 import Torch
 
 /// The detections of one image, in that image's pixels.
@@ -18,24 +19,44 @@ public struct ImagePrediction: Sendable, Codable, Equatable {
 
 extension ImagePrediction {
     /// The detections of a decode at 1/`scale` in the full-size image of `width` × `height`
-    /// pixels: a decoded pixel spans `scale` full-size pixels, so coordinates are multiplied by it
-    /// (and clamped to the image).
+    /// pixels (``PoseDetection/scaled(by:toWidth:height:)``).
     public func scaled(by scale: Int, toWidth width: Int, height: Int) -> ImagePrediction {
+        ImagePrediction(file: file, width: width, height: height, detections: detections.map { $0.scaled(by: scale, toWidth: width, height: height) })
+    }
+
+    /// The detections as labels of the image (``PoseDetection/label(width:height:keypointConfidence:)``).
+    public func labels(keypointConfidence: Float = 0.5) -> [PoseInstance] {
+        detections.map { $0.label(width: width, height: height, keypointConfidence: keypointConfidence) }
+    }
+}
+
+extension PoseDetection {
+    /// The detection, found on a decode at 1/`scale`, in the full-size image of `width` × `height`
+    /// pixels: a decoded pixel spans `scale` full-size pixels, so coordinates are multiplied by it
+    /// (and the box clamped to the image).
+    public func scaled(by scale: Int, toWidth width: Int, height: Int) -> PoseDetection {
         let (factor, w, h) = (Float(scale), Float(width), Float(height))
-        var scaled = ImagePrediction(file: file, width: width, height: height, detections: detections)
-        for index in scaled.detections.indices {
-            var detection = scaled.detections[index]
-            detection.box.x1 = min(detection.box.x1 * factor, w)
-            detection.box.y1 = min(detection.box.y1 * factor, h)
-            detection.box.x2 = min(detection.box.x2 * factor, w)
-            detection.box.y2 = min(detection.box.y2 * factor, h)
-            for point in detection.keypoints.indices {
-                detection.keypoints[point].x *= factor
-                detection.keypoints[point].y *= factor
-            }
-            scaled.detections[index] = detection
+        var scaled = self
+        scaled.box = PixelBox(x1: min(box.x1 * factor, w), y1: min(box.y1 * factor, h), x2: min(box.x2 * factor, w), y2: min(box.y2 * factor, h))
+        for point in scaled.keypoints.indices {
+            scaled.keypoints[point].x *= factor
+            scaled.keypoints[point].y *= factor
         }
         return scaled
+    }
+
+    /// The detection as a label of an image of `width` × `height` pixels, normalised to it;
+    /// keypoints whose confidence is below `keypointConfidence` get visibility 0 (never the
+    /// published code's visible point at 0, 0), the others visibility 2.
+    public func label(width: Int, height: Int, keypointConfidence: Float = 0.5) -> PoseInstance {
+        let (w, h) = (Double(width), Double(height))
+        return PoseInstance(
+            classIndex: classIndex,
+            box: BoundingBox(minX: Double(box.x1) / w, minY: Double(box.y1) / h, maxX: Double(box.x2) / w, maxY: Double(box.y2) / h),
+            keypoints: keypoints.map { point in
+                point.confidence < keypointConfidence
+                    ? Keypoint(x: 0, y: 0, visibility: 0) : Keypoint(x: Double(point.x) / w, y: Double(point.y) / h, visibility: 2)
+            })
     }
 }
 
@@ -113,7 +134,7 @@ public struct Predictor {
         let (w, h) = (Float(width), Float(height))
         func clamp(_ value: Float, _ limit: Float) -> Float { min(max(value, 0), limit) }
         var mapped = detection
-        mapped.box = Box(
+        mapped.box = PixelBox(
             x1: clamp((detection.box.x1 - padX) / gain, w).rounded(), y1: clamp((detection.box.y1 - padY) / gain, h).rounded(),
             x2: clamp((detection.box.x2 - padX) / gain, w).rounded(), y2: clamp((detection.box.y2 - padY) / gain, h).rounded())
         mapped.keypoints = detection.keypoints.map { point in
@@ -143,25 +164,6 @@ extension ImagePrediction {
             }
             if score { fields.append(number(Double(detection.score))) }
             return fields.joined(separator: " ")
-        }
-    }
-}
-
-extension ImagePrediction {
-    /// The detections as labels normalised to the image; keypoints whose confidence is below
-    /// `keypointConfidence` get visibility 0 (never the published code's visible point at 0, 0),
-    /// the others visibility 2.
-    public func labels(keypointConfidence: Float = 0.5) -> [PoseInstance] {
-        let (w, h) = (Double(width), Double(height))
-        return detections.map { detection in
-            let box = detection.box
-            return PoseInstance(
-                classIndex: detection.classIndex,
-                box: BoundingBox(minX: Double(box.x1) / w, minY: Double(box.y1) / h, maxX: Double(box.x2) / w, maxY: Double(box.y2) / h),
-                keypoints: detection.keypoints.map { point in
-                    point.confidence < keypointConfidence
-                        ? Keypoint(x: 0, y: 0, visibility: 0) : Keypoint(x: Double(point.x) / w, y: Double(point.y) / h, visibility: 2)
-                })
         }
     }
 }

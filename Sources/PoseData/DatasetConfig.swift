@@ -71,6 +71,9 @@ public struct DatasetConfig: Sendable, Hashable {
         }
     }
 
+    /// The splits the yaml names: train and val, and test when it has entries.
+    public var splits: [Split] { Split.allCases.filter { $0 != .test || !test.isEmpty } }
+
     /// Bounds no real data set reaches, so that a typo (YAML 1.1 reads `nc: 4:05` as a base-60
     /// number) is refused instead of allocated (found by fuzzing): 10,000 classes, 4,096 keypoints
     /// (a dense face mesh has 468).

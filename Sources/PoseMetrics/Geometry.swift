@@ -29,12 +29,20 @@ public struct PixelBox: Sendable, Hashable, Codable {
     /// a.iou(PixelBox(x1: 5, y1: 0, x2: 15, y2: 10))  // 50 / 150 ≈ 0.3333
     /// ```
     /// - Parameter epsilon: added to the union; `box_iou`'s default is `1e-7`. Pass 0 for the plain
-    ///   ratio (torchvision's `box_iou`, used by NMS).
+    ///   ratio (NaN for two empty boxes; ``nmsIoU(_:)`` is 0 there).
     public func iou(_ other: PixelBox, epsilon: Float = Similarity.boxEpsilon) -> Float {
         let overlapX = max(min(x2, other.x2) - max(x1, other.x1), 0)
         let overlapY = max(min(y2, other.y2) - max(y1, other.y1), 0)
         let intersection = overlapX * overlapY
         return intersection / (area + other.area - intersection + epsilon)
+    }
+
+    /// Intersection over union as torchvision's `box_iou` computes it for NMS: no epsilon, and 0
+    /// when the union is empty.
+    public func nmsIoU(_ other: PixelBox) -> Float {
+        let intersection = max(min(x2, other.x2) - max(x1, other.x1), 0) * max(min(y2, other.y2) - max(y1, other.y1), 0)
+        let union = max(x2 - x1, 0) * max(y2 - y1, 0) + max(other.x2 - other.x1, 0) * max(other.y2 - other.y1, 0) - intersection
+        return union > 0 ? intersection / union : 0
     }
 }
 

@@ -89,7 +89,7 @@ struct ReviewRoutes: Sendable {
         let drawsEdges = [51, 68, 17].contains(shape.count)  // the named layouts; others have no contours to draw
         return try Self.json(
             RunInfo(
-                run: run.folder.lastPathComponent, iteration: run.iteration,
+                run: run.run.folder.lastPathComponent, iteration: run.iteration,
                 iterations: try run.ledger.provenance().keys.filter { $0 > 0 }.sorted(), reviewer: reviewer, keypoints: shape.count, names: names,
                 edges: drawsEdges ? scheme.edges.map { [$0.0, $0.1] } : [], classes: run.config.names))
     }
@@ -125,8 +125,8 @@ struct ReviewRoutes: Sendable {
 
     func labels(_ query: Parameters) throws -> Response {
         let selected = try filter(query)
-        let all = try run.ledger.reviewItems(ReviewFilter(iteration: selected.iteration))
-        let shown = try selected == ReviewFilter(iteration: selected.iteration) ? all : run.ledger.reviewItems(selected)
+        let all = try run.ledger.labels(matching: ReviewFilter(iteration: selected.iteration))
+        let shown = try selected == ReviewFilter(iteration: selected.iteration) ? all : run.ledger.labels(matching: selected)
         return try Self.json(
             Queue(items: shown.map { run.view($0, shapes: false) }, reviewed: all.filter { $0.status != .unreviewed }.count, total: all.count))
     }
@@ -137,16 +137,17 @@ struct ReviewRoutes: Sendable {
         var others: [ReviewRun.LabelView]
     }
 
-    func item(_ context: ReviewContext) throws -> ReviewItem {
+    /// The label the path names; 404 when there is none.
+    func requestedLabel(_ context: ReviewContext) throws -> LedgerLabel {
         guard let id = context.parameters.get("id", as: Int64.self) else { throw HTTPError(.notFound) }
-        guard let item = try run.ledger.reviewItem(id) else { throw HTTPError(.notFound, message: "no label \(id)") }
-        return item
+        guard let label = try run.ledger.label(id) else { throw HTTPError(.notFound, message: "no label \(id)") }
+        return label
     }
 
     func label(_ context: ReviewContext) throws -> Response {
-        let item = try item(context)
-        let others = try run.ledger.reviewItems(split: item.split, image: item.image).filter { $0.id != item.id && $0.status != .rejected }
-        return try Self.json(Detail(label: run.view(item), others: others.map { run.view($0) }))
+        let label = try requestedLabel(context)
+        let others = try run.ledger.labels(on: label.image).filter { $0.id != label.id && $0.status != .rejected }
+        return try Self.json(Detail(label: run.view(label), others: others.map { run.view($0) }))
     }
 
     struct DecisionBody: Decodable {
@@ -161,14 +162,14 @@ struct ReviewRoutes: Sendable {
     }
 
     func decide(_ request: Request, _ context: ReviewContext) async throws -> Response {
-        let item = try item(context)
+        let label = try requestedLabel(context)
         let body = try await Self.body(DecisionBody.self, of: request)
-        var line: String? = nil
+        var corrected: PoseInstance? = nil
         switch body.status {
         case .corrected:
             guard let keypoints = body.keypoints else { throw HTTPError(.badRequest, message: "a correction needs its keypoints") }
             do {
-                line = try run.correctedLine(of: item, keypoints: keypoints)
+                corrected = try run.corrected(label, keypoints: keypoints)
             } catch let error as ReviewInputError {
                 throw HTTPError(.badRequest, message: error.description)
             }
@@ -177,7 +178,7 @@ struct ReviewRoutes: Sendable {
             if body.keypoints != nil { throw HTTPError(.badRequest, message: "only a correction carries keypoints") }
         }
         do {
-            let decided = try run.ledger.decide(item.id, body.status, line: line, reviewer: reviewer, version: body.version)
+            let decided = try run.ledger.decide(label.id, body.status, corrected: corrected, reviewer: reviewer, version: body.version)
             return try Self.json(run.view(decided))
         } catch let conflict as ReviewConflict {
             return try Self.json(ConflictBody(error: conflict.description, current: run.view(conflict.current)), status: .conflict)
@@ -198,8 +199,7 @@ struct ReviewRoutes: Sendable {
 
     func image(_ context: ReviewContext) throws -> Response {
         let parts = context.parameters.getCatchAll().map { $0.removingPercentEncoding ?? String($0) }
-        guard let first = parts.first, let split = Split(rawValue: first),
-            let file = try run.imageFile(split: split, path: parts.dropFirst().joined(separator: "/")),
+        guard let key = ImageKey(parts.joined(separator: "/")), let file = try run.imageFile(key),
             let data = try? Data(contentsOf: file)
         else { throw HTTPError(.notFound) }
         let type = ImageFormat(pathExtension: file.pathExtension) == .png ? "image/png" : "image/jpeg"

@@ -4,42 +4,37 @@ import PoseData
 
 /// The refinement run a review server shows: its ledger, its keypoint layout and the images it may
 /// serve (the run's own, and nothing else). The rules live in the ledger; this only converts
-/// between its label lines and the page's JSON.
+/// between its labels and the page's JSON.
 public final class ReviewRun: Sendable {
-    public let folder: URL
-    public let ledger: Ledger
+    /// The run, opened for writing (decisions go to its ledger).
+    public let run: RefinementRun
     public let config: DatasetConfig
     /// The iteration whose labels the queue shows first (the latest that generated any).
     public let iteration: Int?
-    /// Iteration 0's data set folder, whose `images/<split>/` hold (links to) every image of the run.
-    let dataFolder: URL
 
-    /// Opens the run in `folder`.
+    public var ledger: Ledger { run.ledger }
+
+    /// Reviews `run`, `iteration`'s labels first.
     ///
-    /// - Throws: ``DataProblem`` when the folder holds no refinement run, or `iteration` made no labels.
-    public init(folder: URL, iteration: Int? = nil) throws {
-        let ledgerURL = folder.appendingPathComponent("ledger.sqlite")
-        guard FileManager.default.fileExists(atPath: ledgerURL.path) else {
-            throw DataProblem(file: folder.path, reason: .io("holds no refinement run (no ledger.sqlite)"))
-        }
-        self.folder = folder.standardizedFileURL
-        ledger = try Ledger(url: ledgerURL)
-        dataFolder = self.folder.appendingPathComponent("iter0/data")
-        config = try Dataset.load(dataFolder.appendingPathComponent("data.yaml")).config
-        let generated = Set(try ledger.provenance().keys.filter { $0 > 0 })
+    /// - Throws: ``DataProblem`` when `iteration` made no labels.
+    public init(_ run: RefinementRun, iteration: Int? = nil) throws {
+        self.run = run
+        config = try run.config()
+        let generated = Set(try run.ledger.provenance().keys.filter { $0 > 0 })
         if let iteration, !generated.contains(iteration) {
-            throw DataProblem(file: folder.path, reason: .io("iteration \(iteration) generated no labels; these did: \(generated.sorted())"))
+            throw DataProblem(file: run.folder.path, reason: .io("iteration \(iteration) generated no labels; these did: \(generated.sorted())"))
         }
         self.iteration = iteration ?? generated.max()
     }
 
-    /// The file of image `path` of `split`, if the run has that image; nil for anything else
-    /// (a path with `..`, an absolute path, a file the run does not hold).
-    func imageFile(split: Split, path: String) throws -> URL? {
-        guard !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }),
-            try ledger.hasImage(split: split, path: path)
-        else { return nil }
-        return dataFolder.appendingPathComponent("images/\(split.rawValue)/\(path)")
+    /// The file of image `key`, if the run has that image; nil for anything else (a path with
+    /// `..`, an absolute path, a file the run does not hold).
+    func imageFile(_ key: ImageKey) throws -> URL? {
+        let path = key.path
+        guard !path.hasPrefix("/"), !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }), try ledger.hasImage(key) else {
+            return nil
+        }
+        return run.imageFile(key)
     }
 
     // MARK: Labels as the page sees them
@@ -75,34 +70,29 @@ public final class ReviewRun: Sendable {
         public var generated: Shape?
     }
 
-    func shape(_ line: String) -> Shape? {
-        guard let instance = LabelFile.parse(line, file: "ledger", keypointShape: config.keypointShape, classCount: nil).instances.first else {
-            return nil
-        }
-        return Shape(
+    func shape(_ instance: PoseInstance) -> Shape {
+        Shape(
             box: [instance.box.centerX, instance.box.centerY, instance.box.width, instance.box.height],
             keypoints: instance.keypoints.map { config.keypointShape.dimensions == 3 ? [$0.x, $0.y, $0.visibility] : [$0.x, $0.y, 2] })
     }
 
-    func view(_ item: ReviewItem, shapes: Bool = true) -> LabelView {
-        let path = item.image.split(separator: "/").map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }
+    func view(_ label: LedgerLabel, shapes: Bool = true) -> LabelView {
+        let image = label.image
+        let path = image.path.split(separator: "/").map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }
         return LabelView(
-            id: item.id, split: item.split.rawValue, image: item.image, imageURL: "/images/\(item.split.rawValue)/" + path.joined(separator: "/"),
-            iteration: item.iteration, score: item.score, disagreement: item.disagreement, ownScore: item.ownScore,
-            mirroredScore: item.mirroredScore, closerScore: item.closerScore, status: item.status.rawValue, version: item.version, reviewer: item.reviewer,
-            decidedAt: item.decidedAt, shape: shapes ? shape(item.currentLine) : nil,
-            generated: shapes && item.correctedLine != nil ? shape(item.line) : nil)
+            id: label.id, split: image.split.rawValue, image: image.path, imageURL: "/images/\(image.split.rawValue)/" + path.joined(separator: "/"),
+            iteration: label.iteration, score: label.score, disagreement: label.disagreement, ownScore: label.ownScore,
+            mirroredScore: label.mirroredScore, closerScore: label.closerScore, status: label.status.rawValue, version: label.version,
+            reviewer: label.reviewer, decidedAt: label.decidedAt, shape: shapes ? shape(label.current) : nil,
+            generated: shapes && label.corrected != nil ? shape(label.instance) : nil)
     }
 
-    /// The label line of a correction: `item`'s class and box with `keypoints` (normalised x, y
-    /// and a visibility of 0, 1 or 2 for each point).
+    /// A correction: `label`'s class and box with `keypoints` (normalised x, y and a visibility of
+    /// 0, 1 or 2 for each point).
     ///
     /// - Throws: ``ReviewInputError`` when the points do not fit the layout.
-    func correctedLine(of item: ReviewItem, keypoints: [[Double]]) throws -> String {
+    func corrected(_ label: LedgerLabel, keypoints: [[Double]]) throws -> PoseInstance {
         let shape = config.keypointShape
-        guard var instance = LabelFile.parse(item.line, file: "ledger", keypointShape: shape, classCount: nil).instances.first else {
-            throw ReviewInputError("label \(item.id) has no readable line in the ledger")
-        }
         guard keypoints.count == shape.count else {
             throw ReviewInputError("keypoints: \(keypoints.count) points given, the layout has \(shape.count)")
         }
@@ -115,8 +105,9 @@ public final class ReviewRun: Sendable {
             }
             guard [0, 1, 2].contains(point[2]) else { throw ReviewInputError("keypoints[\(index)]: visibility must be 0, 1 or 2") }
         }
+        var instance = label.instance
         instance.keypoints = keypoints.map { Keypoint(x: $0[0], y: $0[1], visibility: shape.dimensions == 3 ? $0[2] : 2) }
-        return LabelFile.format([instance], keypointShape: shape).trimmingCharacters(in: .newlines)
+        return instance
     }
 }
 

@@ -49,7 +49,7 @@ struct Calibrate: AsyncParsableCommand {
         let dataset = try DataLoading.dataset(data)
         let model = try PoseModel.load(URL(fileURLWithPath: weights), keypointDimensions: dataset.config.keypointShape.dimensions, device: device)
         var settings = AutolabelSettings()
-        (settings.imageSize, settings.keypointConfidence, settings.refinesCrops) = (imgsz, kptConf, refineCrops)
+        (settings.imageSize, settings.keypointConfidence, settings.closerLook) = (imgsz, kptConf, refineCrops)
         let progress = ProgressLine("calibrate", plainEvery: 50)
         let (candidates, faces) = try Calibration.candidates(dataset, split: Split(rawValue: split)!, model: model, settings: settings) {
             progress.update($0, of: $1)

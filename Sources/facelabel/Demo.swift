@@ -58,14 +58,14 @@ struct Demo: AsyncParsableCommand {
         training.mixedPrecision = device != .cpu  // the reference's amp on a GPU
         settings.training = training
         (settings.autolabel.imageSize, settings.autolabel.batchSize, settings.autolabel.confidence) = (imgsz, batch, conf)
-        let refiner = try Refiner(run: run, data: URL(fileURLWithPath: synthesis.data), settings: settings, resume: false)
+        let refiner = try Refiner(run: try RefinementRun.create(in: run, data: URL(fileURLWithPath: synthesis.data), settings: settings))
         refiner.device = device
         let progress = RefineProgress(epochs: epochs)
         refiner.observer = progress
         let started = Date()
         let summary = try await refiner.refine()
         withExtendedLifetime(progress) {}
-        let report = try ReportFolder.write(refiner, summary: summary)
+        let report = try ReportFolder.write(refiner.run, summary: summary)
         if runtime.json {
             try printJSON(RefineOutput(summary: summary, report: report.path))
         } else {

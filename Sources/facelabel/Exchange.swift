@@ -21,10 +21,9 @@ struct ExchangeSource: ParsableArguments {
     /// The configuration, the images with their labels, and a name for them.
     func images() throws -> (config: DatasetConfig, images: [ReviewExchange.ExportedImage], name: String) {
         if let run {
-            let folder = URL(fileURLWithPath: run).standardizedFileURL
-            let ledger = try Ledger(url: folder.appendingPathComponent("ledger.sqlite"))
-            let (config, images) = try ReviewExchange.images(ofRun: folder, ledger: ledger, iteration: iteration)
-            return (config, images, folder.lastPathComponent + (iteration.map { " iteration \($0)" } ?? ""))
+            let refinement = try RefinementRun.open(URL(fileURLWithPath: run))
+            let (config, images) = try ReviewExchange.images(of: refinement, iteration: iteration)
+            return (config, images, refinement.folder.lastPathComponent + (iteration.map { " iteration \($0)" } ?? ""))
         }
         let dataset = try DataLoading.dataset(data!)
         return (dataset.config, try ReviewExchange.images(ofDataset: dataset), dataset.root.lastPathComponent)
@@ -100,14 +99,10 @@ struct ReviewImportOptions: ParsableArguments {
     @Option(help: "The reviewer recorded where the file names none (default: the login name).") var reviewer: String?
     @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
 
-    var folder: URL { URL(fileURLWithPath: run).standardizedFileURL }
     var name: String { reviewer ?? ProcessInfo.processInfo.environment["USER"] ?? NSUserName() }
 
-    func ledger() throws -> Ledger {
-        let url = folder.appendingPathComponent("ledger.sqlite")
-        guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(run) holds no refinement run (no ledger.sqlite)") }
-        return try Ledger(url: url)
-    }
+    /// The run, opened to record the decisions.
+    func refinementRun() throws -> RefinementRun { try RefinementRun.open(URL(fileURLWithPath: run), access: .readWrite) }
 
     func report(_ summary: ReviewExchange.ImportSummary) throws {
         if json { return try printJSON(summary) }
@@ -133,9 +128,9 @@ struct ImportLabelStudioCommand: AsyncParsableCommand {
     @OptionGroup var options: ReviewImportOptions
 
     func run() async throws {
-        let ledger = try options.ledger()
+        let run = try options.refinementRun()
         let tasks = try LabelStudio.read(URL(fileURLWithPath: options.file))
-        try options.report(try ReviewExchange.importLabelStudio(tasks, folder: options.folder, ledger: ledger, reviewer: options.name, file: options.file))
+        try options.report(try ReviewExchange.importLabelStudio(tasks, into: run, reviewer: options.name, file: options.file))
     }
 }
 
@@ -154,10 +149,9 @@ struct ImportCVATCommand: AsyncParsableCommand {
     @Option(help: "The iteration whose labels the file holds (default: every iteration).") var iteration: Int?
 
     func run() async throws {
-        let ledger = try options.ledger()
-        let config = try Dataset.load(options.folder.appendingPathComponent("iter0/data/data.yaml")).config
+        let run = try options.refinementRun()
+        let config = try run.config()
         let images = try CVATXML.read(URL(fileURLWithPath: options.file), classNames: config.names, pointNames: ReviewExchange.pointNames(config))
-        try options.report(
-            try ReviewExchange.importCVAT(images, folder: options.folder, ledger: ledger, iteration: iteration, reviewer: options.name, file: options.file))
+        try options.report(try ReviewExchange.importCVAT(images, into: run, iteration: iteration, reviewer: options.name, file: options.file))
     }
 }

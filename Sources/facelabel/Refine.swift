@@ -76,16 +76,22 @@ struct Refine: AsyncParsableCommand {
 
     func run() async throws {
         let device = try runtime.apply()
-        let refiner = try Refiner(
-            run: URL(fileURLWithPath: out), data: data.map { URL(fileURLWithPath: $0) }, settings: try settings(device: device),
-            resume: resume)
+        let folder = URL(fileURLWithPath: out)
+        let refiner: Refiner
+        if resume {
+            refiner = try Refiner(run: try RefinementRun.open(folder, access: .readWrite))
+            try refiner.extend(iterations: iterations, trainOn: trainOn)
+        } else {
+            // a run started from a reviewed one starts from that run's input (its ledger only read)
+            let input = try data.map { URL(fileURLWithPath: $0) } ?? RefinementRun.open(URL(fileURLWithPath: startRun!)).inputData
+            refiner = try Refiner(run: try RefinementRun.create(in: folder, data: input, settings: try settings(device: device)))
+        }
         refiner.device = device
-        if resume { try refiner.extend(iterations: iterations, trainOn: trainOn) }
         let observer = RefineProgress(epochs: refiner.settings.training.epochs)
         refiner.observer = observer
         let summary = try await refiner.refine()
         withExtendedLifetime(observer) {}
-        let report = try ReportFolder.write(refiner, summary: summary)
+        let report = try ReportFolder.write(refiner.run, summary: summary)
         if runtime.json {
             try printJSON(RefineOutput(summary: summary, report: report.path))
         } else {

@@ -11,9 +11,9 @@ struct Report: AsyncParsableCommand {
     @Flag(help: "Print the run summary as one JSON object on stdout.") var json = false
 
     func run() async throws {
-        let refiner = try Refiner(run: URL(fileURLWithPath: run), data: nil, settings: RefineSettings(), resume: true)
-        let summary = try refiner.summary()
-        let report = try ReportFolder.write(refiner, summary: summary)
+        let refinement = try RefinementRun.open(URL(fileURLWithPath: run))
+        let summary = try refinement.summary()
+        let report = try ReportFolder.write(refinement, summary: summary)
         if json {
             try printJSON(RefineOutput(summary: summary, report: report.path))
         } else {
@@ -25,10 +25,9 @@ struct Report: AsyncParsableCommand {
 /// The report of a run, in `RUN/report/`.
 enum ReportFolder {
     /// Writes every table and figure and returns the URL of report.html.
-    static func write(_ refiner: Refiner, summary: RunSummary) throws -> URL {
-        let folder = refiner.run.appendingPathComponent("report")
-        try RunReport.write(summary: summary, samples: try refiner.figureSamples(), to: folder)
-        return folder.appendingPathComponent("report.html")
+    static func write(_ run: RefinementRun, summary: RunSummary) throws -> URL {
+        try RunReport.write(summary: summary, samples: try run.figureSamples(), to: run.reportFolder)
+        return run.reportFolder.appendingPathComponent(RunReport.pageName)
     }
 }
 

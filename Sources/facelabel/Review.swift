@@ -32,8 +32,9 @@ struct ReviewCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let reviewRun = try ReviewRun(folder: URL(fileURLWithPath: run), iteration: iteration)
-        if let history { return try printHistory(reviewRun.ledger, history) }
+        let folder = URL(fileURLWithPath: run)
+        if let history { return try printHistory(try RefinementRun.open(folder).ledger, history) }
+        let reviewRun = try ReviewRun(try RefinementRun.open(folder, access: .readWrite), iteration: iteration)
         let name = reviewer ?? ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
         if !ReviewServer.isLoopback(host) {
             note("warning: --host \(host) makes the review page reachable from the network; anyone with the token can change the labels")
@@ -42,14 +43,12 @@ struct ReviewCommand: AsyncParsableCommand {
         try await server.serve { url in
             FileHandle.standardOutput.write(Data("review: \(url)\n".utf8))
         }
-        note("review: stopped; every decision is in \(reviewRun.folder.appendingPathComponent("ledger.sqlite").path)")
+        note("review: stopped; every decision is in \(reviewRun.run.ledgerURL.path)")
     }
 
     func printHistory(_ ledger: Ledger, _ image: String) throws {
-        guard let slash = image.firstIndex(of: "/"), let split = Split(rawValue: String(image[..<slash])) else {
-            throw ValidationError("--history takes split/path, e.g. train/a.jpg")
-        }
-        let labels = try ledger.history(split: split, image: String(image[image.index(after: slash)...]))
+        guard let key = ImageKey(image) else { throw ValidationError("--history takes split/path, e.g. train/a.jpg") }
+        let labels = try ledger.history(of: key)
         if labels.isEmpty { throw ValidationError("\(image) is not an image of this run") }
         if json { return try printJSON(["labels": labels]) }
         let format = ISO8601DateFormatter()

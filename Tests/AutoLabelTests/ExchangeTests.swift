@@ -175,19 +175,19 @@ let twoPointFace = PoseInstance(
         var settings = tinySettings(truth: nil)
         settings.iterations = 1
         let run = folder.appendingPathComponent("run")
-        let refiner = try Refiner(run: run, data: data, settings: settings, resume: false)
+        let refiner = try startRefiner(run, data: data, settings: settings)
         _ = try await refiner.refine()
-        let ledger = refiner.ledger
+        let ledger = refiner.run.ledger
         let linesBefore = try ledger.labels().map(\.line)
 
         // Label Studio: the tasks go out, come back unanswered: nothing changes
-        let (config, images) = try ReviewExchange.images(ofRun: run, ledger: ledger, iteration: 1)
+        let (config, images) = try ReviewExchange.images(of: refiner.run, iteration: 1)
         let tasks = ReviewExchange.labelStudioTasks(images, config: config, documentRoot: folder, modelVersion: "t")
         #expect(tasks.allSatisfy { $0.data.image.hasPrefix("/data/local-files/?d=run/iter0/data/images/") || $0.data.image.hasPrefix("/data/local-files/?d=data/images/") })
         #expect(tasks.allSatisfy { task in task.predictions?.first?.score == task.predictions?.first?.result.compactMap(\.score).min() })
-        var untouched = try ReviewExchange.importLabelStudio(tasks, folder: run, ledger: ledger, reviewer: "ann", file: "t.json")
+        var untouched = try ReviewExchange.importLabelStudio(tasks, into: refiner.run, reviewer: "ann", file: "t.json")
         #expect(untouched.unanswered == tasks.count && untouched.accepted + untouched.corrected + untouched.rejected + untouched.added == 0)
-        #expect(try ledger.reviewItems().allSatisfy { $0.version == 0 })
+        #expect(try ledger.labels(matching: ReviewFilter()).allSatisfy { $0.version == 0 })
 
         // three tasks answered: one as it was, one with a point moved, one with a face removed and one drawn
         var answered = Array(tasks.prefix(3))
@@ -206,20 +206,20 @@ let twoPointFace = PoseInstance(
             try LabelStudio.json(answered).write(to: url)
             return url
         }())
-        let edited = try ReviewExchange.importLabelStudio(roundTrip, folder: run, ledger: ledger, reviewer: "ann", file: "export.json")
+        let edited = try ReviewExchange.importLabelStudio(roundTrip, into: refiner.run, reviewer: "ann", file: "export.json")
         let faces = answered.map { task in task.predictions![0].result.filter { $0.type == "rectanglelabels" }.count }
         #expect(edited.corrected == 1 && edited.rejected == 1 && edited.added == 1 && edited.accepted == faces.reduce(0, +) - 2, "\(edited)")
-        #expect(try ledger.reviewItems().filter { $0.status == .corrected }.allSatisfy { $0.reviewer == "ann@clinic.org" })
+        #expect(try ledger.labels(matching: ReviewFilter()).filter { $0.status == .corrected }.allSatisfy { $0.reviewer == "ann@clinic.org" })
         // importing the same answers again decides nothing twice: the labels moved on
-        let again = try ReviewExchange.importLabelStudio(roundTrip, folder: run, ledger: ledger, reviewer: "ann", file: "export.json")
+        let again = try ReviewExchange.importLabelStudio(roundTrip, into: refiner.run, reviewer: "ann", file: "export.json")
         #expect(again.accepted == 0 && again.corrected == 0 && !again.conflicts.isEmpty)
 
         // CVAT, on images Label Studio did not touch: the file as exported accepts, and corrects nothing
         let decidedImages = Set(answered.map { $0.data.facelabel!.path })
-        let rest = images.filter { !decidedImages.contains($0.path) }
+        let rest = images.filter { !decidedImages.contains($0.key.path) }
         let document = ReviewExchange.cvatDocument(Array(rest.prefix(2)), config: config, taskName: "t")
         let parsed = try CVATXML.parse(Data(document.utf8), file: "a.xml", classNames: config.names, pointNames: ReviewExchange.pointNames(config))
-        let unedited = try ReviewExchange.importCVAT(parsed, folder: run, ledger: ledger, iteration: 1, reviewer: "bob", file: "a.xml")
+        let unedited = try ReviewExchange.importCVAT(parsed, into: refiner.run, iteration: 1, reviewer: "bob", file: "a.xml")
         #expect(unedited.corrected == 0 && unedited.rejected == 0 && unedited.added == 0 && unedited.accepted == rest.prefix(2).reduce(0) { $0 + $1.labels.count })
         // an edited CVAT file: a point pushed outside, a face deleted
         var edits = try CVATXML.parse(Data(ReviewExchange.cvatDocument(Array(rest.dropFirst(2).prefix(2)), config: config, taskName: "t").utf8), file: "b.xml",
@@ -229,11 +229,11 @@ let twoPointFace = PoseInstance(
         let cvat = try ReviewExchange.importCVAT(
             try CVATXML.parse(Data(CVATXML.document(edits, classNames: config.names, pointNames: ReviewExchange.pointNames(config), taskName: "t").utf8),
                 file: "c.xml", classNames: config.names, pointNames: ReviewExchange.pointNames(config)),
-            folder: run, ledger: ledger, iteration: 1, reviewer: "bob", file: "c.xml")
+            into: refiner.run, iteration: 1, reviewer: "bob", file: "c.xml")
         #expect(cvat.corrected == 1 && cvat.rejected == 1, "\(cvat)")
         // no label line was changed by any of it: corrections live in the ledger's decisions
         #expect(try ledger.labels().filter { $0.iteration <= 1 && $0.status != .corrected && $0.status != .added }.map(\.line).allSatisfy(linesBefore.contains))
-        untouched = try ReviewExchange.importLabelStudio(tasks.suffix(1), folder: run, ledger: ledger, reviewer: "ann", file: "t.json")
+        untouched = try ReviewExchange.importLabelStudio(tasks.suffix(1), into: refiner.run, reviewer: "ann", file: "t.json")
         #expect(untouched.unanswered == 1)
     }
 }

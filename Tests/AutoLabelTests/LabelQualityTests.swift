@@ -12,7 +12,7 @@ import Testing
 /// 100-pixel-wide image; flip_idx swaps the eyes and keeps the nose.
 func threePointFace(x: Float, score: Float = 0.9, nose: Float = 6) -> PoseDetection {
     PoseDetection(
-        box: Box(x1: x, y1: 10, x2: x + 20, y2: 30), score: score, classIndex: 0,
+        box: PixelBox(x1: x, y1: 10, x2: x + 20, y2: 30), score: score, classIndex: 0,
         keypoints: [
             PredictedKeypoint(x: x + 5, y: 15, confidence: 0.9), PredictedKeypoint(x: x + 15, y: 15, confidence: 0.8),
             PredictedKeypoint(x: x + nose, y: 25, confidence: 0.7),
@@ -23,7 +23,7 @@ func threePointFace(x: Float, score: Float = 0.9, nose: Float = 6) -> PoseDetect
 /// eyes swapped (the mirror's left eye is the image's right).
 func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
     var result = face
-    result.box = Box(x1: width - face.box.x2, y1: face.box.y1, x2: width - face.box.x1, y2: face.box.y2)
+    result.box = PixelBox(x1: width - face.box.x2, y1: face.box.y1, x2: width - face.box.x1, y2: face.box.y2)
     let flipped = face.keypoints.map { PredictedKeypoint(x: width - $0.x, y: $0.y, confidence: $0.confidence) }
     result.keypoints = [flipped[1], flipped[0], flipped[2]]
     return result
@@ -145,17 +145,17 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         defer { try? FileManager.default.removeItem(at: folder) }
         var settings = tinySettings(truth: truth)
         settings.iterations = 0
-        let withTruth = try await Refiner(run: folder.appendingPathComponent("a"), data: data, settings: settings, resume: false).refine()
+        let withTruth = try await startRefiner(folder.appendingPathComponent("a"), data: data, settings: settings).refine()
         #expect(withTruth.fixedVal == FixedVal(source: .truth, data: truth.path))
         settings.truth = nil
-        let without = try await Refiner(run: folder.appendingPathComponent("b"), data: data, settings: settings, resume: false).refine()
+        let without = try await startRefiner(folder.appendingPathComponent("b"), data: data, settings: settings).refine()
         #expect(without.fixedVal?.source == .original && without.fixedVal?.description.hasPrefix("the original val labels, which are incomplete") == true)
         #expect(ReportTables.metrics(withTruth, on: .fixed).title.contains("truth's val labels"))
         #expect(ReportTables.metrics(without, on: .fixed).title.contains("incomplete"))
     }
 }
 
-@Suite struct `Crop refinement` {
+@Suite struct `Closer look` {
     /// The face's NME against the truth (normalised points of a `size`-pixel square image).
     func error(_ face: PoseDetection, truth: PoseInstance, size: Float) -> Double {
         FaceAlignment.error(
@@ -177,7 +177,7 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         var settings = AutolabelSettings()
         settings.imageSize = 320
         func candidates(crops: Bool, confidence: Float) -> [[Candidate]] {
-            (settings.refinesCrops, settings.confidence) = (crops, confidence)
+            (settings.closerLook, settings.confidence) = (crops, confidence)
             let finder = CandidateFinder(model: model, settings: settings, flipIndex: nil, shapes: nil)
             return finder.candidates(images, names: samples.indices.map(String.init))
         }
@@ -195,7 +195,7 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
                 #expect(b.detection.score == (a.detection.score + closer) / 2)
                 let overlap = { (truth: PoseInstance) in
                     a.detection.box.iou(
-                        Box(x1: Float(truth.box.minX * 640), y1: Float(truth.box.minY * 640), x2: Float(truth.box.maxX * 640), y2: Float(truth.box.maxY * 640)))
+                        PixelBox(x1: Float(truth.box.minX * 640), y1: Float(truth.box.minY * 640), x2: Float(truth.box.maxX * 640), y2: Float(truth.box.maxY * 640)))
                 }
                 let truth = sample.truth.max { overlap($0) < overlap($1) }!
                 #expect(overlap(truth) > 0.5)

@@ -1,6 +1,7 @@
 import Foundation
 import Pose
 import PoseData
+import PoseMetrics
 import Testing
 
 @testable import AutoLabel
@@ -75,7 +76,7 @@ func face(_ minX: Double, _ minY: Double, _ maxX: Double, _ maxY: Double) -> Pos
             file: "a.jpg", width: 200, height: 100,
             detections: [
                 PoseDetection(
-                    box: Box(x1: 20, y1: 10, x2: 120, y2: 90), score: 0.9, classIndex: 0,
+                    box: PixelBox(x1: 20, y1: 10, x2: 120, y2: 90), score: 0.9, classIndex: 0,
                     keypoints: [
                         PredictedKeypoint(x: 50, y: 40, confidence: 0.8), PredictedKeypoint(x: 60, y: 50, confidence: 0.49),
                     ])

@@ -15,6 +15,16 @@ func tinyDataSet(images: Int = 12, size: Int = 64) async throws -> (folder: URL,
     return (folder, URL(fileURLWithPath: summary.data), URL(fileURLWithPath: summary.truth))
 }
 
+/// A refiner of a new run in `folder`.
+func startRefiner(_ folder: URL, data: URL, settings: RefineSettings) throws -> Refiner {
+    try Refiner(run: try RefinementRun.create(in: folder, data: data, settings: settings))
+}
+
+/// The refiner of the run in `folder`, to continue it.
+func resumeRefiner(_ folder: URL) throws -> Refiner {
+    try Refiner(run: try RefinementRun.open(folder, access: .readWrite))
+}
+
 func tinySettings(truth: URL?) -> RefineSettings {
     var settings = RefineSettings()
     settings.iterations = 2
@@ -45,19 +55,19 @@ func fingerprint(_ folder: URL) throws -> [String: Data] {
         defer { try? FileManager.default.removeItem(at: folder) }
         let before = try fingerprint(folder.appendingPathComponent("data"))
         let run = folder.appendingPathComponent("run")
-        let refiner = try Refiner(run: run, data: data, settings: tinySettings(truth: truth), resume: false)
+        let refiner = try startRefiner(run, data: data, settings: tinySettings(truth: truth))
         let summary = try await refiner.refine()
         #expect(try fingerprint(folder.appendingPathComponent("data")) == before)
         #expect(summary.iterations.map(\.index) == [0, 1, 2])
 
-        let ledger = try refiner.ledger.labels()
+        let ledger = try refiner.run.ledger.labels()
         for iteration in summary.iterations {
             // Table 1 counts = ledger counts = label lines on disk
-            let dataset = try Dataset.load(refiner.dataURL(iteration.index))
+            let dataset = try Dataset.load(refiner.run.dataYAML(iteration.index))
             for (split, counts) in [(Split.train, iteration.train), (.val, iteration.val)] {
                 let lines = try dataset.entries(split).reduce(0) { $0 + $1.instances.count }
                 #expect(lines == counts.labels, "iteration \(iteration.index) \(split)")
-                #expect(ledger.filter { $0.split == split && $0.iteration <= iteration.index }.count == counts.labels)
+                #expect(ledger.filter { $0.image.split == split && $0.iteration <= iteration.index }.count == counts.labels)
                 #expect(dataset.images(split).images.count == counts.images)
             }
             #expect(iteration.ownValidation != nil && iteration.fixedValidation != nil)
@@ -68,16 +78,16 @@ func fingerprint(_ folder: URL) throws -> [String: Data] {
         let original = try Dataset.load(data)
         for image in original.images(.train).images {
             let originalText = (try? String(contentsOf: image.labelURL, encoding: .utf8)) ?? ""
-            let last = try Dataset.load(refiner.dataURL(2))
+            let last = try Dataset.load(refiner.run.dataYAML(2))
             let copy = last.images(.train).images.first { $0.relativePath == image.relativePath }!
             let copied = (try? String(contentsOf: copy.labelURL, encoding: .utf8)) ?? ""
             #expect(copied.hasPrefix(originalText))
         }
         // every generated label came from the previous iteration's weights and has a confidence
         for row in ledger where row.iteration > 0 {
-            #expect(row.confidence != nil && row.model == "iter\(row.iteration - 1)/train/weights/best.safetensors")
+            #expect(row.score != nil && row.model == "iter\(row.iteration - 1)/train/weights/best.safetensors")
         }
-        #expect(try refiner.figureSamples(count: 2).allSatisfy { $0.labels.count == 3 })
+        #expect(try refiner.run.figureSamples(count: 2).allSatisfy { $0.labels.count == 3 })
     }
 
     @Test func `a finished run refuses a new start and resumes to the same summary`() async throws {
@@ -86,9 +96,9 @@ func fingerprint(_ folder: URL) throws -> [String: Data] {
         let run = folder.appendingPathComponent("run")
         var settings = tinySettings(truth: nil)
         settings.iterations = 1
-        let first = try await Refiner(run: run, data: data, settings: settings, resume: false).refine()
-        #expect(throws: DataProblem.self) { try Refiner(run: run, data: data, settings: settings, resume: false) }
-        let again = try await Refiner(run: run, data: nil, settings: RefineSettings(), resume: true).refine()
+        let first = try await startRefiner(run, data: data, settings: settings).refine()
+        #expect(throws: RefinementRun.Failure.alreadyARun(run.standardizedFileURL.path)) { try startRefiner(run, data: data, settings: settings) }
+        let again = try await resumeRefiner(run).refine()
         #expect(again == first)
     }
 
@@ -98,7 +108,7 @@ func fingerprint(_ folder: URL) throws -> [String: Data] {
         var settings = tinySettings(truth: nil)
         settings.autolabel.confidence = 1  // nothing is that confident
         settings.stopBelow = .labels(1)
-        let summary = try await Refiner(run: folder.appendingPathComponent("run"), data: data, settings: settings, resume: false).refine()
+        let summary = try await startRefiner(folder.appendingPathComponent("run"), data: data, settings: settings).refine()
         #expect(summary.iterations.map(\.index) == [0])
         #expect(summary.stoppedBecause == "iteration 1 added 0 labels, fewer than --stop-below 1")
         #expect(summary.stoppingPass == StoppingPass(index: 1, added: 0, quality: nil))
@@ -110,10 +120,10 @@ func fingerprint(_ folder: URL) throws -> [String: Data] {
         var settings = tinySettings(truth: truth)
         settings.stopBelow = .labels(100_000)
         let run = folder.appendingPathComponent("run")
-        let summary = try await Refiner(run: run, data: data, settings: settings, resume: false).refine()
+        let summary = try await startRefiner(run, data: data, settings: settings).refine()
         #expect(summary.iterations.map(\.index) == [0])
         let stopping = try #require(summary.stoppingPass)
-        let generated = try Ledger(url: run.appendingPathComponent("ledger.sqlite")).labels().filter { $0.iteration == 1 }
+        let generated = try RefinementRun.open(run).ledger.labels().filter { $0.iteration == 1 }
         #expect(stopping.index == 1 && stopping.added == generated.count && stopping.added > 0)
         // iteration 0 generated nothing: the quality is the stopping pass's labels alone
         let quality = try #require(stopping.quality)

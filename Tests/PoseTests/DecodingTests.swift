@@ -1,3 +1,4 @@
+import PoseMetrics
 import Testing
 import Torch
 import TorchNN
@@ -62,7 +63,7 @@ import TorchTestSupport
         ], classes: 1)
         let kept = suppress(input, classCount: 1, keypointDimensions: 3, options: SuppressionOptions(confidence: 0.25, iou: 0.7))[0]
         #expect(kept.map(\.score) == [0.95, 0.8, 0.3])
-        #expect(kept[0].box == Box(x1: 5.5, y1: 5, x2: 15.5, y2: 15))
+        #expect(kept[0].box == PixelBox(x1: 5.5, y1: 5, x2: 15.5, y2: 15))
         #expect(kept[0].keypoints == [PredictedKeypoint(x: 1, y: 2, confidence: 0.9)])
         let strict = suppress(input, classCount: 1, keypointDimensions: 3, options: SuppressionOptions(confidence: 0.25, iou: 0.5))[0]
         #expect(strict.map(\.score) == [0.95, 0.3])

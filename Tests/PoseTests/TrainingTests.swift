@@ -54,7 +54,7 @@ func landmarkError(_ network: PoseModel, on batch: Batch) -> (error: Double, mat
     for (image, truths) in batch.instances.enumerated() {
         for truth in truths {
             faces += 1
-            let box = Box(
+            let box = PixelBox(
                 x1: Float(truth.box.minX * w), y1: Float(truth.box.minY * h), x2: Float(truth.box.maxX * w), y2: Float(truth.box.maxY * h))
             guard let match = detections[image].first(where: { $0.box.iou(box) > 0.5 }) else { continue }
             matched += 1

@@ -214,13 +214,13 @@ import Torch
             server.process.waitUntilExit()
             kills += 1
             _ = try expectComplete(folder, after: "review kill \(kills)")
-            let ledger = try Ledger(url: URL(fileURLWithPath: folder).appendingPathComponent("ledger.sqlite"))
-            for item in try ledger.reviewItems() where answered[Int(item.id)] != nil {
+            let ledger = try RefinementRun.open(URL(fileURLWithPath: folder)).ledger
+            for item in try ledger.labels(matching: ReviewFilter()) where answered[Int(item.id)] != nil {
                 #expect(item.status.rawValue == answered[Int(item.id)], "review kill \(kills): label \(item.id) lost its decision")
             }
         }
-        let ledger = try Ledger(url: URL(fileURLWithPath: folder).appendingPathComponent("ledger.sqlite"))
-        return (kills, try ledger.reviewItems().map { "\($0.id) \($0.status.rawValue) \($0.currentLine)" }.sorted())
+        let ledger = try RefinementRun.open(URL(fileURLWithPath: folder)).ledger
+        return (kills, try ledger.labels(matching: ReviewFilter()).map { "\($0.id) \($0.status.rawValue) \($0.currentLine)" }.sorted())
     }
 
     /// Reviews a copy of `run` without kills and another with `target` kills: they end the same.

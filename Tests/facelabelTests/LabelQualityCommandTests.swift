@@ -47,14 +47,14 @@ import Testing
             "--max-disagreement", "0.05", "--shape-check", "flag", "--truth", scratch.path("data/truth/data.yaml"), "--json",
         ])
         #expect(refined.status == 0, "\(refined.errors)")
-        let ledger = try Ledger(url: URL(fileURLWithPath: scratch.path("run/ledger.sqlite")))
+        let ledger = try RefinementRun.open(URL(fileURLWithPath: scratch.path("run"))).ledger
         let decisions = Set(try ledger.filterCounts().filter { $0.iteration == 1 }.compactMap(\.decision))
         let dropped = try ledger.droppedCandidates()
         #expect(decisions.contains("kept") && decisions.isSubset(of: ["kept", "flagged:shape", "dropped:flip", "dropped:single-view"]), "\(decisions)")
-        #expect(dropped.allSatisfy { ["dropped:flip", "dropped:single-view"].contains($0.reason) })
-        #expect(dropped.filter { $0.reason == "dropped:flip" }.allSatisfy { ($0.disagreement ?? 0) > 0.05 })
+        #expect(dropped.allSatisfy { [.droppedByFlip, .droppedAsSingleView].contains($0.candidate.measures.decision) })
+        #expect(dropped.filter { $0.candidate.measures.decision == .droppedByFlip }.allSatisfy { ($0.candidate.measures.disagreement ?? 0) > 0.05 })
         // every generated label knows its disagreement (or was found in one view) and its shape residual
-        let items = try ledger.reviewItems(ReviewFilter(iteration: 1))
+        let items = try ledger.labels(matching: ReviewFilter(iteration: 1))
         #expect(items.allSatisfy { ($0.disagreement ?? 0) <= 0.05 })
         // and each look's score, of which its own score is made: the two views' mean, then the
         // mean of that and the closer look's

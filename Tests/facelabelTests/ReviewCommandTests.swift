@@ -109,8 +109,8 @@ func http(
         #expect(server.interrupt() == 0)
         #expect(server.stderrText.contains("every decision is in"))
 
-        let ledger = try Ledger(url: URL(fileURLWithPath: run).appendingPathComponent("ledger.sqlite"))
-        let decided = try ledger.reviewItems().filter { $0.version > 0 }
+        let ledger = try RefinementRun.open(URL(fileURLWithPath: run)).ledger
+        let decided = try ledger.labels(matching: ReviewFilter()).filter { $0.version > 0 }
         #expect(decided.map(\.id) .sorted() == ids.map(Int64.init).sorted())
         let byId = Dictionary(uniqueKeysWithValues: decided.map { ($0.id, $0) })
         #expect(byId[Int64(ids[0])]?.status == .accepted && byId[Int64(ids[0])]?.correctedLine == nil)
@@ -119,9 +119,8 @@ func http(
         // the corrected label: exactly one point moved, by the drag (24, 8 screen px at the page's zoom)
         let corrected = try #require(byId[Int64(ids[1])])
         #expect(corrected.status == .corrected)
-        let shape = KeypointShape(count: 51, dimensions: 3)
-        let before = LabelFile.parse(corrected.line, file: "t", keypointShape: shape, classCount: nil).instances[0]
-        let after = LabelFile.parse(try #require(corrected.correctedLine), file: "t", keypointShape: shape, classCount: nil).instances[0]
+        let before = corrected.instance
+        let after = try #require(corrected.corrected)
         #expect(after.box == before.box)
         let moved = zip(before.keypoints, after.keypoints).enumerated().filter { $0.element.0 != $0.element.1 }
         #expect(moved.count == 1)
@@ -130,7 +129,7 @@ func http(
             #expect(abs((to.x - from.x) * 64 - dragged[0]) < 0.05 && abs((to.y - from.y) * 64 - dragged[1]) < 0.05, "\(from) → \(to)")
         }
         // the run's files are untouched: only the ledger changed
-        #expect(try ledger.labels().filter { $0.iteration == 1 }.count == decided.count + ledger.reviewItems(ReviewFilter(statuses: [.unreviewed])).count)
+        #expect(try ledger.labels().filter { $0.iteration == 1 }.count == decided.count + ledger.labels(matching: ReviewFilter(statuses: [.unreviewed])).count)
     }
 
     @Test func `every request needs the token, changes must come from the page, and nothing outside the run is served`() throws {
@@ -200,12 +199,12 @@ func http(
         server.process.terminate()
         kill(server.process.processIdentifier, SIGKILL)
         server.process.waitUntilExit()
-        let ledger = try Ledger(url: URL(fileURLWithPath: run).appendingPathComponent("ledger.sqlite"))
-        let items = try ledger.reviewItems()
+        let ledger = try RefinementRun.open(URL(fileURLWithPath: run)).ledger
+        let items = try ledger.labels(matching: ReviewFilter())
         #expect(items.first { $0.id == Int64(ids[0]) }?.status == .accepted)
         #expect(items.first { $0.id == Int64(ids[1]) }?.status == .rejected)
         #expect(items.allSatisfy { $0.status != .unreviewed })
-        let history = try runFaceLabel(["review", run, "--history", "\(items[0].split.rawValue)/\(items[0].image)"])
+        let history = try runFaceLabel(["review", run, "--history", items[0].image.description])
         #expect(history.status == 0 && history.output.contains("by bob (review)"), "\(history)")
     }
 
@@ -237,9 +236,9 @@ func http(
         #expect(back.status == 0, "\(back.errors)")
         let cvatSummary = try jsonObject(back.output)
         #expect(cvatSummary["corrected"] as? Int == 0 && cvatSummary["rejected"] as? Int == 0 && cvatSummary["added"] as? Int == 0)
-        let ledger = try Ledger(url: URL(fileURLWithPath: run).appendingPathComponent("ledger.sqlite"))
-        #expect(try ledger.reviewItems().allSatisfy { $0.status == .accepted })
-        #expect(try ledger.reviewItems().contains { $0.reviewer == "cy@clinic.org" } && ledger.reviewItems().contains { $0.reviewer == "dan" })
+        let ledger = try RefinementRun.open(URL(fileURLWithPath: run)).ledger
+        #expect(try ledger.labels(matching: ReviewFilter()).allSatisfy { $0.status == .accepted })
+        #expect(try ledger.labels(matching: ReviewFilter()).contains { $0.reviewer == "cy@clinic.org" } && ledger.labels(matching: ReviewFilter()).contains { $0.reviewer == "dan" })
         // a file that is not one refuses with its name
         try Data("<annotations><image name=\"x.jpg\" width=\"0\" height=\"1\"></image></annotations>".utf8).write(to: URL(fileURLWithPath: scratch.path("bad.xml")))
         let bad = try runFaceLabel(["import", "cvat", "--run", run, "--xml", scratch.path("bad.xml")])

@@ -44,7 +44,7 @@ public struct LabelMeasures: Sendable, Codable, Equatable {
     public var ownScore: Float?
     /// The box score the mirrored view gave it (nil when the mirror missed it, or was not looked at).
     public var mirroredScore: Float?
-    /// The box score the closer look (crop refinement) gave it: 0 when it found no face there, nil
+    /// The box score the closer look gave it: 0 when it found no face there, nil
     /// when the face was not looked at again (too large, or crops off).
     public var closerScore: Float?
 
@@ -66,7 +66,7 @@ public struct Candidate: Sendable, Equatable {
 /// Finds the candidate faces of an image and judges them: the box score threshold (the paper's
 /// rule; with the flip check, the score of a face both views found is their mean), then, when
 /// asked, flip consistency (``FlipConsistency``, the two views fused unless `fusesViews` is off),
-/// a closer look at each small face at the network's full resolution (crop refinement: its points
+/// the closer look at each small face at the network's full resolution (its points
 /// from the crops, its score the mean of the whole image's and the crops') and the shape model (``ShapeModel``). The
 /// merge rule and the overlap check come after, in ``Autolabeler``.
 public struct CandidateFinder {
@@ -82,7 +82,7 @@ public struct CandidateFinder {
         // a face's score may be a mean of looks (two views, the closer look): faces are looked
         // for below the threshold, since one scored 0.75 in one look and 0.65 in the other is a
         // face of score 0.7
-        let floor = seesMirror || settings.refinesCrops ? settings.confidence / 2 : settings.confidence
+        let floor = seesMirror || settings.closerLook ? settings.confidence / 2 : settings.confidence
         predictor = Predictor(
             model: model, imageSize: settings.imageSize, options: SuppressionOptions(confidence: floor, iou: settings.nmsIoU), fastDecode: false)
         flip = seesMirror ? FlipConsistency(flipIndex: flipIndex!, eyeCorners: EyeCorners.standard(keypointCount: model.config.keypointCount)) : nil
@@ -123,7 +123,7 @@ public struct CandidateFinder {
             return faces
         }
         // every small face kept so far is seen closer, the crops of all the images together
-        let looks = settings.refinesCrops ? closerLooks(at: found.map { $0.map { $0.decision.keeps ? $0.detection : nil } }, in: pictures) : nil
+        let looks = settings.closerLook ? closerLooks(at: found.map { $0.map { $0.decision.keeps ? $0.detection : nil } }, in: pictures) : nil
         return images.indices.map { index in
             let image = images[index]
             return found[index].enumerated().compactMap { face, candidate in
@@ -136,14 +136,10 @@ public struct CandidateFinder {
                     if let points = look.keypoints { detection.keypoints = points }
                 }
                 guard detection.score >= settings.confidence else { return nil }
-                if image.scale > 1 {
-                    detection = ImagePrediction(file: "", width: image.image.width, height: image.image.height, detections: [detection])
-                        .scaled(by: image.scale, toWidth: image.width, height: image.height).detections[0]
-                }
+                if image.scale > 1 { detection = detection.scaled(by: image.scale, toWidth: image.width, height: image.height) }
                 var residual: Double?
                 if let shapes {
-                    let instance = ImagePrediction(file: "", width: image.width, height: image.height, detections: [detection])
-                        .labels(keypointConfidence: settings.keypointConfidence)[0]
+                    let instance = detection.label(width: image.width, height: image.height, keypointConfidence: settings.keypointConfidence)
                     residual = shapes.residual(of: instance, width: image.width, height: image.height)
                     if decision.keeps, let residual, residual > shapes.threshold {
                         decision = settings.shapeCheck == .drop ? .droppedByShape : .flagged
@@ -177,7 +173,7 @@ public struct CandidateFinder {
     struct CloserLookCrop {
         var image: RGBImage
         var x: Float, y: Float
-        var face: Box
+        var face: PixelBox
     }
 
     /// The faces the images show small (nil: not to be looked at), each seen again on square crops
@@ -220,7 +216,7 @@ public struct CandidateFinder {
         let crop = image.cropped(x: x0, y: y0, width: min(side, image.width - x0), height: min(side, image.height - y0))
         guard crop.width >= 8, crop.height >= 8 else { return nil }
         let (dx, dy) = (Float(x0), Float(y0))
-        return CloserLookCrop(image: crop, x: dx, y: dy, face: Box(x1: face.box.x1 - dx, y1: face.box.y1 - dy, x2: face.box.x2 - dx, y2: face.box.y2 - dy))
+        return CloserLookCrop(image: crop, x: dx, y: dy, face: PixelBox(x1: face.box.x1 - dx, y1: face.box.y1 - dy, x2: face.box.x2 - dx, y2: face.box.y2 - dy))
     }
 
     /// What each crop shows of its face (with `fusesViews`, each crop's faces fused with its
@@ -237,7 +233,7 @@ public struct CandidateFinder {
             let seen = fuses
                 ? flip!.pairs(predictions[2 * index], mirrored: predictions[2 * index + 1], width: Float(crop.image.width)).compactMap { flip!.fused($0) }
                 : predictions[index]
-            guard let best = seen.max(by: { $0.box.iou(crop.face) < $1.box.iou(crop.face) }), best.box.iou(crop.face) >= 0.5 else {
+            guard let best = seen.max(by: { $0.box.nmsIoU(crop.face) < $1.box.nmsIoU(crop.face) }), best.box.nmsIoU(crop.face) >= 0.5 else {
                 return CloserLook(score: 0, keypoints: nil)
             }
             return CloserLook(score: best.score, keypoints: best.keypoints.map { PredictedKeypoint(x: $0.x + crop.x, y: $0.y + crop.y, confidence: $0.confidence) })

@@ -63,7 +63,7 @@ public struct FlipConsistency: Sendable {
         var candidates: [(iou: Float, a: Int, b: Int)] = []
         for (a, face) in original.enumerated() {
             for (b, other) in back.enumerated() {
-                let overlap = face.box.iou(other.box)
+                let overlap = face.box.nmsIoU(other.box)
                 if overlap >= matchIoU { candidates.append((overlap, a, b)) }
             }
         }
@@ -107,7 +107,7 @@ public struct FlipConsistency: Sendable {
         guard let a = pair.original, let b = pair.mirrored else { return pair.original ?? pair.mirrored }
         var result = a
         result.score = (a.score + b.score) / 2
-        result.box = Box(x1: (a.box.x1 + b.box.x1) / 2, y1: (a.box.y1 + b.box.y1) / 2, x2: (a.box.x2 + b.box.x2) / 2, y2: (a.box.y2 + b.box.y2) / 2)
+        result.box = PixelBox(x1: (a.box.x1 + b.box.x1) / 2, y1: (a.box.y1 + b.box.y1) / 2, x2: (a.box.x2 + b.box.x2) / 2, y2: (a.box.y2 + b.box.y2) / 2)
         result.keypoints = PredictedKeypoint.confidenceWeightedMean(of: [a.keypoints, b.keypoints])
         return result
     }

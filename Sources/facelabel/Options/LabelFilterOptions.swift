@@ -25,7 +25,7 @@ struct LabelFilterOptions: ParsableArguments {
     /// The filters in `settings`; a calibration file's thresholds replace --conf and --max-disagreement.
     func apply(to settings: inout AutolabelSettings) throws {
         (settings.maxDisagreement, settings.singleViewConfidence, settings.fusesViews) = (maxDisagreement, confSingle, fuseViews)
-        (settings.shapeCheck, settings.refinesCrops, settings.checksOverlap) = (shapeCheck, refineCrops, overlapCheck)
+        (settings.shapeCheck, settings.closerLook, settings.checksOverlap) = (shapeCheck, refineCrops, overlapCheck)
         guard let calibrated else { return }
         let data = try Data(contentsOf: URL(fileURLWithPath: calibrated))
         let file: Calibration.File
