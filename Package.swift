@@ -126,7 +126,9 @@ let package = Package(
             dependencies: [
                 "AutoLabel", "PoseData", "Imaging", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            // the page's HTML, CSS and JavaScript, compiled into the binary (it needs no files beside it)
+            resources: [.embedInCode("Page/index.html"), .embedInCode("Page/review.css"), .embedInCode("Page/review.js")]),
         .executableTarget(
             name: "facelabel",
             dependencies: [

@@ -54,7 +54,8 @@ struct MeasureAccuracy: AsyncParsableCommand {
                         if name != "canthal_tilt" { shares[name, default: []].append(Swift.abs(a - b) / width) }
                     }
                 }
-                if let a = value(expected, "fissure_height_asymmetry_difference"), let b = value(found, "fissure_height_asymmetry_difference"),
+                if let a = value(expected, "fissure_height_asymmetry_difference"),
+                    let b = value(found, "fissure_height_asymmetry_difference"),
                     let width = value(expected, "right_fissure_width")
                 {
                     errors["fissure_height_asymmetry_difference", default: []].append(Swift.abs(a - b))

@@ -34,9 +34,9 @@ func peakResidentMegabytes() -> Double {
 @main
 struct PoseBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(subcommands: [
-            TrainSpeed.self, StepProfile.self, InferSpeed.self, Forward.self, LoaderSpeed.self, MeasureAccuracy.self, DecodeSpeed.self,
-            PredictSpeed.self, LabelQualityBench.self,
-        ])
+        TrainSpeed.self, StepProfile.self, InferSpeed.self, Forward.self, LoaderSpeed.self, MeasureAccuracy.self, DecodeSpeed.self,
+        PredictSpeed.self, LabelQualityBench.self,
+    ])
 }
 
 struct Common: ParsableArguments {
@@ -75,7 +75,8 @@ struct TrainSpeed: AsyncParsableCommand {
         let (dataset, modelConfig) = try common.setUp()
         var config = TrainingConfig()
         (config.epochs, config.imageSize, config.batchSize, config.workers, config.mixedPrecision) = (1, imgsz, batch, workers, common.amp)
-        let loader = BatchLoader(images: dataset.labelledImages(.train).images, imageSize: imgsz, batchSize: batch, seed: 0, workers: workers)
+        let loader = BatchLoader(
+            images: dataset.labelledImages(.train).images, imageSize: imgsz, batchSize: batch, seed: 0, workers: workers)
         let trainer = Trainer(
             model: PoseModel(modelConfig), loss: PoseLoss(config: modelConfig), config: config, loader: loader,
             flipIndex: dataset.config.flipIndex)
@@ -220,8 +221,7 @@ struct LoaderSpeed: AsyncParsableCommand {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loader-speed-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        var options = SynthDataset.Options()
-        (options.imageSize, options.seed) = (max(width, height), 0)
+        let options = SynthDataset.Options(imageSize: max(width, height), seed: 0)
         var labelled: [LabelledImage] = []
         for index in 0..<images {
             let sample = try SynthDataset.sample(index, options: options)
@@ -269,7 +269,8 @@ func medianMilliseconds(_ repeats: Int, _ body: () throws -> Void) rethrows -> D
 
 struct DecodeSpeed: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "decode-speed", abstract: "Decode one photo and resize it so its long side is --imgsz (load_image's rule), exactly and fast.")
+        commandName: "decode-speed",
+        abstract: "Decode one photo and resize it so its long side is --imgsz (load_image's rule), exactly and fast.")
     @Option var image: String
     @Option var imgsz = 640
     @Option var repeats = 7
@@ -279,7 +280,8 @@ struct DecodeSpeed: ParsableCommand {
         func fitted(_ image: RGBImage) -> RGBImage {
             let gain = Double(imgsz) / Double(max(image.width, image.height))
             return image.resized(
-                width: min(Int((Double(image.width) * gain).rounded(.up)), imgsz), height: min(Int((Double(image.height) * gain).rounded(.up)), imgsz))
+                width: min(Int((Double(image.width) * gain).rounded(.up)), imgsz),
+                height: min(Int((Double(image.height) * gain).rounded(.up)), imgsz))
         }
         let full = try ImageCodec.decode(contentsOf: url)
         let decode = try medianMilliseconds(repeats) { _ = try ImageCodec.decode(contentsOf: url) }
@@ -322,7 +324,12 @@ struct PredictSpeed: ParsableCommand {
 struct LabelQualityBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "label-quality",
-        abstract: "One labelling pass with the chosen filters: precision, recall and NME of the labels against the truth, by face size, and the seconds.")
+        abstract:
+            """
+            One labelling pass with the chosen filters: precision, recall and NME of the labels against the truth, by face size, and \
+            the seconds.
+            """
+    )
     @Option var data: String
     @Option var truth: String
     @Option var weights: String
@@ -342,13 +349,14 @@ struct LabelQualityBench: ParsableCommand {
         Torch.setThreadCount(threads)
         let dataset = try Dataset.load(URL(fileURLWithPath: data))
         let model = try PoseModel.load(URL(fileURLWithPath: weights))
-        var settings = AutolabelSettings()
-        (settings.imageSize, settings.confidence, settings.maxDisagreement, settings.singleViewConfidence) = (imgsz, conf, maxDisagreement, confSingle)
-        (settings.fusesViews, settings.shapeCheck, settings.closerLook) = (fuseViews, ShapeCheck(rawValue: shapeCheck) ?? .off, closerLook)
-        settings.checksOverlap = overlapCheck
+        var settings = AutolabelSettings(
+            confidence: conf, imageSize: imgsz, maxDisagreement: maxDisagreement, singleViewConfidence: confSingle, fusesViews: fuseViews,
+            shapeCheck: ShapeCheck(rawValue: shapeCheck) ?? .off, closerLook: closerLook, checksOverlap: overlapCheck)
         if let calibrated {
             let file = try JSONDecoder().decode(Calibration.File.self, from: Data(contentsOf: URL(fileURLWithPath: calibrated)))
-            (settings.confidence, settings.maxDisagreement, settings.singleViewConfidence) = (file.conf, file.maxDisagreement, file.confSingle)
+            settings.confidence = file.conf
+            settings.maxDisagreement = file.maxDisagreement
+            settings.singleViewConfidence = file.confSingle
         }
         let started = Date()
         let pass = try Autolabeler(settings: settings).label(dataset, model: model)
@@ -387,8 +395,10 @@ struct LabelQualityBench: ParsableCommand {
         }
         emit([
             "what": "label-quality", "name": name, "conf": settings.confidence, "max_disagreement": settings.maxDisagreement as Any,
-            "shape_check": settings.shapeCheck.rawValue, "closer_look": closerLook, "fuse_views": fuseViews, "overlap_check": overlapCheck, "generated": quality.generated,
-            "correct": quality.correct, "unlabelled_faces": quality.unlabelledFaces, "precision": quality.precision as Any, "recall": quality.recall as Any,
+            "shape_check": settings.shapeCheck.rawValue, "closer_look": closerLook, "fuse_views": fuseViews, "overlap_check": overlapCheck,
+            "generated": quality.generated,
+            "correct": quality.correct, "unlabelled_faces": quality.unlabelledFaces, "precision": quality.precision as Any,
+            "recall": quality.recall as Any,
             "nme": quality.nme as Any, "seconds": seconds, "dropped": dropped, "nme_by_size": sizes,
             "flagged": pass.generated.filter { $0.measures.decision == .flagged }.count,
         ])

@@ -69,7 +69,9 @@ public enum FuzzHarness {
         guard let tasks = try? LabelStudio.decode(Data(bytes), file: "fuzz.json") else { return }
         for task in tasks {
             for regions in [task.latestAnnotation?.result ?? []] + (task.predictions ?? []).map(\.result) {
-                guard let faces = try? LabelStudio.faces(in: regions, classNames: ["face"], pointNames: ["a", "b", "c"], file: "fuzz.json", task: "t")
+                guard
+                    let faces = try? LabelStudio.faces(
+                        in: regions, classNames: ["face"], pointNames: ["a", "b", "c"], file: "fuzz.json", task: "t")
                 else { continue }
                 for face in faces { precondition(inImage(face.instance), "Label Studio: face \(face.instance) outside its image") }
             }
@@ -78,7 +80,9 @@ public enum FuzzHarness {
 
     /// CVAT for images XML through the reader (for a 3-point layout); every face read lies in its image.
     public static func cvat(_ bytes: UnsafeRawBufferPointer) {
-        guard let images = try? CVATXML.parse(Data(bytes), file: "fuzz.xml", classNames: ["face"], pointNames: ["a", "b", "c"]) else { return }
+        guard let images = try? CVATXML.parse(Data(bytes), file: "fuzz.xml", classNames: ["face"], pointNames: ["a", "b", "c"]) else {
+            return
+        }
         for face in images.flatMap(\.faces) { precondition(inImage(face.instance), "CVAT: face \(face.instance) outside its image") }
     }
 

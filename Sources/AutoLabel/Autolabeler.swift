@@ -6,38 +6,50 @@ import PoseData
 /// Settings of one pseudo-labelling pass (`facelabel autolabel`), with the method's defaults.
 public struct AutolabelSettings: Sendable, Codable, Equatable {
     /// Keep predictions at or above this confidence.
-    public var confidence: Float = 0.7
+    public var confidence: Float
     /// NMS IoU threshold of the predictions.
-    public var nmsIoU: Float = 0.7
+    public var nmsIoU: Float
     /// Drop a prediction whose box IoU with an existing label exceeds this.
-    public var mergeIoU = 0.3
+    public var mergeIoU: Double
     /// Keypoints below this confidence get visibility 0.
-    public var keypointConfidence: Float = 0.5
-    public var splits: [Split] = [.train, .val]
-    public var imageSize = 640
-    public var batchSize = 8
+    public var keypointConfidence: Float
+    public var splits: [Split]
+    public var imageSize: Int
+    public var batchSize: Int
     /// Decode large JPEGs at a reduced DCT scale (``Predictor/fastDecode``); pseudo-labels promise
     /// no pixel parity with the reference, so on by default.
-    public var fastDecode = true
+    public var fastDecode: Bool
     /// Drop a face whose landmarks move by more than this, relative to its inter-ocular distance,
     /// when the image is mirrored (``FlipConsistency``); nil: no flip check (the paper's way).
     public var maxDisagreement: Double?
     /// With the flip check, a face found in one view only is kept at this score or above.
-    public var singleViewConfidence: Float = 0.9
+    public var singleViewConfidence: Float
     /// With the flip check, label a face with the two views' points averaged, each weighted by its
-    /// confidence, rather than the image's own (12% lower NME in the label-quality benchmark).
-    public var fusesViews = true
+    /// confidence, rather than the image's own (lower NME: docs/label-filters.md).
+    public var fusesViews: Bool
     /// What to do with a face of implausible shape (``ShapeModel``, fitted on the data set's labels).
-    public var shapeCheck = ShapeCheck.off
+    public var shapeCheck: ShapeCheck
     /// The closer look: look at each small face again on crops enlarged to the input size, take
     /// its points there and score it with the mean of its scores in the whole image and in the
     /// crops (``CandidateFinder/closerLooks(at:in:)``).
-    public var closerLook = true
+    public var closerLook: Bool
     /// Drop a new face that repeats another (``Merge/repeatedFaces(_:scores:existing:iouThreshold:nestedShare:)``):
     /// a second box of one face, or a part of a face inside a larger face's box.
-    public var checksOverlap = true
+    public var checksOverlap: Bool
 
-    public init() {}
+    public init(
+        confidence: Float = 0.7, nmsIoU: Float = 0.7, mergeIoU: Double = 0.3, keypointConfidence: Float = 0.5,
+        splits: [Split] = [.train, .val], imageSize: Int = 640, batchSize: Int = 8, fastDecode: Bool = true,
+        maxDisagreement: Double? = nil, singleViewConfidence: Float = 0.9, fusesViews: Bool = true, shapeCheck: ShapeCheck = .off,
+        closerLook: Bool = true, checksOverlap: Bool = true
+    ) {
+        (self.confidence, self.nmsIoU, self.mergeIoU, self.keypointConfidence) = (confidence, nmsIoU, mergeIoU, keypointConfidence)
+        (self.splits, self.imageSize, self.batchSize, self.fastDecode) = (splits, imageSize, batchSize, fastDecode)
+        (self.maxDisagreement, self.singleViewConfidence, self.fusesViews, self.shapeCheck) = (
+            maxDisagreement, singleViewConfidence, fusesViews, shapeCheck
+        )
+        (self.closerLook, self.checksOverlap) = (closerLook, checksOverlap)
+    }
 
     /// Names that settings written by earlier versions use.
     private enum LegacyKeys: String, CodingKey { case refinesCrops }
@@ -112,8 +124,10 @@ public struct Autolabeler {
 
         /// An image's label file as it is.
         public static func labelFile(of image: Dataset.Image, in dataset: Dataset) throws -> Existing {
-            let text = FileManager.default.fileExists(atPath: image.labelURL.path) ? try String(contentsOf: image.labelURL, encoding: .utf8) : ""
-            let labels = try LabelFile.read(image.labelURL, keypointShape: dataset.config.keypointShape, classCount: dataset.config.names.count)
+            let text =
+                FileManager.default.fileExists(atPath: image.labelURL.path) ? try String(contentsOf: image.labelURL, encoding: .utf8) : ""
+            let labels = try LabelFile.read(
+                image.labelURL, keypointShape: dataset.config.keypointShape, classCount: dataset.config.names.count)
             return Existing(text: text, labels: labels)
         }
     }
@@ -141,7 +155,9 @@ public struct Autolabeler {
         guard model.config.keypointCount == shape.count, model.config.keypointDimensions == shape.dimensions else {
             throw DataProblem(
                 file: dataset.configURL.path,
-                reason: .io("kpt_shape [\(shape.count), \(shape.dimensions)] differs from the model's [\(model.config.keypointCount), \(model.config.keypointDimensions)]"))
+                reason: .io(
+                    "kpt_shape [\(shape.count), \(shape.dimensions)] differs from the model's "
+                        + "[\(model.config.keypointCount), \(model.config.keypointDimensions)]"))
         }
         model.foldBatchNorm()
         defer { model.unfoldBatchNorm() }
@@ -158,7 +174,9 @@ public struct Autolabeler {
             var splitExisting: [(image: Dataset.Image, existing: Existing)] = []
             for start in stride(from: 0, to: images.count, by: settings.batchSize) {
                 let group = Array(images[start..<min(start + settings.batchSize, images.count)])
-                let starts = try group.map { try existing?($0, ImageKey(split, $0.relativePath)) ?? Existing.labelFile(of: $0, in: dataset) }
+                let starts = try group.map {
+                    try existing?($0, ImageKey(split, $0.relativePath)) ?? Existing.labelFile(of: $0, in: dataset)
+                }
                 var found: [[Candidate]] = []
                 var sizes: [(width: Int, height: Int)] = []
                 if labelled.contains(split) {
@@ -180,7 +198,8 @@ public struct Autolabeler {
                         if !candidate.measures.decision.keeps {
                             pass.dropped.append(label)
                         } else if !Merge.additions(
-                            existing: starts[index].labels, rejected: starts[index].rejected, predictions: [instance], iouThreshold: settings.mergeIoU
+                            existing: starts[index].labels, rejected: starts[index].rejected, predictions: [instance],
+                            iouThreshold: settings.mergeIoU
                         ).isEmpty {
                             additions.append(label)
                         }
@@ -188,7 +207,8 @@ public struct Autolabeler {
                     let repeated =
                         settings.checksOverlap
                         ? Merge.repeatedFaces(
-                            additions.map(\.instance.box), scores: additions.map { Float($0.confidence) }, existing: starts[index].labels.map(\.box),
+                            additions.map(\.instance.box), scores: additions.map { Float($0.confidence) },
+                            existing: starts[index].labels.map(\.box),
                             iouThreshold: settings.mergeIoU) : []
                     for (position, var label) in additions.enumerated() {
                         if repeated.contains(position) {

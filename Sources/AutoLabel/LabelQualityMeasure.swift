@@ -28,7 +28,9 @@ public struct LabelQualityMeasure {
         public var originals: [PoseInstance]
         public var generated: [(instance: PoseInstance, confidence: Double)]
 
-        public init(key: ImageKey, width: Int, height: Int, originals: [PoseInstance], generated: [(instance: PoseInstance, confidence: Double)]) {
+        public init(
+            key: ImageKey, width: Int, height: Int, originals: [PoseInstance], generated: [(instance: PoseInstance, confidence: Double)]
+        ) {
             (self.key, self.width, self.height, self.originals, self.generated) = (key, width, height, originals, generated)
         }
     }
@@ -41,17 +43,22 @@ public struct LabelQualityMeasure {
     /// ``rightLabelNME``).
     public func isRight(_ label: PoseInstance, image key: ImageKey, width: Int, height: Int, originals: [PoseInstance]) -> Bool {
         let faces = (truth[key] ?? []).filter { face in !originals.contains { Merge.iou($0.box, face.box) >= 0.5 } }
-        guard let face = faces.max(by: { Merge.iou($0.box, label.box) < Merge.iou($1.box, label.box) }), Merge.iou(face.box, label.box) >= 0.5 else {
+        guard let face = faces.max(by: { Merge.iou($0.box, label.box) < Merge.iou($1.box, label.box) }),
+            Merge.iou(face.box, label.box) >= 0.5
+        else {
             return false
         }
         let points = { (instance: PoseInstance) in
-            instance.keypoints.map { PixelKeypoint(x: Float($0.x) * Float(width), y: Float($0.y) * Float(height), visibility: Float($0.visibility)) }
+            instance.keypoints.map {
+                PixelKeypoint(x: Float($0.x) * Float(width), y: Float($0.y) * Float(height), visibility: Float($0.visibility))
+            }
         }
         let predicted = points(label)
         let measured = zip(points(face), predicted).map { truthPoint, point in
             point.isLabelled ? truthPoint : PixelKeypoint(x: truthPoint.x, y: truthPoint.y, visibility: 0)
         }
-        return (FaceAlignment.error(prediction: predicted, truth: measured, eyeCorners: eyeCorners).normalisedMeanError ?? 1) <= Self.rightLabelNME
+        return (FaceAlignment.error(prediction: predicted, truth: measured, eyeCorners: eyeCorners).normalisedMeanError ?? 1)
+            <= Self.rightLabelNME
     }
 
     public func measure(_ images: [Image]) -> LabelQuality {
@@ -66,7 +73,9 @@ public struct LabelQualityMeasure {
                 let box = PixelBox(
                     x1: Float(instance.box.minX) * w, y1: Float(instance.box.minY) * h, x2: Float(instance.box.maxX) * w,
                     y2: Float(instance.box.maxY) * h)
-                return (box, instance.keypoints.map { PixelKeypoint(x: Float($0.x) * w, y: Float($0.y) * h, visibility: Float($0.visibility)) })
+                return (
+                    box, instance.keypoints.map { PixelKeypoint(x: Float($0.x) * w, y: Float($0.y) * h, visibility: Float($0.visibility)) }
+                )
             }
             let truthObjects = truths.map { face in
                 let (box, points) = pixels(face)
@@ -74,7 +83,8 @@ public struct LabelQualityMeasure {
             }
             let detections = image.generated.map { label in
                 let (box, points) = pixels(label.instance)
-                return DetectedObject(classIndex: label.instance.classIndex, confidence: Float(label.confidence), box: box, keypoints: points)
+                return DetectedObject(
+                    classIndex: label.instance.classIndex, confidence: Float(label.confidence), box: box, keypoints: points)
             }
             let matches = FaceAlignment.greedyMatches(truths: truthObjects, detections: detections, minimumIoU: 0.5)
             correct += matches.count

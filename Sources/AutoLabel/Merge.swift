@@ -1,6 +1,6 @@
 import PoseData
 
-/// The method's merge rule (reference/method.md): a prediction whose box overlaps any existing
+/// The method's merge rule (docs/reference/method.md): a prediction whose box overlaps any existing
 /// label (originals and labels added earlier) by IoU above the threshold is dropped; the others
 /// are appended. Existing labels are never changed, and the method compares predictions with each
 /// other only through NMS (``repeatedFaces(_:scores:existing:iouThreshold:nestedShare:)`` is our
@@ -36,7 +36,9 @@ public enum Merge {
         for index in kept {
             let box = boxes[index]
             let area = box.width * box.height
-            if containers.contains(where: { $0.width * $0.height > area && intersection($0, box) >= nestedShare * area }) { repeated.insert(index) }
+            if containers.contains(where: { $0.width * $0.height > area && intersection($0, box) >= nestedShare * area }) {
+                repeated.insert(index)
+            }
         }
         return repeated
     }

@@ -55,7 +55,9 @@ public enum ReviewExchange {
             images.append(
                 ExportedImage(
                     key: key, file: image.url.resolvingSymlinksInPath(), width: info.width, height: info.height,
-                    labels: labels.sorted { $0.id < $1.id }.map { ($0.current, CVATXML.LabelReference(id: $0.id, version: $0.version), $0.score) }))
+                    labels: labels.sorted { $0.id < $1.id }.map {
+                        ($0.current, CVATXML.LabelReference(id: $0.id, version: $0.version), $0.score)
+                    }))
         }
         return (data.config, images)
     }
@@ -84,14 +86,18 @@ public enum ReviewExchange {
     /// its faces (so that Label Studio's "prediction score" sorts the likeliest mistakes first).
     /// Images are addressed for Label Studio's local storage, relative to `documentRoot` (its
     /// `LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT`).
-    public static func labelStudioTasks(_ images: [ExportedImage], config: DatasetConfig, documentRoot: URL, modelVersion: String) -> [LabelStudio.Task] {
+    public static func labelStudioTasks(
+        _ images: [ExportedImage], config: DatasetConfig, documentRoot: URL, modelVersion: String
+    ) -> [LabelStudio.Task] {
         let names = pointNames(config)
         let root = documentRoot.standardizedFileURL.path
         return images.map { image in
             var relative = image.file.path
             if relative.hasPrefix(root) { relative = String(relative.dropFirst(root.count)) }
             relative = String(relative.drop { $0 == "/" })
-            let encoded = relative.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&+=?#"))) ?? relative
+            let encoded =
+                relative.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&+=?#")))
+                ?? relative
             var regions: [LabelStudio.Region] = []
             var ids: [String: Int64] = [:]
             var versions: [String: Int] = [:]
@@ -104,7 +110,8 @@ public enum ReviewExchange {
             }
             let scores = image.labels.compactMap(\.score)
             let reference = LabelStudio.Reference(
-                split: image.key.split.rawValue, path: image.key.path, labels: ids.isEmpty ? nil : ids, versions: versions.isEmpty ? nil : versions)
+                split: image.key.split.rawValue, path: image.key.path, labels: ids.isEmpty ? nil : ids,
+                versions: versions.isEmpty ? nil : versions)
             return LabelStudio.Task(
                 data: LabelStudio.TaskData(image: "/data/local-files/?d=\(encoded)", facelabel: reference),
                 predictions: [LabelStudio.Prediction(modelVersion: modelVersion, score: scores.min(), result: regions)])
@@ -116,7 +123,9 @@ public enum ReviewExchange {
         let files = images.map { image in
             CVATXML.Image(
                 name: image.key.description, width: image.width, height: image.height,
-                faces: image.labels.map { CVATXML.Face(instance: $0.instance, id: $0.reference, source: $0.reference == nil ? "manual" : "auto") })
+                faces: image.labels.map {
+                    CVATXML.Face(instance: $0.instance, id: $0.reference, source: $0.reference == nil ? "manual" : "auto")
+                })
         }
         return CVATXML.document(files, classNames: config.names, pointNames: pointNames(config), taskName: taskName)
     }
@@ -124,7 +133,9 @@ public enum ReviewExchange {
     // MARK: Import
 
     /// Records a Label Studio JSON export's answers in the ledger of `run`.
-    public static func importLabelStudio(_ tasks: [LabelStudio.Task], into run: RefinementRun, reviewer: String, file: String) throws -> ImportSummary {
+    public static func importLabelStudio(
+        _ tasks: [LabelStudio.Task], into run: RefinementRun, reviewer: String, file: String
+    ) throws -> ImportSummary {
         let config = try run.config()
         var summary = ImportSummary()
         var decisions: [Decision] = []
@@ -138,11 +149,13 @@ public enum ReviewExchange {
                 summary.unanswered += 1
                 continue
             }
-            let faces = try LabelStudio.faces(in: answer.result, classNames: config.names, pointNames: pointNames(config), file: file, task: name)
+            let faces = try LabelStudio.faces(
+                in: answer.result, classNames: config.names, pointNames: pointNames(config), file: file, task: name)
             let exported = Dictionary(uniqueKeysWithValues: (reference.labels ?? [:]).map { ($0.value, reference.versions?[$0.key] ?? 0) })
             decisions += try self.decisions(
                 faces: faces.map { face in (face.instance, face.id.flatMap { reference.labels?[$0] }) }, versions: exported,
-                rejectable: Set(exported.keys), visibilityKnown: false, image: ImageKey(split, reference.path), who: answer.completedBy ?? reviewer,
+                rejectable: Set(exported.keys), visibilityKnown: false, image: ImageKey(split, reference.path),
+                who: answer.completedBy ?? reviewer,
                 ledger: run.ledger)
         }
         try record(decisions, ledger: run.ledger, source: "labelstudio", summary: &summary)
@@ -152,7 +165,9 @@ public enum ReviewExchange {
     /// Records a CVAT file's faces in the ledger of `run`: each image of the file is an answer
     /// (CVAT keeps no "not yet reviewed"); the labels of `iteration` on it that are gone and that
     /// nobody had decided on are rejected.
-    public static func importCVAT(_ images: [CVATXML.Image], into run: RefinementRun, iteration: Int?, reviewer: String, file: String) throws -> ImportSummary {
+    public static func importCVAT(
+        _ images: [CVATXML.Image], into run: RefinementRun, iteration: Int?, reviewer: String, file: String
+    ) throws -> ImportSummary {
         let labels = try run.ledger.labels(matching: ReviewFilter(iteration: iteration)).filter { $0.status != .rejected }
         let byImage = Dictionary(grouping: labels, by: \.image)
         let byFileName = Dictionary(grouping: labels) { URL(fileURLWithPath: $0.image.path).lastPathComponent }
@@ -161,7 +176,9 @@ public enum ReviewExchange {
         for image in images {
             // facelabel names images split/path; a CVAT task made by uploading the files knows them by file name
             var labels = ImageKey(image.name).flatMap { byImage[$0] } ?? []
-            if labels.isEmpty, let named = byFileName[URL(fileURLWithPath: image.name).lastPathComponent], Set(named.map(\.image)).count == 1 {
+            if labels.isEmpty, let named = byFileName[URL(fileURLWithPath: image.name).lastPathComponent],
+                Set(named.map(\.image)).count == 1
+            {
                 labels = named
             }
             guard let first = labels.first else {
@@ -208,12 +225,15 @@ public enum ReviewExchange {
             answered.insert(id)
             var answer = face.instance
             if !visibilityKnown {
-                for index in answer.keypoints.indices where answer.keypoints[index].visibility > 0 && current.keypoints[index].visibility > 0 {
+                for index in answer.keypoints.indices
+                where answer.keypoints[index].visibility > 0 && current.keypoints[index].visibility > 0 {
                     answer.keypoints[index].visibility = current.keypoints[index].visibility
                 }
             }
             if Self.same(current, answer) {
-                if label.status == .unreviewed { result.append(Decision(kind: .decide(id, .accepted, corrected: nil, version: version), reviewer: who)) }
+                if label.status == .unreviewed {
+                    result.append(Decision(kind: .decide(id, .accepted, corrected: nil, version: version), reviewer: who))
+                }
             } else {
                 result.append(Decision(kind: .decide(id, .corrected, corrected: answer, version: version), reviewer: who))
             }

@@ -107,7 +107,9 @@ public struct FixedVal: Sendable, Codable, Equatable {
         case .gold: "the gold val labels of \(data) (every face labelled)"
         case .original:
             "the original val labels, which are incomplete"
-                + (unlabelledEstimate.map { ": about \($0) faces in them are unlabelled (the val labels the run generated), so box precision reads low" } ?? "")
+                + (unlabelledEstimate.map {
+                    ": about \($0) faces in them are unlabelled (the val labels the run generated), so box precision reads low"
+                } ?? "")
         }
     }
 }

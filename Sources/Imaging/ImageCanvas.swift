@@ -1,9 +1,9 @@
 import Foundation
 import PoseData
 
-/// Drawing on an ``RGBImage`` for figures: boxes, points, lines and polylines (anti-aliased, by the
-/// rasteriser the synthetic faces use), text labels in a built-in 5×7 bitmap font, and whole
-/// pose labels with their contours.
+/// Drawing on an ``RGBImage`` where a raster is the output (`predict --save-img`, `measure
+/// --save-img`): boxes, points, lines and polylines (anti-aliased, by the rasteriser the synthetic
+/// faces use) and whole pose labels with their contours. No text: figures with words are SVG.
 ///
 /// Coordinates are pixels, x right and y down, with pixel (i, j) covering [i, i+1) × [j, j+1), so
 /// the centre of the top-left pixel is (0.5, 0.5). Normalised label values (``BoundingBox``,
@@ -11,8 +11,7 @@ import PoseData
 ///
 /// ```swift
 /// var canvas = ImageCanvas(try ImageCodec.decode(contentsOf: imageURL))
-/// for face in faces { canvas.drawPose(face, color: ImageCanvas.palette[0], label: "0.93") }
-/// canvas.drawText("Iter 2", at: Point(4, 4), color: Color(1, 1, 1), scale: 2, background: Color(0, 0, 0))
+/// for face in faces { canvas.drawPose(face, color: ImageCanvas.palette[0]) }
 /// try canvas.write(to: URL(fileURLWithPath: "figure.png"))
 /// ```
 public struct ImageCanvas: Sendable {
@@ -29,23 +28,6 @@ public struct ImageCanvas: Sendable {
         Color(0.12, 0.47, 0.94), Color(0.96, 0.31, 0.18), Color(0.17, 0.75, 0.33), Color(0.98, 0.75, 0.10),
         Color(0.62, 0.33, 0.89), Color(0.05, 0.80, 0.85), Color(0.95, 0.36, 0.71), Color(0.55, 0.55, 0.55),
     ]
-
-    /// A pixel rectangle: columns `x..<x + width`, rows `y..<y + height`.
-    public struct PixelRect: Sendable, Hashable {
-        public var x: Int
-        public var y: Int
-        public var width: Int
-        public var height: Int
-
-        public init(x: Int, y: Int, width: Int, height: Int) {
-            self.x = x
-            self.y = y
-            self.width = width
-            self.height = height
-        }
-
-        public func contains(x px: Int, y py: Int) -> Bool { px >= x && px < x + width && py >= y && py < y + height }
-    }
 
     // MARK: - Shapes
 
@@ -112,48 +94,10 @@ public struct ImageCanvas: Sendable {
             opacity: opacity)
     }
 
-    // MARK: - Text
-
-    /// The size in pixels of `text` drawn at `scale` without a background.
-    public static func textSize(_ text: String, scale: Int = 1) -> (width: Int, height: Int) {
-        guard !text.isEmpty else { return (0, 0) }
-        return ((BitmapFont.advance * text.count - 1) * scale, BitmapFont.glyphHeight * scale)
-    }
-
-    /// Draws one line of text with its top-left corner at `origin` (rounded down to a pixel), each
-    /// font pixel a `scale` × `scale` square, crisp (not anti-aliased). With a `background`, a
-    /// filled rectangle `scale` pixels larger on each side goes behind the text, its top-left
-    /// corner at `origin`.
-    ///
-    /// - Returns: the rectangle that may have changed (before clipping to the image).
-    @discardableResult
-    public mutating func drawText(
-        _ text: String, at origin: Point, color: Color, scale: Int = 1, background: Color? = nil
-    ) -> PixelRect {
-        precondition(scale >= 1, "ImageCanvas.drawText: scale \(scale) < 1")
-        let (textWidth, textHeight) = Self.textSize(text, scale: scale)
-        let (x0, y0) = (Int(origin.x.rounded(.down)), Int(origin.y.rounded(.down)))
-        let padding = background == nil ? 0 : scale
-        let rect = PixelRect(x: x0, y: y0, width: textWidth + 2 * padding, height: textHeight + 2 * padding)
-        if let background { fillPixels(rect, background) }
-        let ink = Self.bytes(color)
-        for (position, character) in text.enumerated() {
-            let left = x0 + padding + position * BitmapFont.advance * scale
-            for (row, bits) in BitmapFont.rows(of: character).enumerated() {
-                for column in 0..<BitmapFont.glyphWidth where bits & (1 << (BitmapFont.glyphWidth - 1 - column)) != 0 {
-                    fillPixels(
-                        PixelRect(x: left + column * scale, y: y0 + padding + row * scale, width: scale, height: scale), ink)
-                }
-            }
-        }
-        return rect
-    }
-
     // MARK: - Poses
 
-    /// Draws a pose label: its box, the contours of `scheme` between labelled points, the
-    /// labelled points (visibility ≠ 0) and, when given, a text `label` on a filled tab above
-    /// the box's top-left corner (inside it when there is no room above).
+    /// Draws a pose label: its box, the contours of `scheme` between labelled points
+    /// (``KeypointScheme/lines(of:)``) and the labelled points (visibility ≠ 0).
     ///
     /// - Parameters:
     ///   - scheme: the contours to draw; by default the standard one for the point count (the
@@ -163,45 +107,18 @@ public struct ImageCanvas: Sendable {
     ///   - pointRadius: by default the line width.
     public mutating func drawPose(
         _ instance: PoseInstance, scheme: KeypointScheme? = nil, color: Color, pointColor: Color? = nil,
-        lineWidth: Double? = nil, pointRadius: Double? = nil, drawsBox: Bool = true, label: String? = nil
+        lineWidth: Double? = nil, pointRadius: Double? = nil, drawsBox: Bool = true
     ) {
         let (w, h) = (Double(width), Double(height))
         let lineWidth = lineWidth ?? max(((w + h) / 2 * 0.003).rounded(), 2)
         let pointRadius = pointRadius ?? lineWidth
         let scheme = scheme ?? KeypointScheme.standard(forCount: instance.keypoints.count)
         if drawsBox { drawBox(instance.box, color: color, lineWidth: lineWidth) }
-        let points = instance.keypoints.map { Point($0.x * w, $0.y * h) }
-        let labelled = instance.keypoints.map(\.isLabelled)
-        for contour in scheme.contours {
-            // Split the polyline where a point is missing.
-            var run: [Point] = []
-            func flush() {
-                if run.count >= 2 { drawPolyline(run, color: color, lineWidth: lineWidth) }
-                run = []
-            }
-            let closes = contour.closed && contour.indices.allSatisfy { $0 < points.count && labelled[$0] }
-            for index in contour.indices {
-                if index < points.count && labelled[index] { run.append(points[index]) } else { flush() }
-            }
-            if closes {
-                drawPolyline(run, closed: true, color: color, lineWidth: lineWidth)
-                run = []
-            }
-            flush()
+        for line in scheme.lines(of: instance) {
+            drawPolyline(line.points.map { Point($0.x * w, $0.y * h) }, closed: line.closed, color: color, lineWidth: lineWidth)
         }
-        for (point, isLabelled) in zip(points, labelled) where isLabelled {
-            drawPoint(point, radius: pointRadius, color: pointColor ?? color)
-        }
-        if let label, !label.isEmpty {
-            let scale = max(1, Int((lineWidth / 2).rounded()))
-            let tabHeight = Double(BitmapFont.glyphHeight * scale + 2 * scale)
-            let left = max(0, instance.box.minX * w - lineWidth / 2)
-            var top = instance.box.minY * h - lineWidth / 2 - tabHeight
-            if top < 0 { top = instance.box.minY * h + lineWidth / 2 }
-            let luminance = 0.299 * color.r + 0.587 * color.g + 0.114 * color.b
-            drawText(
-                label, at: Point(left, top), color: luminance > 0.6 ? Color(0, 0, 0) : Color(1, 1, 1), scale: scale,
-                background: color)
+        for point in instance.keypoints where point.isLabelled {
+            drawPoint(Point(point.x * w, point.y * h), radius: pointRadius, color: pointColor ?? color)
         }
     }
 
@@ -247,22 +164,6 @@ public struct ImageCanvas: Sendable {
                     image.pixels[index + channel] = UInt8(min(max(new.rounded(), 0), 255))
                 }
             }
-        }
-    }
-
-    private static func bytes(_ color: Color) -> (r: UInt8, g: UInt8, b: UInt8) {
-        func byte(_ value: Double) -> UInt8 { UInt8(min(max((value * 255).rounded(), 0), 255)) }
-        return (byte(color.r), byte(color.g), byte(color.b))
-    }
-
-    private mutating func fillPixels(_ rect: PixelRect, _ color: Color) { fillPixels(rect, Self.bytes(color)) }
-
-    private mutating func fillPixels(_ rect: PixelRect, _ color: (r: UInt8, g: UInt8, b: UInt8)) {
-        let (x0, y0) = (max(rect.x, 0), max(rect.y, 0))
-        let (x1, y1) = (min(rect.x + rect.width, width), min(rect.y + rect.height, height))
-        guard x1 > x0, y1 > y0 else { return }
-        for y in y0..<y1 {
-            for x in x0..<x1 { image[x, y] = color }
         }
     }
 }

@@ -79,7 +79,9 @@ public struct ScaledImage: Sendable {
 /// ```
 public enum ImageCodec {
     /// Reads and decodes an image file (JPEG or PNG, found by content, not by extension).
-    public static func decode(contentsOf url: URL, options: ImageDecodeOptions = .init()) throws(ImageError)
+    public static func decode(
+        contentsOf url: URL, options: ImageDecodeOptions = .init()
+    ) throws(ImageError)
         -> RGBImage
     {
         let data = try read(url)
@@ -107,7 +109,9 @@ public enum ImageCodec {
     }
 
     /// Decodes an in-memory image; `name` is used in error messages.
-    public static func decode(_ data: Data, name: String, options: ImageDecodeOptions = .init())
+    public static func decode(
+        _ data: Data, name: String, options: ImageDecodeOptions = .init()
+    )
         throws(ImageError) -> RGBImage
     {
         let result: Result<RGBImage, ImageError> = data.withUnsafeBytes { raw in
@@ -133,7 +137,9 @@ public enum ImageCodec {
     /// Encodes as baseline JPEG, 4:2:0, at `quality` 1...100. An `orientation` other than `.up`
     /// is written as an EXIF block (APP1, tag 0x0112), as a camera writes it: `image` holds the
     /// stored pixels, which viewers and decoders turn by it.
-    public static func encodeJPEG(_ image: RGBImage, quality: Int = 95, orientation: ExifOrientation = .up) throws(ImageError)
+    public static func encodeJPEG(
+        _ image: RGBImage, quality: Int = 95, orientation: ExifOrientation = .up
+    ) throws(ImageError)
         -> Data
     {
         let jpeg = try encode(image) { out, size, rgb, error in
@@ -141,7 +147,9 @@ public enum ImageCodec {
         }
         guard orientation != .up else { return jpeg }
         // "Exif\0\0", then a little-endian TIFF header and IFD0 of one SHORT entry: the orientation
-        let tiff: [UInt8] = [0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, UInt8(orientation.rawValue), 0, 0, 0, 0, 0, 0, 0]
+        let tiff: [UInt8] = [
+            0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, UInt8(orientation.rawValue), 0, 0, 0, 0, 0, 0, 0,
+        ]
         let body = Array("Exif".utf8) + [0, 0] + tiff
         let segment: [UInt8] = [0xFF, 0xE1, UInt8((body.count + 2) >> 8), UInt8((body.count + 2) & 0xFF)] + body
         return jpeg.prefix(2) + Data(segment) + jpeg.dropFirst(2)
@@ -229,7 +237,9 @@ public enum ImageCodec {
         }
     }
 
-    static func decode(_ bytes: UnsafeRawBufferPointer, name: String, options: ImageDecodeOptions)
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, name: String, options: ImageDecodeOptions
+    )
         throws(ImageError) -> RGBImage
     {
         let base = bytes.bindMemory(to: UInt8.self)

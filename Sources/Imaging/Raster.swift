@@ -81,7 +81,9 @@ package struct Mask {
         fill(Self.ellipsePolygon(center: center, radiusX: radiusX, radiusY: radiusY, rotation: rotation))
     }
 
-    package static func ellipsePolygon(center: Point, radiusX: Double, radiusY: Double, rotation: Double = 0, sides: Int = 64)
+    package static func ellipsePolygon(
+        center: Point, radiusX: Double, radiusY: Double, rotation: Double = 0, sides: Int = 64
+    )
         -> [Point]
     {
         let (s, c) = (sin(rotation), cos(rotation))

@@ -31,7 +31,8 @@ extension RGBImage {
                     let row = target.baseAddress! + y * outWidth * 3
                     for i in 0..<(outWidth * 3) {
                         let (x, channel) = (i / 3 * 6, i % 3)
-                        let sum = Int(top[x + channel]) + Int(top[x + 3 + channel]) + Int(bottom[x + channel]) + Int(bottom[x + 3 + channel])
+                        let sum =
+                            Int(top[x + channel]) + Int(top[x + 3 + channel]) + Int(bottom[x + channel]) + Int(bottom[x + 3 + channel])
                         row[i] = UInt8((sum + 2) >> 2)
                     }
                 }
@@ -347,7 +348,7 @@ public struct LetterboxPlacement: Sendable, Equatable, Codable {
 }
 
 extension RGBImage {
-    /// The reference's LetterBox (§5.8): scale to fit `newWidth` × `newHeight` (never up when
+    /// The reference's LetterBox (reference §5.8): scale to fit `newWidth` × `newHeight` (never up when
     /// `scaleUp` is false), centre, pad with grey. With `minimalPadding`, the padding is cut to
     /// its remainder modulo that stride (the reference's `auto=True` for prediction), so the
     /// result can be smaller than asked. Labels follow with ``LetterboxPlacement``.

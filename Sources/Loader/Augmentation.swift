@@ -2,34 +2,38 @@ import Foundation
 import Imaging
 import PoseData
 
-/// Augmentation settings with the reference's defaults for pose training (reference §4.1, §5).
+/// Augmentation settings with the reference's defaults for pose training (reference §4.1, reference §5).
 public struct AugmentationSettings: Sendable, Codable, Equatable {
-    public var hsvHue = 0.015
-    public var hsvSaturation = 0.7
-    public var hsvValue = 0.4
+    public var hsvHue: Double
+    public var hsvSaturation: Double
+    public var hsvValue: Double
     /// Rotation range, ± degrees.
-    public var degrees = 0.0
+    public var degrees: Double
     /// Translation range, ± fraction of the output size.
-    public var translate = 0.1
+    public var translate: Double
     /// Scale gain range, ±.
-    public var scale = 0.5
+    public var scale: Double
     /// Shear range, ± degrees.
-    public var shear = 0.0
-    public var perspective = 0.0
-    public var flipUpDown = 0.0
-    public var flipLeftRight = 0.5
+    public var shear: Double
+    public var perspective: Double
+    public var flipUpDown: Double
+    public var flipLeftRight: Double
     /// Probability of a 4-image mosaic.
-    public var mosaic = 1.0
+    public var mosaic: Double
 
-    public init() {}
+    public init(
+        hsvHue: Double = 0.015, hsvSaturation: Double = 0.7, hsvValue: Double = 0.4, degrees: Double = 0.0, translate: Double = 0.1,
+        scale: Double = 0.5, shear: Double = 0.0, perspective: Double = 0.0, flipUpDown: Double = 0.0, flipLeftRight: Double = 0.5,
+        mosaic: Double = 1.0
+    ) {
+        (self.hsvHue, self.hsvSaturation, self.hsvValue, self.degrees) = (hsvHue, hsvSaturation, hsvValue, degrees)
+        (self.translate, self.scale, self.shear, self.perspective) = (translate, scale, shear, perspective)
+        (self.flipUpDown, self.flipLeftRight, self.mosaic) = (flipUpDown, flipLeftRight, mosaic)
+    }
 
     /// No augmentation at all (letterbox only), as for validation.
-    public static let none: AugmentationSettings = {
-        var settings = AugmentationSettings()
-        (settings.hsvHue, settings.hsvSaturation, settings.hsvValue) = (0, 0, 0)
-        (settings.translate, settings.scale, settings.flipLeftRight, settings.mosaic) = (0, 0, 0, 0)
-        return settings
-    }()
+    public static let none = AugmentationSettings(
+        hsvHue: 0, hsvSaturation: 0, hsvValue: 0, translate: 0, scale: 0, flipLeftRight: 0, mosaic: 0)
 }
 
 /// An image and its objects in pixel coordinates, moving through the augmentation steps.
@@ -48,7 +52,7 @@ public struct AugmentedSample: Sendable {
     }
 }
 
-/// The reference's training transforms for pose (§5.1): mosaic or letterbox, random perspective,
+/// The reference's training transforms for pose (reference §5.1): mosaic or letterbox, random perspective,
 /// HSV, flips. Every random draw comes from the `SeededRandom` passed in, so a sample's result
 /// depends only on its seed, never on thread timing.
 public struct Augmenter: Sendable {
@@ -59,12 +63,10 @@ public struct Augmenter: Sendable {
     public var flipIndex: [Int]?
 
     public init(settings: AugmentationSettings, imageSize: Int, flipIndex: [Int]?) {
-        self.settings = settings
-        self.imageSize = imageSize
-        self.flipIndex = flipIndex
+        (self.settings, self.imageSize, self.flipIndex) = (settings, imageSize, flipIndex)
     }
 
-    /// Resizes so the long side is `imageSize` (the reference's `load_image`, §5.2).
+    /// Resizes so the long side is `imageSize` (the reference's `load_image`, reference §5.2).
     public static func fitted(_ sample: AugmentedSample, longSide: Int) -> AugmentedSample {
         let (w, h) = (sample.image.width, sample.image.height)
         let ratio = Double(longSide) / Double(max(w, h))
@@ -104,7 +106,7 @@ public struct Augmenter: Sendable {
 
     // MARK: Steps
 
-    /// The 4-image mosaic (§5.3) on a 2s × 2s grey canvas around a random centre.
+    /// The 4-image mosaic (reference §5.3) on a 2s × 2s grey canvas around a random centre.
     public func mosaic(_ tiles: [AugmentedSample], random: inout SeededRandom) -> AugmentedSample {
         precondition(tiles.count == 4, "a mosaic needs 4 images")
         let s = imageSize
@@ -140,8 +142,8 @@ public struct Augmenter: Sendable {
         return AugmentedSample(image: canvas, instances: kept)
     }
 
-    /// Random perspective / affine (§5.4) into an output of the input size plus twice `border`,
-    /// then the reference's box filter (§5.5).
+    /// Random perspective / affine (reference §5.4) into an output of the input size plus twice `border`,
+    /// then the reference's box filter (reference §5.5).
     public func randomPerspective(_ sample: AugmentedSample, border: Int, random: inout SeededRandom) -> AugmentedSample {
         let outWidth = sample.image.width + 2 * border
         let outHeight = sample.image.height + 2 * border
@@ -181,7 +183,7 @@ public struct Augmenter: Sendable {
         return AugmentedSample(image: image, instances: kept)
     }
 
-    /// The reference's `box_candidates` (§5.5): wider and taller than 2 px, more than 10% of the
+    /// The reference's `box_candidates` (reference §5.5): wider and taller than 2 px, more than 10% of the
     /// scaled original area left, aspect ratio under 100.
     static func isBoxCandidate(before: PixelInstance, scale: Double, after: PixelInstance) -> Bool {
         let (w1, h1) = (before.width * scale, before.height * scale)
@@ -189,7 +191,7 @@ public struct Augmenter: Sendable {
         return w2 > 2 && h2 > 2 && (w2 * h2) / (w1 * h1 + 1e-16) > 0.1 && max(w2 / (h2 + 1e-16), h2 / (w2 + 1e-16)) < 100
     }
 
-    /// Random hue, saturation and value gains (§5.6), multiplying in OpenCV's 8-bit HSV
+    /// Random hue, saturation and value gains (reference §5.6), multiplying in OpenCV's 8-bit HSV
     /// (hue 0…179).
     public func hsv(_ image: RGBImage, random: inout SeededRandom) -> RGBImage {
         let gains = [settings.hsvHue, settings.hsvSaturation, settings.hsvValue].map { random.uniform(-1, 1) * $0 + 1 }
@@ -199,7 +201,7 @@ public struct Augmenter: Sendable {
         return out
     }
 
-    /// Mirrors left-right and re-indexes keypoints by `flipIndex` (§5.7).
+    /// Mirrors left-right and re-indexes keypoints by `flipIndex` (reference §5.7).
     public func flippedLeftRight(_ sample: AugmentedSample) -> AugmentedSample {
         let (w, h) = (sample.image.width, sample.image.height)
         var pixels = sample.image.pixels
@@ -224,7 +226,7 @@ public struct Augmenter: Sendable {
         return AugmentedSample(image: RGBImage(width: w, height: h, pixels: pixels), instances: instances)
     }
 
-    /// Mirrors top-bottom (no re-indexing, §5.7).
+    /// Mirrors top-bottom (no re-indexing, reference §5.7).
     public func flippedUpDown(_ sample: AugmentedSample) -> AugmentedSample {
         let (w, h) = (sample.image.width, sample.image.height)
         var pixels = sample.image.pixels

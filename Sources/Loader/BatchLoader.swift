@@ -59,9 +59,9 @@ public struct Batch: Sendable {
 /// Every random draw of sample `i` in epoch `e` comes from a generator seeded by (seed, e, i), and
 /// batches are delivered in order, so the batches of a seed are the same whatever the thread
 /// timing. Mosaic partners are drawn from the whole split with that generator (the reference
-/// draws them from a buffer of recently loaded images; drawing them from the images just before
-/// the sample instead cost 0.007 NME over three seeds). Decoded images are kept, as many as the
-/// reference's buffer holds, so most partners are not decoded again.
+/// draws them from a buffer of recently loaded images, which measured worse: docs/training.md,
+/// "The loader"). Decoded images are kept, as many as the reference's buffer holds, so most
+/// partners are not decoded again.
 public final class BatchLoader: Sendable {
     public let images: [LabelledImage]
     public let imageSize: Int
@@ -150,9 +150,11 @@ public final class BatchLoader: Sendable {
             let partners = (0..<3).map { _ in partnerRandom.int(0...(images.count - 1)) }
             let rank = epoch * order.count + positions[index]
             guard let item = fitted(index, rank: rank) else { return nil }
-            let result = augmenter(item.sample, partners: {
-                partners.compactMap { self.fitted($0, rank: rank)?.sample }.padded(to: 3, with: item.sample)
-            }, random: &random)
+            let result = augmenter(
+                item.sample,
+                partners: {
+                    partners.compactMap { self.fitted($0, rank: rank)?.sample }.padded(to: 3, with: item.sample)
+                }, random: &random)
             let size = (item.originalWidth, item.originalHeight)
             return (result, LetterboxPlacement(gain: 1, padX: 0, padY: 0, left: 0, top: 0), size)
         }

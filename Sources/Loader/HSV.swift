@@ -1,4 +1,4 @@
-/// OpenCV's 8-bit HSV (hue 0…179) as the reference's `RandomHSV` meets it (§5.6), bit for bit
+/// OpenCV's 8-bit HSV (hue 0…179) as the reference's `RandomHSV` meets it (reference §5.6), bit for bit
 /// on every colour:
 /// - RGB → HSV in 12-bit fixed point: S = round(Δ · 255·2¹²/V), H = round(n · 30·2¹²/Δ), with the
 ///   reciprocals rounded into tables first (n is the hue numerator of V's sector);

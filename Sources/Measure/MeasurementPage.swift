@@ -10,17 +10,17 @@ public enum MeasurementPage {
     static let marginColor = Color(0.3, 1.0, 0.3)
 
     /// `image` with every face's measured segments: fissure widths (corner to corner), heights (lid
-    /// to lid), brow heights (brow to corner), MRD (pupil to lid), and each eye's values as text.
-    /// `scale` is the full-size pixels per pixel of `image` (a reduced decode); the values stay
-    /// the full-size ones.
+    /// to lid), brow heights (brow to corner), MRD (pupil to lid), in the colours of
+    /// `measurements.html`, whose tables hold the values. `scale` is the full-size pixels per pixel
+    /// of `image` (a reduced decode); the values stay the full-size ones.
     public static func overlay(_ image: RGBImage, faces: [FaceMeasurements], layout: PeriocularLayout, scale: Int = 1) -> RGBImage {
         var canvas = ImageCanvas(image)
-        let textScale = max(1, min(image.width, image.height) / 400)
+        let lineWidth = Double(max(1, min(image.width, image.height) / 400))
         for face in faces {
             func point(_ index: Int) -> Point { Point(face.points[index].x / Double(scale), face.points[index].y / Double(scale)) }
             func segment(_ a: Int, _ b: Int, _ color: Color, when name: String) {
                 guard face[name]?.value != nil else { return }
-                canvas.drawLine(from: point(a), to: point(b), color: color, lineWidth: Double(textScale))
+                canvas.drawLine(from: point(a), to: point(b), color: color, lineWidth: lineWidth)
             }
             for (side, eye) in [("right", layout.right), ("left", layout.left)] {
                 segment(eye.outerCorner, eye.innerCorner, widthColor, when: "\(side)_fissure_width")
@@ -32,18 +32,6 @@ public enum MeasurementPage {
                     segment(pupil, eye.upperLid.inner, marginColor, when: "\(side)_mrd1")
                     segment(pupil, eye.lowerLid.inner, marginColor, when: "\(side)_mrd2")
                 }
-                let label = ["fissure_width", "fissure_height", "canthal_tilt"].compactMap { name -> String? in
-                    guard let value = face["\(side)_\(name)"]?.value else { return nil }
-                    let short = ["fissure_width": "W", "fissure_height": "H", "canthal_tilt": "T"][name]!
-                    return String(format: name == "canthal_tilt" ? "%@ %+.1fdeg" : "%@ %.1f", short, value)
-                }.joined(separator: " ")
-                // the right eye's values above its brow, the left eye's below its lid, so the two never overlap
-                let height = Double(ImageCanvas.textSize(label, scale: textScale).height + 4)
-                let origin =
-                    side == "right"
-                    ? Point(point(eye.lateralBrow).x, min(point(eye.lateralBrow).y, point(eye.medialBrow).y) - height - 2)
-                    : Point(point(eye.innerCorner).x, max(point(eye.lowerLid.outer).y, point(eye.lowerLid.inner).y) + 4)
-                if !label.isEmpty { _ = canvas.drawText(label, at: origin, color: Color(1, 1, 1), scale: textScale, background: Color(0, 0, 0)) }
             }
         }
         return canvas.image
@@ -53,8 +41,10 @@ public enum MeasurementPage {
     /// `scale` as for ``overlay(_:faces:layout:scale:)``.
     public static func eyeRegion(_ image: RGBImage, face: FaceMeasurements, layout: PeriocularLayout, scale: Int = 1) -> RGBImage {
         let indices = [layout.right, layout.left].flatMap { eye in
-            [eye.outerCorner, eye.innerCorner, eye.upperLid.outer, eye.upperLid.inner, eye.lowerLid.outer, eye.lowerLid.inner,
-             eye.medialBrow, eye.lateralBrow]
+            [
+                eye.outerCorner, eye.innerCorner, eye.upperLid.outer, eye.upperLid.inner, eye.lowerLid.outer, eye.lowerLid.inner,
+                eye.medialBrow, eye.lateralBrow,
+            ]
         }.filter { $0 < face.points.count && face.points[$0].confidence > 0 }
         guard !indices.isEmpty else { return image }
         let xs = indices.map { face.points[$0].x / Double(scale) }
@@ -90,14 +80,16 @@ public enum MeasurementPage {
         body += "</div>\n<table><thead><tr><th>measure</th><th>A</th><th>B</th><th>change (B − A)</th></tr></thead><tbody>\n"
         for (a, b) in zip(before.measures, after.measures) {
             let change = a.value.flatMap { x in b.value.map { $0 - x } }
-            body += "<tr><td>\(label(a))</td><td>\(value(a))</td><td>\(value(b))</td><td>\(change.map { formatted($0, a.unit) } ?? "–")</td></tr>\n"
+            let difference = change.map { formatted($0, a.unit) } ?? "–"
+            body += "<tr><td>\(label(a))</td><td>\(value(a))</td><td>\(value(b))</td><td>\(difference)</td></tr>\n"
         }
         body += "</tbody></table>\n"
         return page(title: "Periocular measurements: A and B", body: body)
     }
 
     static func label(_ measure: PeriocularMeasure) -> String {
-        measure.name.replacingOccurrences(of: "_", with: " ") + (measure.unit == .length ? " (px)" : measure.unit == .degrees ? " (°)" : "")
+        let unit = measure.unit == .length ? " (px)" : measure.unit == .degrees ? " (°)" : ""
+        return measure.name.replacingOccurrences(of: "_", with: " ") + unit
     }
 
     static func formatted(_ number: Double, _ unit: MeasureUnit) -> String {
@@ -113,7 +105,9 @@ public enum MeasurementPage {
 
     static func table(_ measures: [PeriocularMeasure], scale: Double?, scaleMissing: String?) -> String {
         var text = "<p class=\"scale\">"
-        text += scale.map { String(format: "%.4f mm per pixel", $0) } ?? "no millimetre scale" + (scaleMissing.map { ": " + HTMLText.escape($0) } ?? "")
+        text +=
+            scale.map { String(format: "%.4f mm per pixel", $0) } ?? "no millimetre scale"
+            + (scaleMissing.map { ": " + HTMLText.escape($0) } ?? "")
         text += "</p>\n<table><thead><tr><th>measure</th><th>value</th><th>confidence</th><th>note</th></tr></thead><tbody>\n"
         for measure in measures {
             text += "<tr><td>\(label(measure))</td><td>\(value(measure))</td>"
@@ -129,7 +123,8 @@ public enum MeasurementPage {
         <html lang="en"><head><meta charset="utf-8"><title>\(HTMLText.escape(title))</title>
         <style>
         body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
-        table { border-collapse: collapse; margin: 0.5em 0 2em; } td, th { border-bottom: 1px solid #ddd; padding: 2px 10px; text-align: left; }
+        table { border-collapse: collapse; margin: 0.5em 0 2em; }
+        td, th { border-bottom: 1px solid #ddd; padding: 2px 10px; text-align: left; }
         img { max-width: 480px; image-rendering: pixelated; border: 1px solid #ccc; }
         .pair { display: flex; gap: 1em; } .scale { color: #555; }
         </style></head><body>

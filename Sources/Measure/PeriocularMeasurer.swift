@@ -140,16 +140,20 @@ public struct PeriocularMeasurer: Sendable {
     /// Every measure of one face, in ``measureNames`` order.
     public func measure(_ points: [MeasuredPoint]) -> [PeriocularMeasure] {
         let millimetres = try? millimetresPerPixel(points)?.get()
-        let frame = usable([layout.right.outerCorner, layout.right.innerCorner, layout.left.outerCorner, layout.left.innerCorner], of: points)
-            .map { corners in FaceFrame(rightEye: midpoint(corners[0], corners[1]), leftEye: midpoint(corners[2], corners[3])) }
+        let frame = usable(
+            [layout.right.outerCorner, layout.right.innerCorner, layout.left.outerCorner, layout.left.innerCorner], of: points
+        )
+        .map { corners in FaceFrame(rightEye: midpoint(corners[0], corners[1]), leftEye: midpoint(corners[2], corners[3])) }
         var byName: [String: PeriocularMeasure] = [:]
         for (side, eye) in [("right", layout.right), ("left", layout.left)] {
             for measure in measures(of: eye, points: points, frame: frame) { byName["\(side)_\(measure.name)"] = measure }
         }
         byName["inner_intercanthal_distance"] = length(
-            "inner_intercanthal_distance", [layout.right.innerCorner, layout.left.innerCorner], points) { distance($0[0], $0[1]) }
+            "inner_intercanthal_distance", [layout.right.innerCorner, layout.left.innerCorner], points
+        ) { distance($0[0], $0[1]) }
         byName["outer_intercanthal_distance"] = length(
-            "outer_intercanthal_distance", [layout.right.outerCorner, layout.left.outerCorner], points) { distance($0[0], $0[1]) }
+            "outer_intercanthal_distance", [layout.right.outerCorner, layout.left.outerCorner], points
+        ) { distance($0[0], $0[1]) }
         for (name, unit) in Self.eyeMeasures {
             let (right, left) = (byName["right_\(name)"]!, byName["left_\(name)"]!)
             byName["\(name)_asymmetry_difference"] = asymmetry("\(name)_asymmetry_difference", unit, right, left) { $0 - $1 }
@@ -167,7 +171,9 @@ public struct PeriocularMeasurer: Sendable {
 
     // MARK: - One eye
 
-    private func measures(of eye: PeriocularLayout.Eye, points: [MeasuredPoint], frame: Result<FaceFrame, MissingPoint>) -> [PeriocularMeasure] {
+    private func measures(
+        of eye: PeriocularLayout.Eye, points: [MeasuredPoint], frame: Result<FaceFrame, MissingPoint>
+    ) -> [PeriocularMeasure] {
         let corners = [eye.outerCorner, eye.innerCorner]
         let lids = [eye.upperLid.outer, eye.lowerLid.outer, eye.upperLid.inner, eye.lowerLid.inner]
         let width = length("fissure_width", corners, points) { distance($0[0], $0[1]) }
@@ -279,7 +285,9 @@ public struct PeriocularMeasurer: Sendable {
         return measure
     }
 
-    private func asymmetry(_ name: String, _ unit: MeasureUnit, _ right: PeriocularMeasure, _ left: PeriocularMeasure, _ compute: (Double, Double) -> Double?)
+    private func asymmetry(
+        _ name: String, _ unit: MeasureUnit, _ right: PeriocularMeasure, _ left: PeriocularMeasure, _ compute: (Double, Double) -> Double?
+    )
         -> PeriocularMeasure
     {
         var measure = PeriocularMeasure(name: name, unit: unit, points: right.points + left.points)

@@ -29,7 +29,7 @@ public struct Anchors {
 }
 
 extension PoseModel {
-    /// Expected distances to the four box sides from the DFL logits (reference §1.4, §2.3):
+    /// Expected distances to the four box sides from the DFL logits (reference §1.4, reference §2.3):
     /// `[B, 64, A]` → `[B, 4, A]` (l, t, r, b) in grid units.
     public func sideDistances(_ boxDistributions: Tensor) -> Tensor {
         let (batch, _, anchors) = boxDistributions.shape3
@@ -38,7 +38,7 @@ extension PoseModel {
         return (probabilities * binValues).sum(dim: 2)  // [B, 4, A]
     }
 
-    /// The reference's eval-mode output (reference §1.5, §2.3, §2.4): `[B, 4 + nc + K·D, A]` with
+    /// The reference's eval-mode output (reference §1.5, reference §2.3, reference §2.4): `[B, 4 + nc + K·D, A]` with
     /// boxes as centre x, y, width, height in input pixels, class probabilities, and keypoints as
     /// x, y in input pixels and (for D = 3) visibility probability.
     public func decode(_ raw: RawPredictions) -> Tensor {

@@ -38,7 +38,9 @@ extension PoseModel {
     }
 
     /// The architecture of a weights file: from its metadata, or else from its tensors' shapes.
-    public static func architecture(of contents: Safetensors.Contents, path: String, keypointDimensions: Int? = nil)
+    public static func architecture(
+        of contents: Safetensors.Contents, path: String, keypointDimensions: Int? = nil
+    )
         throws(Safetensors.Error) -> PoseModelConfig
     {
         func fail(_ reason: String) -> Safetensors.Error { Safetensors.Error(path: path, reason: reason) }

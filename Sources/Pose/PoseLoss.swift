@@ -29,13 +29,19 @@ public struct PoseTargets: Sendable {
 
 /// Loss gains (reference §3.9, `default.yaml`).
 public struct LossGains: Sendable, Codable, Equatable {
-    public var box = 7.5
-    public var classification = 0.5
-    public var distribution = 1.5
-    public var pose = 12.0
-    public var keypointObjectness = 1.0
+    public var box: Double
+    public var classification: Double
+    public var distribution: Double
+    public var pose: Double
+    public var keypointObjectness: Double
 
-    public init() {}
+    public init(
+        box: Double = 7.5, classification: Double = 0.5, distribution: Double = 1.5, pose: Double = 12.0,
+        keypointObjectness: Double = 1.0
+    ) {
+        (self.box, self.classification, self.distribution, self.pose) = (box, classification, distribution, pose)
+        self.keypointObjectness = keypointObjectness
+    }
 }
 
 /// The five gained loss terms, in the reference's order and names
@@ -81,9 +87,7 @@ public struct PoseLoss {
     public init(config: PoseModelConfig, gains: LossGains = LossGains(), sigmas: [Float]? = nil) {
         let sigmas = sigmas ?? OKSSigmas.reference(keypointCount: config.keypointCount, dimensions: config.keypointDimensions)
         precondition(sigmas.count == config.keypointCount, "need one σ per keypoint, got \(sigmas.count) for K = \(config.keypointCount)")
-        self.config = config
-        self.gains = gains
-        self.sigmas = sigmas
+        (self.config, self.gains, self.sigmas) = (config, gains, sigmas)
     }
 
     /// - Parameters:
@@ -131,7 +135,8 @@ public struct PoseLoss {
             box = ((1 - iou) * weight).sum() / scoreSum
 
             let sides = BoxGeometry.distances(anchors: anchors.points, boxes: targetBoxes, limit: Double(bins - 1) - 0.01)
-            let sideLoss = Self.distributionFocalLoss(distributions[mask: foreground].reshaped([-1, bins]), sides[mask: foreground].reshaped([-1]))
+            let sideLoss = Self.distributionFocalLoss(
+                distributions[mask: foreground].reshaped([-1, bins]), sides[mask: foreground].reshaped([-1]))
             distribution = (sideLoss.view([-1, 4]).mean(dim: -1) * weight).sum() / scoreSum
 
             // keypoints of each positive anchor's object, in grid units: [P, K, D]
@@ -141,7 +146,8 @@ public struct PoseLoss {
             let truth = (assigned / strides.view([1, -1, 1, 1]))[mask: foreground]
             let positiveSize = positiveBoxes.narrow(dim: 1, start: 2, length: 2) - positiveBoxes.narrow(dim: 1, start: 0, length: 2)
             let area = positiveSize.select(dim: 1, 0) * positiveSize.select(dim: 1, 1)  // [P]
-            let visible = dimensions == 3
+            let visible =
+                dimensions == 3
                 ? (truth.select(dim: 2, 2) .!= 0).to(.float32) : Tensor.ones([truth.size(0), keypointCount], device: device)  // [P, K]
             let predictedXY = keypointXY[mask: foreground]  // [P, K, 2]
             pose = keypointLoss(predictedXY, truth.narrow(dim: 2, start: 0, length: 2), visible: visible, area: area)
@@ -207,9 +213,11 @@ private struct Objects {
             filled[image] += 1
             labels[slot] = Int64(targets.classes[object])
             let b = Array(targets.boxes[(4 * object)..<(4 * object + 4)])
-            boxes.replaceSubrange((4 * slot)..<(4 * slot + 4), with: [
-                (b[0] - b[2] / 2) * width, (b[1] - b[3] / 2) * height, (b[0] + b[2] / 2) * width, (b[1] + b[3] / 2) * height,
-            ])
+            boxes.replaceSubrange(
+                (4 * slot)..<(4 * slot + 4),
+                with: [
+                    (b[0] - b[2] / 2) * width, (b[1] - b[3] / 2) * height, (b[0] + b[2] / 2) * width, (b[1] + b[3] / 2) * height,
+                ])
             for k in 0..<keypointCount {
                 let source = object * stride + k * dimensions
                 let target = slot * stride + k * dimensions

@@ -21,7 +21,8 @@ extension ImagePrediction {
     /// The detections of a decode at 1/`scale` in the full-size image of `width` × `height`
     /// pixels (``PoseDetection/scaled(by:toWidth:height:)``).
     public func scaled(by scale: Int, toWidth width: Int, height: Int) -> ImagePrediction {
-        ImagePrediction(file: file, width: width, height: height, detections: detections.map { $0.scaled(by: scale, toWidth: width, height: height) })
+        ImagePrediction(
+            file: file, width: width, height: height, detections: detections.map { $0.scaled(by: scale, toWidth: width, height: height) })
     }
 
     /// The detections as labels of the image (``PoseDetection/label(width:height:keypointConfidence:)``).
@@ -37,7 +38,8 @@ extension PoseDetection {
     public func scaled(by scale: Int, toWidth width: Int, height: Int) -> PoseDetection {
         let (factor, w, h) = (Float(scale), Float(width), Float(height))
         var scaled = self
-        scaled.box = PixelBox(x1: min(box.x1 * factor, w), y1: min(box.y1 * factor, h), x2: min(box.x2 * factor, w), y2: min(box.y2 * factor, h))
+        scaled.box = PixelBox(
+            x1: min(box.x1 * factor, w), y1: min(box.y1 * factor, h), x2: min(box.x2 * factor, w), y2: min(box.y2 * factor, h))
         for point in scaled.keypoints.indices {
             scaled.keypoints[point].x *= factor
             scaled.keypoints[point].y *= factor

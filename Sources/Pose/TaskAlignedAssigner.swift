@@ -46,19 +46,21 @@ struct TaskAlignedAssigner {
             // 1. anchors strictly inside each object's box: [B, M, A]
             let points = anchors.unsqueezed(0).unsqueezed(0)  // [1, 1, A, 2]
             let corners = objectBoxes.unsqueezed(2)  // [B, M, 1, 4]
-            let deltas = Tensor.cat([
-                points - corners.narrow(dim: -1, start: 0, length: 2), corners.narrow(dim: -1, start: 2, length: 2) - points,
-            ], dim: -1)  // [B, M, A, 4]
+            let deltas = Tensor.cat(
+                [
+                    points - corners.narrow(dim: -1, start: 0, length: 2), corners.narrow(dim: -1, start: 2, length: 2) - points,
+                ], dim: -1)  // [B, M, A, 4]
             let insideMask = (deltas.min(dim: -1).values .> Scalar(eps)).to(.float32)  // [B, M, A]
             let candidates = insideMask * objectMask  // [B, M, A]
 
             // 2. alignment metric on candidate pairs
             let classScores = scores.permuted([0, 2, 1])  // [B, nc, A]
                 .gather(dim: 1, labels.expanded([-1, -1, anchorCount]))  // [B, M, A]
-            let overlaps = BoxGeometry.completeIoU(
-                objectBoxes.unsqueezed(2).expanded([-1, -1, anchorCount, -1]),
-                boxes.unsqueezed(1).expanded([-1, objects, -1, -1])
-            ).clamped(min: 0) * candidates  // [B, M, A]
+            let overlaps =
+                BoxGeometry.completeIoU(
+                    objectBoxes.unsqueezed(2).expanded([-1, -1, anchorCount, -1]),
+                    boxes.unsqueezed(1).expanded([-1, objects, -1, -1])
+                ).clamped(min: 0) * candidates  // [B, M, A]
             let alignment = (classScores * candidates).pow(Scalar(alpha)) * overlaps.pow(Scalar(beta))  // [B, M, A]
 
             // 3. top-k per object; padding objects point at anchor 0, and any anchor picked twice is dropped

@@ -4,7 +4,7 @@ import PoseData
 import PoseMetrics
 import Torch
 
-/// Measures a model on a split as the reference's pose validator does (§6): rectangular batches,
+/// Measures a model on a split as the reference's pose validator does (reference §6): rectangular batches,
 /// NMS at conf 0.001 / IoU 0.7 with multi-label, matching in original-image pixels, box and pose
 /// P, R, mAP50 and mAP50-95; plus landmark MSE, NME, FR and AUC on matched faces and, when asked,
 /// the validation loss.
@@ -37,7 +37,8 @@ public struct Validator {
             let raw = withNoGrad { model(batch.imageTensor(on: model.device), mode: .eval) }
             if let loss {
                 let (_, terms) = withNoGrad {
-                    loss(raw, targets: batch.targets(keypointDimensions: config.keypointDimensions),
+                    loss(
+                        raw, targets: batch.targets(keypointDimensions: config.keypointDimensions),
                         imageSize: (batch.height, batch.width), model: model)
                 }
                 lossSum.add(terms)
@@ -57,7 +58,7 @@ public struct Validator {
 }
 
 /// Maps one batch image's coordinates back to its original pixels (the reference's `ratio_pad`
-/// path, §2.7 and §6.3: subtract the integer padding, divide by the gain, clip).
+/// path, reference §2.7 and §6.3: subtract the integer padding, divide by the gain, clip).
 private struct Frame {
     let gain: Float, left: Float, top: Float, width: Float, height: Float, batchWidth: Double, batchHeight: Double
 

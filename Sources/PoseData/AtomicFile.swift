@@ -11,10 +11,12 @@ public enum AtomicFile {
         do {
             try data.write(to: temporary)
             guard rename(temporary.path, url.path) == 0 else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [
-                    NSFilePathErrorKey: url.path,
-                    NSLocalizedFailureReasonErrorKey: String(cString: strerror(errno)),
-                ])
+                throw CocoaError(
+                    .fileWriteUnknown,
+                    userInfo: [
+                        NSFilePathErrorKey: url.path,
+                        NSLocalizedFailureReasonErrorKey: String(cString: strerror(errno)),
+                    ])
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)

@@ -94,10 +94,6 @@ public struct DatasetConfig: Sendable, Hashable {
 
     /// Parses and validates `data.yaml` text; `file` names it in problems.
     public static func parse(_ text: String, file: String) throws -> DatasetConfig {
-        var problems: [DataProblem] = []
-        func problem(_ node: Node?, _ reason: DataProblem.Reason) {
-            problems.append(DataProblem(file: file, line: node?.mark?.line, reason: reason))
-        }
         let root: Node
         do {
             guard let composed = try Yams.compose(yaml: text) else {
@@ -110,27 +106,55 @@ public struct DatasetConfig: Sendable, Hashable {
         guard let mapping = root.mapping else {
             throw DataProblems([DataProblem(file: file, line: root.mark?.line, reason: .yaml("the top level is not a mapping"))])
         }
-        var values: [String: Node] = [:]
-        var keyNodes: [String: Node] = [:]
-        for (key, value) in mapping {
-            guard let name = key.scalar?.string else { continue }
-            values[name] = value
-            keyNodes[name] = key
-        }
-        if values["val"] == nil, let validation = values["validation"] {
-            values["val"] = validation
-            keyNodes["val"] = keyNodes["validation"]
+        var keys = KeyReader(mapping, file: file)
+        let path = keys.path()
+        let (train, val, test) = (
+            keys.entries("train", required: true), keys.entries("val", required: true), keys.entries("test", required: false)
+        )
+        let shape = keys.keypointShape()
+        let (flipIndex, names, sigmas, keypointNames) = (keys.flipIndex(shape), keys.names(), keys.sigmas(shape), keys.keypointNames(shape))
+        if !keys.problems.isEmpty { throw DataProblems(keys.problems) }
+        return DatasetConfig(
+            path: path, train: train, val: val, test: test, keypointShape: shape!, flipIndex: flipIndex, names: names,
+            keypointSigmas: sigmas, keypointNames: keypointNames)
+    }
+
+    /// The keys of a `data.yaml` mapping, each read and checked by its own method; what is wrong
+    /// becomes a problem naming the file and the line, and the reading goes on.
+    struct KeyReader {
+        let file: String
+        private var values: [String: Node] = [:]
+        private(set) var problems: [DataProblem] = []
+
+        init(_ mapping: Node.Mapping, file: String) {
+            self.file = file
+            for (key, value) in mapping {
+                guard let name = key.scalar?.string else { continue }
+                values[name] = value
+            }
+            // the reference also accepts the key `validation`
+            if values["val"] == nil, let validation = values["validation"] { values["val"] = validation }
         }
 
-        // path
-        var path: String? = nil
-        if let node = values["path"], node.null == nil {
-            if let string = node.scalar?.string { path = string } else { problem(node, .badValue(key: "path", reason: "is not a string")) }
+        mutating func problem(_ node: Node?, _ reason: DataProblem.Reason) {
+            problems.append(DataProblem(file: file, line: node?.mark?.line, reason: reason))
         }
 
-        // train / val / test
-        func entries(_ key: String, required: Bool) -> [String] {
-            guard let node = values[key], node.null == nil else {
+        /// A key's value, nil when it is absent or null.
+        func value(_ key: String) -> Node? { values[key].flatMap { $0.null == nil ? $0 : nil } }
+
+        mutating func path() -> String? {
+            guard let node = value("path") else { return nil }
+            guard let string = node.scalar?.string else {
+                problem(node, .badValue(key: "path", reason: "is not a string"))
+                return nil
+            }
+            return string
+        }
+
+        /// `train`, `val` or `test`: a path or a list of paths.
+        mutating func entries(_ key: String, required: Bool) -> [String] {
+            guard let node = value(key) else {
                 if required { problem(nil, .missingKey(key)) }
                 return []
             }
@@ -142,41 +166,40 @@ public struct DatasetConfig: Sendable, Hashable {
                 }
                 return [scalar.string]
             }
-            if let sequence = node.sequence {
-                var result: [String] = []
-                for item in sequence {
-                    if let string = item.scalar?.string, !string.isEmpty { result.append(string) } else {
-                        problem(item, .badValue(key: key, reason: "has an entry that is not a path"))
-                    }
+            guard let sequence = node.sequence else {
+                problem(node, .badValue(key: key, reason: "is neither a path nor a list of paths"))
+                return []
+            }
+            var result: [String] = []
+            for item in sequence {
+                if let string = item.scalar?.string, !string.isEmpty {
+                    result.append(string)
+                } else {
+                    problem(item, .badValue(key: key, reason: "has an entry that is not a path"))
                 }
-                if result.isEmpty { problem(node, .badValue(key: key, reason: "is an empty list")) }
-                return result
             }
-            problem(node, .badValue(key: key, reason: "is neither a path nor a list of paths"))
-            return []
+            if result.isEmpty { problem(node, .badValue(key: key, reason: "is an empty list")) }
+            return result
         }
-        let train = entries("train", required: true)
-        let val = entries("val", required: true)
-        let test = entries("test", required: false)
 
-        // kpt_shape
-        var shape: KeypointShape? = nil
-        if let node = values["kpt_shape"] {
+        mutating func keypointShape() -> KeypointShape? {
+            guard let node = values["kpt_shape"] else {
+                problem(nil, .missingKey("kpt_shape"))
+                return nil
+            }
             let numbers = node.sequence?.compactMap { $0.int } ?? []
-            if numbers.count == 2, node.sequence?.count == 2, (1...Self.maximumKeypoints).contains(numbers[0]),
+            guard numbers.count == 2, node.sequence?.count == 2, (1...DatasetConfig.maximumKeypoints).contains(numbers[0]),
                 numbers[1] == 2 || numbers[1] == 3
-            {
-                shape = KeypointShape(count: numbers[0], dimensions: numbers[1])
-            } else {
-                problem(node, .badValue(key: "kpt_shape", reason: "must be [K, 2] or [K, 3] with 0 < K ≤ \(Self.maximumKeypoints)"))
+            else {
+                problem(
+                    node, .badValue(key: "kpt_shape", reason: "must be [K, 2] or [K, 3] with 0 < K ≤ \(DatasetConfig.maximumKeypoints)"))
+                return nil
             }
-        } else {
-            problem(nil, .missingKey("kpt_shape"))
+            return KeypointShape(count: numbers[0], dimensions: numbers[1])
         }
 
-        // flip_idx
-        var flipIndex: [Int]? = nil
-        if let node = values["flip_idx"], node.null == nil {
+        mutating func flipIndex(_ shape: KeypointShape?) -> [Int]? {
+            guard let node = value("flip_idx") else { return nil }
             let items = node.sequence ?? []
             let numbers = items.compactMap { $0.int }
             if node.sequence == nil || numbers.count != items.count {
@@ -186,17 +209,32 @@ public struct DatasetConfig: Sendable, Hashable {
             } else if numbers.sorted() != Array(0..<numbers.count) {
                 problem(node, .badValue(key: "flip_idx", reason: "is not a permutation of 0...\(numbers.count - 1)"))
             } else {
-                flipIndex = numbers
+                return numbers
             }
+            return nil
         }
 
-        // names / nc
-        var names: [String] = []
-        let classCountNode = values["nc"]
-        if let node = values["names"] {
+        /// `names` (a list, or a map from class number to name), or `nc` alone.
+        mutating func names() -> [String] {
+            let classCountNode = values["nc"]
+            guard let node = values["names"] else {
+                guard let classCountNode else {
+                    problem(nil, .missingKey("names"))
+                    return []
+                }
+                guard let count = classCountNode.int, (1...DatasetConfig.maximumClasses).contains(count) else {
+                    problem(
+                        classCountNode, .badValue(key: "nc", reason: "must be a whole number from 1 to \(DatasetConfig.maximumClasses)"))
+                    return []
+                }
+                return (0..<count).map { "class\($0)" }
+            }
+            var names: [String] = []
             if let sequence = node.sequence {
                 for item in sequence {
-                    if let string = item.scalar?.string { names.append(string) } else {
+                    if let string = item.scalar?.string {
+                        names.append(string)
+                    } else {
                         problem(item, .badValue(key: "names", reason: "has an entry that is not a string"))
                     }
                 }
@@ -220,19 +258,11 @@ public struct DatasetConfig: Sendable, Hashable {
             if let classCountNode, let count = classCountNode.int, count != names.count, !names.isEmpty {
                 problem(classCountNode, .badValue(key: "nc", reason: "is \(count) but 'names' has \(names.count) classes"))
             }
-        } else if let classCountNode {
-            if let count = classCountNode.int, (1...Self.maximumClasses).contains(count) {
-                names = (0..<count).map { "class\($0)" }
-            } else {
-                problem(classCountNode, .badValue(key: "nc", reason: "must be a whole number from 1 to \(Self.maximumClasses)"))
-            }
-        } else {
-            problem(nil, .missingKey("names"))
+            return names
         }
 
-        // kpt_oks_sigmas
-        var sigmas: [Double]? = nil
-        if let node = values["kpt_oks_sigmas"], node.null == nil {
+        mutating func sigmas(_ shape: KeypointShape?) -> [Double]? {
+            guard let node = value("kpt_oks_sigmas") else { return nil }
             let items = node.sequence ?? []
             let numbers = items.compactMap { $0.float }
             if node.sequence == nil || numbers.count != items.count || numbers.contains(where: { !($0 > 0) }) {
@@ -240,13 +270,14 @@ public struct DatasetConfig: Sendable, Hashable {
             } else if let shape, numbers.count != shape.count {
                 problem(node, .badValue(key: "kpt_oks_sigmas", reason: "has \(numbers.count) entries for \(shape.count) keypoints"))
             } else {
-                sigmas = numbers
+                return numbers
             }
+            return nil
         }
 
-        // kpt_names: a list, or {class: list}
-        var keypointNames: [String]? = nil
-        if let node = values["kpt_names"], node.null == nil {
+        /// `kpt_names`: a list, or `{class: list}` (class 0's is kept).
+        mutating func keypointNames(_ shape: KeypointShape?) -> [String]? {
+            guard let node = value("kpt_names") else { return nil }
             let list = node.sequence ?? node.mapping?.first(where: { $0.key.int == 0 })?.value.sequence
             let strings = list?.compactMap { $0.scalar?.string } ?? []
             if list == nil || strings.count != list!.count {
@@ -256,14 +287,10 @@ public struct DatasetConfig: Sendable, Hashable {
             } else if Set(strings).count != strings.count {
                 problem(node, .badValue(key: "kpt_names", reason: "names a keypoint twice"))
             } else {
-                keypointNames = strings
+                return strings
             }
+            return nil
         }
-
-        if !problems.isEmpty { throw DataProblems(problems) }
-        return DatasetConfig(
-            path: path, train: train, val: val, test: test, keypointShape: shape!, flipIndex: flipIndex, names: names,
-            keypointSigmas: sigmas, keypointNames: keypointNames)
     }
 
     /// The `data.yaml` text: keys in the reference's order, lists of numbers in flow style, names as

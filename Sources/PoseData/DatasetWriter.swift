@@ -98,7 +98,8 @@ public struct DatasetWriter: Sendable {
                     guard !item.relativePath.hasPrefix("/"), !item.relativePath.split(separator: "/").contains(".."),
                         stems.insert(stem.lowercased()).inserted
                     else {
-                        throw DataProblem(file: item.image.path, reason: .io("place '\(item.relativePath)' in \(split) is invalid or taken"))
+                        throw DataProblem(
+                            file: item.image.path, reason: .io("place '\(item.relativePath)' in \(split) is invalid or taken"))
                     }
                     let image = staging.appendingPathComponent(entry).appendingPathComponent(item.relativePath)
                     try fileManager.createDirectory(at: image.deletingLastPathComponent(), withIntermediateDirectories: true)

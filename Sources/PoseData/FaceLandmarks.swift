@@ -1,5 +1,5 @@
 /// The 51-point facial landmark scheme: iBUG/300-W's 68 points without the 17 jaw points
-/// (51-index k = 68-index k + 17; facts from the method notes, `reference/method.md`).
+/// (51-index k = 68-index k + 17; facts from the method notes, docs/reference/method.md).
 public enum FaceLandmarks {
     public static let count = 51
 

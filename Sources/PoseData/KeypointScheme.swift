@@ -45,7 +45,31 @@ public struct KeypointScheme: Sendable, Hashable {
     /// The segments of all contours, 0-based.
     public var edges: [(Int, Int)] { contours.flatMap(\.edges) }
 
-    /// The face of iBUG/300-W with 68 points, in iBUG order (facts: `reference/method.md` and the
+    /// The lines a drawing of `instance` shows, in its normalised coordinates: each contour
+    /// through the labelled points, split where a point is missing, closed when all its points
+    /// are there. (The points to draw are the labelled ones.)
+    public func lines(of instance: PoseInstance) -> [(points: [Keypoint], closed: Bool)] {
+        let points = instance.keypoints
+        var lines: [(points: [Keypoint], closed: Bool)] = []
+        for contour in contours {
+            var run: [Keypoint] = []
+            func flush() {
+                if run.count >= 2 { lines.append((run, false)) }
+                run = []
+            }
+            for index in contour.indices {
+                if index < points.count && points[index].isLabelled { run.append(points[index]) } else { flush() }
+            }
+            if contour.closed && contour.indices.allSatisfy({ $0 < points.count && points[$0].isLabelled }) {
+                lines.append((run, true))
+                run = []
+            }
+            flush()
+        }
+        return lines
+    }
+
+    /// The face of iBUG/300-W with 68 points, in iBUG order (facts: docs/reference/method.md and the
     /// iBUG annotation scheme). Sides are the subject's: the "right" eye is on the image's left.
     /// Jaw 0-16, right brow 17-21 from its outer end, left brow 22-26 from its inner end, nose
     /// bridge 27-30, nose base 31-35, right eye 36-41 and left eye 42-47 (clockwise from the
@@ -60,7 +84,7 @@ public struct KeypointScheme: Sendable, Hashable {
         names: Array(face68.names.dropFirst(17)), flipIndex: FaceLandmarks.flipIndex, contours: face51Contours)
 
     /// COCO's 17 person keypoints with its skeleton (`person_keypoints_*.json`) and the
-    /// reference's flip index (`reference/yolov8-pose.md` §7.7).
+    /// reference's flip index (reference §7.7).
     public static let cocoPerson = KeypointScheme(
         names: [
             "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",

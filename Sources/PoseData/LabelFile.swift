@@ -85,7 +85,9 @@ public enum LabelFile {
     ///
     /// - Parameter decimals: nil writes each value in the shortest form that reads back exactly;
     ///   a number rounds to that many decimals (trailing zeros dropped).
-    public static func format(_ instances: [PoseInstance], keypointShape shape: KeypointShape, decimals: Int? = nil)
+    public static func format(
+        _ instances: [PoseInstance], keypointShape shape: KeypointShape, decimals: Int? = nil
+    )
         -> String
     {
         var text = ""

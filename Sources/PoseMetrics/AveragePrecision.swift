@@ -72,7 +72,8 @@ public enum AveragePrecision {
     ///   (its first maximum).
     ///
     /// - Parameters:
-    ///   - truePositives: `[detections][thresholds]`, from ``Matching/truePositives(similarity:truthClasses:detectionClasses:thresholds:)``.
+    ///   - truePositives: `[detections][thresholds]`, from
+    ///     ``Matching/truePositives(similarity:truthClasses:detectionClasses:thresholds:)``.
     ///   - confidences: per detection.
     ///   - detectionClasses: per detection.
     ///   - truthClasses: the class of every ground-truth object.

@@ -13,7 +13,7 @@ public struct EyeCorners: Sendable, Hashable, Codable {
         (self.first, self.second) = (first, second)
     }
 
-    /// The 51-point layout (iBUG 68 without the jaw; `reference/method.md`): points 19 and 28, the
+    /// The 51-point layout (iBUG 68 without the jaw; docs/reference/method.md): points 19 and 28, the
     /// 68-point indices 36 and 45 less the 17 jaw points.
     public static let ibug51 = EyeCorners(19, 28)
     /// The iBUG/300-W 68-point layout: points 36 and 45 (0-based), the standard inter-ocular pair
@@ -82,7 +82,9 @@ public enum FaceAlignment {
     /// is at least `minimumIoU`. One detection per ground truth, one ground truth per detection.
     ///
     /// - Returns: the pairs, in the order they were made.
-    public static func greedyMatches(truths: [TruthObject], detections: [DetectedObject], minimumIoU: Float = 0.5)
+    public static func greedyMatches(
+        truths: [TruthObject], detections: [DetectedObject], minimumIoU: Float = 0.5
+    )
         -> [Match]
     {
         let order = detections.indices.sorted {
@@ -112,7 +114,9 @@ public enum FaceAlignment {
     /// - NME (inter-ocular normalisation, as 300-W defines it): `d = ‖p_a − p_b‖` between the
     ///   ground truth's outer eye corners a and b; `NME = (1/n) Σ_k ‖p̂_k − p_k‖ / d` over the n
     ///   labelled points.
-    public static func error(prediction: [PixelKeypoint], truth: [PixelKeypoint], eyeCorners: EyeCorners?)
+    public static func error(
+        prediction: [PixelKeypoint], truth: [PixelKeypoint], eyeCorners: EyeCorners?
+    )
         -> FaceError
     {
         precondition(

@@ -38,7 +38,9 @@ enum NumPy {
     }
 
     /// `np.interp` at many points, with `left` and `right` defaulting to the end values as NumPy's.
-    static func interp(_ x: [Double], _ xp: [Double], _ fp: [Double], left: Double? = nil, right: Double? = nil)
+    static func interp(
+        _ x: [Double], _ xp: [Double], _ fp: [Double], left: Double? = nil, right: Double? = nil
+    )
         -> [Double]
     {
         let left = left ?? fp[0]

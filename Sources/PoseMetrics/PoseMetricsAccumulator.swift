@@ -12,8 +12,7 @@ public struct PoseValidationMetrics: Sendable, Equatable {
     /// Ground-truth objects seen.
     public var instances: Int
 
-    public init(box: DetectionMetrics, pose: DetectionMetrics, landmarks: LandmarkMetrics, images: Int, instances: Int)
-    {
+    public init(box: DetectionMetrics, pose: DetectionMetrics, landmarks: LandmarkMetrics, images: Int, instances: Int) {
         self.box = box
         self.pose = pose
         self.landmarks = landmarks

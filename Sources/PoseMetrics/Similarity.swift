@@ -37,7 +37,7 @@ public enum Similarity {
     /// - `OKS = Σ_k exp(−e_k)·[v_k ≠ 0] / (Σ_k [v_k ≠ 0] + 1e-7)`, `v` the ground truth's flags.
     ///
     /// ```swift
-    /// // The reference's §3.7 example: K = 3, σ = 1/3, area 4 · 0.53.
+    /// // The reference's §3.7 example (docs/reference/yolov8-pose.md): K = 3, σ = 1/3, area 4 · 0.53.
     /// let truth = [PixelKeypoint(x: 1.5, y: 1), PixelKeypoint(x: 2, y: 2.5), PixelKeypoint(x: 0, y: 0, visibility: 0)]
     /// let prediction = [PixelKeypoint(x: 1, y: 1), PixelKeypoint(x: 2, y: 2), PixelKeypoint(x: 3, y: 3)]
     /// Similarity.oks(truth: truth, prediction: prediction, area: 4 * 0.53, sigmas: OKSSigmas.uniform(keypointCount: 3))
@@ -48,7 +48,9 @@ public enum Similarity {
     ///   - prediction: K predicted points (only x and y are read).
     ///   - area: the OKS area, normally ``oksArea(of:)`` of the ground-truth box.
     ///   - sigmas: K per-point σ (``OKSSigmas``).
-    public static func oks(truth: [PixelKeypoint], prediction: [PixelKeypoint], area: Float, sigmas: [Float])
+    public static func oks(
+        truth: [PixelKeypoint], prediction: [PixelKeypoint], area: Float, sigmas: [Float]
+    )
         -> Float
     {
         precondition(

@@ -74,6 +74,7 @@ enum ReviewError {
     static func response(_ status: HTTPResponse.Status, _ message: String) -> Response {
         let body = (try? JSONEncoder().encode(["error": message])) ?? Data()
         return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

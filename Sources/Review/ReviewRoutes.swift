@@ -64,7 +64,8 @@ struct ReviewRoutes: Sendable {
         switch error {
         case .keyNotFound(let key, _): "'\(key.stringValue)' is missing"
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            (context.codingPath.map(\.stringValue).joined(separator: ".") + " " + context.debugDescription).trimmingCharacters(in: .whitespaces)
+            (context.codingPath.map(\.stringValue).joined(separator: ".") + " " + context.debugDescription).trimmingCharacters(
+                in: .whitespaces)
         @unknown default: "\(error)"
         }
     }
@@ -90,7 +91,8 @@ struct ReviewRoutes: Sendable {
         return try Self.json(
             RunInfo(
                 run: run.run.folder.lastPathComponent, iteration: run.iteration,
-                iterations: try run.ledger.provenance().keys.filter { $0 > 0 }.sorted(), reviewer: reviewer, keypoints: shape.count, names: names,
+                iterations: try run.ledger.provenance().keys.filter { $0 > 0 }.sorted(), reviewer: reviewer, keypoints: shape.count,
+                names: names,
                 edges: drawsEdges ? scheme.edges.map { [$0.0, $0.1] } : [], classes: run.config.names))
     }
 
@@ -110,7 +112,9 @@ struct ReviewRoutes: Sendable {
         if let text = query.get("status"), !text.isEmpty {
             filter.statuses = Set(
                 try text.split(separator: ",").map { name in
-                    guard let status = ReviewStatus(rawValue: String(name)) else { throw HTTPError(.badRequest, message: "unknown status '\(name)'") }
+                    guard let status = ReviewStatus(rawValue: String(name)) else {
+                        throw HTTPError(.badRequest, message: "unknown status '\(name)'")
+                    }
                     return status
                 })
         }
@@ -128,7 +132,9 @@ struct ReviewRoutes: Sendable {
         let all = try run.ledger.labels(matching: ReviewFilter(iteration: selected.iteration))
         let shown = try selected == ReviewFilter(iteration: selected.iteration) ? all : run.ledger.labels(matching: selected)
         return try Self.json(
-            Queue(items: shown.map { run.view($0, shapes: false) }, reviewed: all.filter { $0.status != .unreviewed }.count, total: all.count))
+            Queue(
+                items: shown.map { run.view($0, shapes: false) }, reviewed: all.filter { $0.status != .unreviewed }.count, total: all.count)
+        )
     }
 
     struct Detail: Encodable {
@@ -204,6 +210,7 @@ struct ReviewRoutes: Sendable {
         else { throw HTTPError(.notFound) }
         let type = ImageFormat(pathExtension: file.pathExtension) == .png ? "image/png" : "image/jpeg"
         return Response(
-            status: .ok, headers: [.contentType: type, .cacheControl: "private, max-age=3600"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            status: .ok, headers: [.contentType: type, .cacheControl: "private, max-age=3600"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -22,7 +22,8 @@ public final class ReviewRun: Sendable {
         config = try run.config()
         let generated = Set(try run.ledger.provenance().keys.filter { $0 > 0 })
         if let iteration, !generated.contains(iteration) {
-            throw DataProblem(file: run.folder.path, reason: .io("iteration \(iteration) generated no labels; these did: \(generated.sorted())"))
+            throw DataProblem(
+                file: run.folder.path, reason: .io("iteration \(iteration) generated no labels; these did: \(generated.sorted())"))
         }
         self.iteration = iteration ?? generated.max()
     }
@@ -31,7 +32,8 @@ public final class ReviewRun: Sendable {
     /// `..`, an absolute path, a file the run does not hold).
     func imageFile(_ key: ImageKey) throws -> URL? {
         let path = key.path
-        guard !path.hasPrefix("/"), !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }), try ledger.hasImage(key) else {
+        guard !path.hasPrefix("/"), !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }), try ledger.hasImage(key)
+        else {
             return nil
         }
         return run.imageFile(key)
@@ -80,7 +82,8 @@ public final class ReviewRun: Sendable {
         let image = label.image
         let path = image.path.split(separator: "/").map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }
         return LabelView(
-            id: label.id, split: image.split.rawValue, image: image.path, imageURL: "/images/\(image.split.rawValue)/" + path.joined(separator: "/"),
+            id: label.id, split: image.split.rawValue, image: image.path,
+            imageURL: "/images/\(image.split.rawValue)/" + path.joined(separator: "/"),
             iteration: label.iteration, score: label.score, disagreement: label.disagreement, ownScore: label.ownScore,
             mirroredScore: label.mirroredScore, closerScore: label.closerScore, status: label.status.rawValue, version: label.version,
             reviewer: label.reviewer, decidedAt: label.decidedAt, shape: shapes ? shape(label.current) : nil,

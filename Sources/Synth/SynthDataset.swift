@@ -166,7 +166,10 @@ public enum SynthDataset {
             unlabelledFaces: 0, data: output.appendingPathComponent("data.yaml").path,
             truth: output.appendingPathComponent("truth/data.yaml").path)
         do {
-            for folder in ["images/train", "images/val", "labels/train", "labels/val", "truth/images/train", "truth/images/val", "truth/labels/train", "truth/labels/val"] {
+            for folder in [
+                "images/train", "images/val", "labels/train", "labels/val", "truth/images/train", "truth/images/val", "truth/labels/train",
+                "truth/labels/val",
+            ] {
                 try fileManager.createDirectory(at: staging.appendingPathComponent(folder), withIntermediateDirectories: true)
             }
             let ext = options.clean ? "png" : "jpg"
@@ -179,7 +182,8 @@ public enum SynthDataset {
                     withDestinationPath: "../../../images/\(split)/\(stem).\(ext)")
                 let kept = zip(sample.truth, sample.labelled).filter(\.1).map(\.0)
                 if !kept.isEmpty {
-                    try LabelFile.write(kept, to: staging.appendingPathComponent("labels/\(split)/\(stem).txt"), keypointShape: keypointShape, decimals: 6)
+                    try LabelFile.write(
+                        kept, to: staging.appendingPathComponent("labels/\(split)/\(stem).txt"), keypointShape: keypointShape, decimals: 6)
                 }
                 if !sample.truth.isEmpty {
                     try LabelFile.write(
@@ -243,12 +247,14 @@ public enum SynthDataset {
                 let angle = random.uniform(0, 3.2)
                 let (c, s) = (cos(angle), sin(angle))
                 let (w, h) = (extent, extent * random.uniform(0.2, 1))
-                mask.fill([(-w, -h), (w, -h), (w, h), (-w, h)].map { Point(center.x + $0.0 * c - $0.1 * s, center.y + $0.0 * s + $0.1 * c) })
+                mask.fill(
+                    [(-w, -h), (w, -h), (w, h), (-w, h)].map { Point(center.x + $0.0 * c - $0.1 * s, center.y + $0.0 * s + $0.1 * c) })
             case 2:
                 let points = (0..<random.int(2...5)).map { _ in Point(random.uniform(0, size), random.uniform(0, size)) }
                 mask.stroke(points, width: random.uniform(1, max(2, size * 0.02)))
             default:
-                mask.fill((0..<3).map { _ in Point(center.x + random.uniform(-extent, extent), center.y + random.uniform(-extent, extent)) })
+                mask.fill(
+                    (0..<3).map { _ in Point(center.x + random.uniform(-extent, extent), center.y + random.uniform(-extent, extent)) })
             }
             canvas.paint(mask, color(), opacity: random.uniform(0.5, 1))
         }

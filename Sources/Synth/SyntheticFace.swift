@@ -29,7 +29,9 @@ public struct SyntheticFace: Sendable {
     public static let headHeight = 2.7
 
     /// Draws a random face whose head is about `headPixels` tall at `center`.
-    public static func random(center: Point, headPixels: Double, random r: inout SeededRandom, occlusion: Bool = true)
+    public static func random(
+        center: Point, headPixels: Double, random r: inout SeededRandom, occlusion: Bool = true
+    )
         -> SyntheticFace
     {
         // Skin tones from very light to very dark, slightly varied in hue.
@@ -52,8 +54,10 @@ public struct SyntheticFace: Sendable {
             smile: r.uniform(-0.04, 0.08), browRaise: r.uniform(-0.04, 0.1),
             glasses: r.chance(0.2) ? r.pick([Color(0.05, 0.05, 0.05), Color(0.5, 0.1, 0.1), Color(0.7, 0.7, 0.75)]) : nil,
             occluder: occlusion && r.chance(0.1)
-                ? (Point(r.uniform(-0.6, 0.6), r.uniform(0.2, 0.8)), r.uniform(0.3, 0.5), r.uniform(0.25, 0.4),
-                    Color(r.unit(), r.unit(), r.unit())) : nil)
+                ? (
+                    Point(r.uniform(-0.6, 0.6), r.uniform(0.2, 0.8)), r.uniform(0.3, 0.5), r.uniform(0.25, 0.4),
+                    Color(r.unit(), r.unit(), r.unit())
+                ) : nil)
     }
 
     // MARK: - Geometry

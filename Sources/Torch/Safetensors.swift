@@ -41,7 +41,9 @@ public enum Safetensors {
     // MARK: Writing
 
     /// Encodes tensors (names must be unique) in the given order.
-    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) throws(Error)
+    public static func encode(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]
+    ) throws(Error)
         -> Data
     {
         var header = "{"
@@ -139,7 +141,8 @@ public enum Safetensors {
                 product.flatMap { $0.multipliedReportingOverflow(by: size) }.flatMap { $0.overflow ? nil : $0.partialValue }
             }
             guard let expected, end - begin == expected else {
-                throw fail("tensor \(name): shape \(shape) of \(dtype) needs \(expected.map(String.init) ?? "more than Int.max") bytes, offsets give \(end - begin)")
+                let needed = expected.map(String.init) ?? "more than Int.max"
+                throw fail("tensor \(name): shape \(shape) of \(dtype) needs \(needed) bytes, offsets give \(end - begin)")
             }
             guard end <= dataSize else {
                 throw fail("truncated: tensor \(name) ends at byte \(end) but the data has \(dataSize)")

@@ -45,14 +45,18 @@ extension Tensor {
     }
 
     /// The `k` largest (or smallest) values along `dim` and their positions.
-    public func topk(_ k: Int, dim: Int = -1, largest: Bool = true, sorted: Bool = true) -> (
+    public func topk(
+        _ k: Int, dim: Int = -1, largest: Bool = true, sorted: Bool = true
+    ) -> (
         values: Tensor, indices: Tensor
     ) {
         Tensor.makePair("topk", [self]) { ctorch_topk($0, $1, handle, Int64(k), Int64(dim), largest, sorted) }
     }
 
     /// Values sorted along `dim` and their original positions.
-    public func sorted(dim: Int = -1, descending: Bool = false, stable: Bool = false) -> (
+    public func sorted(
+        dim: Int = -1, descending: Bool = false, stable: Bool = false
+    ) -> (
         values: Tensor, indices: Tensor
     ) {
         Tensor.makePair("sorted", [self]) { ctorch_sort($0, $1, handle, Int64(dim), descending, stable) }

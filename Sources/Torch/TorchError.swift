@@ -61,7 +61,9 @@ func check(
 
 /// Runs a shim call and throws its error, for calls whose failure is an expected outcome.
 @inline(__always)
-func attempt(_ operation: @autoclosure () -> String, _ call: () -> UnsafeMutablePointer<ctorch_error>?)
+func attempt(
+    _ operation: @autoclosure () -> String, _ call: () -> UnsafeMutablePointer<ctorch_error>?
+)
     throws(TorchError)
 {
     if let error = call() { throw TorchError(consuming: error, operation: operation()) }

@@ -81,11 +81,12 @@ public final class SGD: Optimizer {
                 var update = grads
                 if group.momentum != 0 {
                     let buffers = zip(live, grads).map { parameter, grad in
-                        momentumBuffers[ObjectIdentifier(parameter)] ?? {
-                            let buffer = grad.zerosLike()
-                            momentumBuffers[ObjectIdentifier(parameter)] = buffer
-                            return buffer
-                        }()
+                        momentumBuffers[ObjectIdentifier(parameter)]
+                            ?? {
+                                let buffer = grad.zerosLike()
+                                momentumBuffers[ObjectIdentifier(parameter)] = buffer
+                                return buffer
+                            }()
                     }
                     Tensor.mulInPlace(buffers, Scalar(group.momentum))
                     Tensor.addInPlace(buffers, grads)
@@ -188,4 +189,3 @@ public final class AdamW: Optimizer {
         }
     }
 }
-

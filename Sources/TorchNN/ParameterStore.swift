@@ -110,8 +110,11 @@ public final class ParameterStore {
     /// `floatType` when given (e.g. `.float16` for a compact checkpoint).
     public func save(to url: URL, metadata: [String: String] = [:], floatType: DType? = nil) throws(Safetensors.Error) {
         let tensors = stateDict.map { entry in
-            (entry.name, floatType.map { entry.tensor.dtype.isFloatingPoint ? entry.tensor.to($0) : entry.tensor }
-                ?? entry.tensor)
+            (
+                entry.name,
+                floatType.map { entry.tensor.dtype.isFloatingPoint ? entry.tensor.to($0) : entry.tensor }
+                    ?? entry.tensor
+            )
         }
         try Safetensors.write(tensors, metadata: metadata, to: url)
     }
@@ -132,7 +135,9 @@ public final class ParameterStore {
     /// otherwise entries whose name and shape match are copied and the rest reported, as the
     /// reference does when it starts from pretrained weights.
     @discardableResult
-    public func load(_ contents: Safetensors.Contents, strict: Bool = true, source: String = "<memory>")
+    public func load(
+        _ contents: Safetensors.Contents, strict: Bool = true, source: String = "<memory>"
+    )
         throws(Safetensors.Error) -> LoadReport
     {
         var byName: [String: Tensor] = [:]

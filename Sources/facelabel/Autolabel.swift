@@ -17,33 +17,13 @@ struct Autolabel: AsyncParsableCommand {
             """)
 
     @Option(help: "The data set's data.yaml.") var data: String
-    @Option(help: "Weights (.safetensors).") var weights: String
     @Option(help: "Output folder for the new data set.") var out: String
-    @Option(help: "Confidence threshold of the predictions.") var conf: Float = 0.7
-    @Option(help: "NMS IoU threshold.") var nmsIou: Float = 0.7
-    @Option(help: "Drop predictions overlapping an existing label by more than this IoU.") var mergeIou = 0.3
-    @Option(help: "Splits to label, comma-separated.") var splits = "train,val"
-    @Option(help: "Keypoints under this confidence get visibility 0.") var kptConf: Float = 0.5
-    @Option(help: "Network input size.") var imgsz = 640
-    @Option(help: "Images (and closer-look crops) per forward pass.") var batch = 8
     @Flag(help: "Replace the output folder if it exists.") var overwrite = false
-    @Flag(inversion: .prefixedNo, help: "Decode large JPEGs at the smallest DCT scale (1/2, 1/4, 1/8) that keeps their long side at least --imgsz: several times faster on camera photos; results are mapped back to the full-size pixels. --no-fast-decode decodes at full size, as the reference does.") var fastDecode = true
-    @OptionGroup var filters: LabelFilterOptions
+    @OptionGroup var model: ModelOptions<AutolabelDefaults>
+    @OptionGroup var detection: DetectionOptions<AutolabelDefaults>
+    @OptionGroup var decoding: DecodingOption<AutolabelDefaults>
+    @OptionGroup var labelling: LabellingOptions
     @OptionGroup var runtime: RuntimeOptions
-
-    func validate() throws {
-        guard (0...1).contains(conf), (0...1).contains(nmsIou), (0...1).contains(mergeIou), (0...1).contains(kptConf) else {
-            throw ValidationError("--conf, --nms-iou, --merge-iou and --kpt-conf must be in [0, 1].")
-        }
-        _ = try chosenSplits()
-    }
-
-    func chosenSplits() throws -> [Split] {
-        try splits.split(separator: ",").map { name in
-            guard let split = Split(rawValue: String(name)) else { throw ValidationError("--splits: unknown split '\(name)'.") }
-            return split
-        }
-    }
 
     struct Output: Encodable {
         var splits: [String: AutolabelResult.SplitSummary]
@@ -56,16 +36,13 @@ struct Autolabel: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: output.path) && !overwrite {
             throw ValidationError("\(out) already exists: choose another --out or pass --overwrite.")
         }
-        var settings = AutolabelSettings()
-        (settings.confidence, settings.nmsIoU, settings.mergeIoU, settings.keypointConfidence) = (conf, nmsIou, mergeIou, kptConf)
-        (settings.splits, settings.imageSize, settings.batchSize) = (try chosenSplits(), imgsz, batch)
-        settings.fastDecode = fastDecode
-        try filters.apply(to: &settings)
+        let settings = try labelling.settings(
+            detection, imageSize: model.imgsz, batchSize: model.batch, fastDecode: decoding.fastDecode)
         let dataset = try DataLoading.dataset(data)
-        let model = try PoseModel.load(
-            URL(fileURLWithPath: weights), keypointDimensions: dataset.config.keypointShape.dimensions, device: device)
+        let network = try PoseModel.load(
+            URL(fileURLWithPath: model.weights), keypointDimensions: dataset.config.keypointShape.dimensions, device: device)
         let progress = ProgressLine("autolabel", plainEvery: 100)
-        let result = try Autolabeler(settings: settings).run(data: dataset.configURL, model: model, output: output) { done, total in
+        let result = try Autolabeler(settings: settings).run(data: dataset.configURL, model: network, output: output) { done, total in
             progress.update(done, of: total)
         }
         progress.finish()

@@ -11,30 +11,26 @@ struct Calibrate: AsyncParsableCommand {
         discussion: """
             Predicts on a split whose faces are all labelled (val by default). For each threshold it \
             keeps the faces autolabel would keep (after the closer look and the overlap check, as \
-            autolabel does by default) and judges them: right when paired, one to one by score, with \
-            a labelled face (box IoU 0.5 or more), wrong otherwise. Prints, for the score threshold \
+            autolabel does by default; the flip check's views fused unless --no-fuse-views) and \
+            judges them: right when paired, one to one by score, with a labelled face (box IoU 0.5 \
+            or more), wrong otherwise. Prints, for the score threshold \
             alone and for each flip-disagreement limit, the precision, recall and NME each threshold \
             would give, and recommends the thresholds that reach --target-precision with the most \
             recall. --out writes them for 'autolabel --calibrated' and 'refine --calibrated'.
             """)
 
     @Option(help: "A data set whose chosen split has every face labelled.") var data: String
-    @Option(help: "Weights (.safetensors).") var weights: String
-    @Option(help: "The labelled split.") var split = "val"
-    @Option(help: "Network input size.") var imgsz = 640
-    @Option(help: "The precision the labels must reach.") var targetPrecision = 0.99
-    @Option(help: "With the flip check, a face found in one view only is kept at this score or above.") var confSingle: Float = 0.9
-    @Option(help: "Keypoints under this confidence get visibility 0.") var kptConf: Float = 0.5
-    @Flag(inversion: .prefixedNo, help: "Judge the faces after the overlap check, as autolabel and refine apply it by default.")
-    var overlapCheck = true
-    @Flag(inversion: .prefixedNo, help: "Judge the faces after their closer look (crop refinement), as autolabel and refine do by default.")
-    var refineCrops = true
+    @Option(help: "The labelled split: train, val or test.") var split = Split.val
+    @Option(help: "The precision the labels must reach, in (0, 1].") var targetPrecision = 0.99
     @Option(help: "Write the recommended thresholds to this file (JSON).") var out: String?
+    @OptionGroup var model: ModelOptions<CalibrateDefaults>
+    @OptionGroup var decoding: DecodingOption<CalibrateDefaults>
+    @OptionGroup var keypoints: KeypointConfidenceOption
+    @OptionGroup var looks: LookOptions
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train, val or test.") }
-        guard (0...1).contains(targetPrecision) else { throw ValidationError("--target-precision must be in [0, 1].") }
+        try OptionCheck.positiveFraction(targetPrecision, "--target-precision")
     }
 
     struct Output: Encodable {
@@ -47,22 +43,26 @@ struct Calibrate: AsyncParsableCommand {
     func run() async throws {
         let device = try runtime.apply()
         let dataset = try DataLoading.dataset(data)
-        let model = try PoseModel.load(URL(fileURLWithPath: weights), keypointDimensions: dataset.config.keypointShape.dimensions, device: device)
-        var settings = AutolabelSettings()
-        (settings.imageSize, settings.keypointConfidence, settings.closerLook) = (imgsz, kptConf, refineCrops)
+        let network = try PoseModel.load(
+            URL(fileURLWithPath: model.weights), keypointDimensions: dataset.config.keypointShape.dimensions, device: device)
+        let settings = AutolabelSettings(
+            keypointConfidence: keypoints.kptConf, imageSize: model.imgsz, batchSize: model.batch, fastDecode: decoding.fastDecode,
+            singleViewConfidence: looks.confSingle, fusesViews: looks.fuseViews, closerLook: looks.closerLook,
+            checksOverlap: looks.overlapCheck)
         let progress = ProgressLine("calibrate", plainEvery: 50)
-        let (candidates, faces) = try Calibration.candidates(dataset, split: Split(rawValue: split)!, model: model, settings: settings) {
+        let (candidates, faces) = try Calibration.candidates(dataset, split: split, model: network, settings: settings) {
             progress.update($0, of: $1)
         }
         progress.finish()
-        let rows = Calibration.sweep(candidates, faces: faces, confSingle: confSingle, checksOverlap: overlapCheck)
+        let rows = Calibration.sweep(candidates, faces: faces, confSingle: looks.confSingle, checksOverlap: looks.overlapCheck)
         let best = Calibration.recommend(rows, targetPrecision: targetPrecision)
         let plain = Calibration.recommend(rows, targetPrecision: targetPrecision, plainOnly: true)
         if let out {
             guard let best else {
                 throw ValidationError("no thresholds reach precision \(targetPrecision) on \(faces) faces; nothing written to \(out)")
             }
-            let file = Calibration.File(best, confSingle: confSingle, targetPrecision: targetPrecision, data: dataset.configURL.path, weights: weights)
+            let file = Calibration.File(
+                best, confSingle: looks.confSingle, targetPrecision: targetPrecision, data: dataset.configURL.path, weights: model.weights)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(try encoder.encode(file), to: URL(fileURLWithPath: out))
@@ -72,12 +72,15 @@ struct Calibrate: AsyncParsableCommand {
         print("\(candidates.count) candidates for \(faces) labelled faces of \(split)")
         print("max-disagreement  conf  kept  precision  at least*  recall    NME")
         for limit in Calibration.disagreements {
-            let shown = rows.filter { $0.maxDisagreement == limit && (limit == nil || [0.2, 0.4, 0.6, 0.8].contains($0.conf) || $0.conf == best?.conf) }
+            let shown = rows.filter {
+                $0.maxDisagreement == limit && (limit == nil || [0.2, 0.4, 0.6, 0.8].contains($0.conf) || $0.conf == best?.conf)
+            }
             for row in shown {
                 let name = limit.map { String(format: "%.2f", $0) } ?? "off"
                 let nme = row.nme.map { String(format: "%5.2f%%", $0 * 100) } ?? "    –"
-                print(String(repeating: " ", count: max(0, 16 - name.count)) + name + String(format: "  %4.2f  %4d", row.conf, row.kept)
-                    + "      \(percent(row.precision))      \(percent(row.precisionLowerBound))   \(percent(row.recall))  \(nme)")
+                print(
+                    String(repeating: " ", count: max(0, 16 - name.count)) + name + String(format: "  %4.2f  %4d", row.conf, row.kept)
+                        + "      \(percent(row.precision))      \(percent(row.precisionLowerBound))   \(percent(row.recall))  \(nme)")
             }
         }
         print("* the least precision the kept faces show with 95% confidence (Wilson score interval)")
@@ -86,11 +89,18 @@ struct Calibrate: AsyncParsableCommand {
             return
         }
         let thresholds = "--conf \(best.conf)" + (best.maxDisagreement.map { " --max-disagreement \($0)" } ?? "")
-        print("recommended for precision \(targetPrecision): \(thresholds) (precision \(percent(best.precision))%, recall \(percent(best.recall))%)")
+        let reached = "precision \(percent(best.precision))%, recall \(percent(best.recall))%"
+        print("recommended for precision \(targetPrecision): \(thresholds) (\(reached))")
         if let plain, plain != best { print("the score alone: --conf \(plain.conf) (recall \(percent(plain.recall))%)") }
         if let bound = best.precisionLowerBound, bound < targetPrecision {
-            let needed = Calibration.facesToShow(precision: targetPrecision).map { "; it takes at least \($0) kept faces, all right, to show \(targetPrecision)" } ?? ""
-            print("note: \(best.kept) kept faces show precision \(percent(bound).trimmingCharacters(in: .whitespaces))% at least (95% confidence)\(needed): calibrate on more labelled faces for a surer recommendation")
+            let needed =
+                Calibration.facesToShow(precision: targetPrecision).map {
+                    "; it takes at least \($0) kept faces, all right, to show \(targetPrecision)"
+                } ?? ""
+            let least = percent(bound).trimmingCharacters(in: .whitespaces)
+            print(
+                "note: \(best.kept) kept faces show precision \(least)% at least (95% confidence)\(needed): "
+                    + "calibrate on more labelled faces for a surer recommendation")
         }
         if let out { print("written to \(out): pass --calibrated \(out) to autolabel or refine") }
     }

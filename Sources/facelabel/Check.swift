@@ -27,7 +27,7 @@ struct Check: AsyncParsableCommand {
     var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1.") }
+        try OptionCheck.workers(workers)
     }
 
     func run() async throws {
@@ -54,10 +54,11 @@ struct Check: AsyncParsableCommand {
             var rows = [header]
             for (split, counts) in report.splits {
                 rows.append(
-                    [split.rawValue] + [
-                        counts.images, counts.labelledImages, counts.faces, counts.imagesWithoutLabels,
-                        counts.unreadableImages, counts.duplicateImages,
-                    ].map(String.init))
+                    [split.rawValue]
+                        + [
+                            counts.images, counts.labelledImages, counts.faces, counts.imagesWithoutLabels,
+                            counts.unreadableImages, counts.duplicateImages,
+                        ].map(String.init))
             }
             let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
             for row in rows {

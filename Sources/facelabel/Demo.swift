@@ -13,51 +13,61 @@ struct Demo: AsyncParsableCommand {
         discussion: """
             Synthesises faces with about 30% of them left unlabelled, refines for a few iterations \
             starting from the bundled checkpoint (trained by `facelabel train` on other synthetic \
-            images; see the README), then prints Table 1 (labels per iteration), Table 2 (metrics) \
+            images; see docs/formats.md), then prints Table 1 (labels per iteration), Table 2 (metrics) \
             and the quality of the generated labels against the truth, and the path of report.html.
             """)
 
     @Option(help: "Folder for the data set and the run.") var out = "runs/demo"
-    @Option(help: "Synthetic images.") var images = 160
-    @Option(help: "Image size.") var imgsz = 256
-    @Option(help: "Fraction of faces left unlabelled.") var unlabeled = 0.3
+    @Option(help: "Synthetic images (at least 4).") var images = 160
+    @Option(help: "Fraction of faces left unlabelled, in [0, 1].") var unlabeled = 0.3
     @Option(help: "Iterations after iteration 0.") var iterations = 3
-    @Option(help: "Training epochs per iteration.") var epochs = 5
-    @Option(help: "Images per batch.") var batch = 16
-    @Option(help: "Confidence of pseudo-labels. Below refine's 0.7 (the paper's): after minutes of fine-tuning, this model scores most real faces between 0.4 and 0.8.")
-    var conf: Float = 0.5
-    @Option(help: "Stop after an iteration that adds fewer labels than this (a count, or a percentage such as 2%); 1 runs every iteration that adds a label.")
+    @Option(help: "Training epochs per iteration (at least 1).") var epochs = 5
+    @Option(help: "Images per batch (at most 1024).") var batch = DemoDefaults.batch
+    @Option(
+        help:
+            """
+            Stop after an iteration that adds fewer labels than this (a count, or a percentage such as 2%); 1 runs every iteration \
+            that adds a label.
+            """
+    )
     var stopBelow = StopThreshold.labels(1)
     @Option(help: "Starting weights (the bundled checkpoint), or a model scale n…x to start from scratch.")
     var model = "Weights/yolov8n-pose-synth51.safetensors"
     @Option(help: "Random seed.") var seed: UInt64 = 0
+    @OptionGroup var size: ImageSizeOption<DemoDefaults>
+    @OptionGroup var detection: DetectionOptions<DemoDefaults>
     @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        try OptionCheck.atLeast(images, 4, "--images", atMost: 100_000)
+        try OptionCheck.fraction(unlabeled, "--unlabeled")
+        try OptionCheck.atLeast(iterations, 0, "--iterations", atMost: 1000)
+        try OptionCheck.atLeast(epochs, 1, "--epochs")
+        try OptionCheck.batch(batch)
+    }
 
     func run() async throws {
         let device = try runtime.apply()
         if ModelScale(rawValue: model) == nil && !FileManager.default.fileExists(atPath: model) {
             throw ValidationError("\(model) not found: run from the repository root, or pass --model PATH or --model n.")
         }
+        let imgsz = size.imgsz
         let folder = URL(fileURLWithPath: out)
         let run = folder.appendingPathComponent("run")
         try? FileManager.default.removeItem(at: run)
-        let dataFolder = folder.appendingPathComponent("data")
-        var options = SynthDataset.Options()
-        (options.images, options.imageSize, options.unlabeledFraction, options.seed) = (images, imgsz, unlabeled, seed)
         note("synthesising \(images) images at \(imgsz) px, \(Int(unlabeled * 100))% of faces unlabelled")
-        let synthesis = try await SynthDataset.write(options: options, to: dataFolder, overwrite: true)
-
-        var settings = RefineSettings()
-        (settings.iterations, settings.stopBelow) = (iterations, stopBelow)
-        settings.model = model
-        settings.truth = URL(fileURLWithPath: synthesis.truth).standardizedFileURL.path
-        var training = TrainingConfig()
-        (training.epochs, training.imageSize, training.batchSize, training.seed) = (epochs, imgsz, batch, seed)
-        // Fine-tuning from a checkpoint: a short warmup, no mosaic-free tail, no early stop.
-        (training.warmupEpochs, training.closeMosaic, training.patience, training.cacheImages) = (1, 0, 0, true)
-        training.mixedPrecision = device != .cpu  // the reference's amp on a GPU
-        settings.training = training
-        (settings.autolabel.imageSize, settings.autolabel.batchSize, settings.autolabel.confidence) = (imgsz, batch, conf)
+        let synthesis = try await SynthDataset.write(
+            options: SynthDataset.Options(images: images, imageSize: imgsz, unlabeledFraction: unlabeled, seed: seed),
+            to: folder.appendingPathComponent("data"), overwrite: true)
+        // fine-tuning from a checkpoint: a short warmup, no mosaic-free tail, no early stop; the
+        // reference's amp on a GPU
+        let training = TrainingConfig(
+            epochs: epochs, imageSize: imgsz, batchSize: batch, warmupEpochs: 1, closeMosaic: 0, patience: 0, seed: seed, cacheImages: true,
+            mixedPrecision: device != .cpu)
+        let settings = RefineSettings(
+            iterations: iterations, training: training,
+            autolabel: AutolabelSettings(confidence: detection.conf, nmsIoU: detection.iou, imageSize: imgsz, batchSize: batch),
+            stopBelow: stopBelow, model: model, truth: URL(fileURLWithPath: synthesis.truth).standardizedFileURL.path)
         let refiner = try Refiner(run: try RefinementRun.create(in: run, data: URL(fileURLWithPath: synthesis.data), settings: settings))
         refiner.device = device
         let progress = RefineProgress(epochs: epochs)

@@ -74,7 +74,8 @@ struct Env: ParsableCommand {
         var lines = [
             "facelabel       \(report.facelabel) (commit \(report.commit))",
             "libtorch        \(report.libtorch) at \(report.libtorchPath.isEmpty ? "unknown" : report.libtorchPath)",
-            "CUDA            \(runtime.cudaBuild ? "built in" : "not built in"), \(runtime.cudaAvailable ? "available" : "not available"), runtime \(version(runtime.cudaRuntime))",
+            "CUDA            \(runtime.cudaBuild ? "built in" : "not built in"), \(runtime.cudaAvailable ? "available" : "not available"), "
+                + "runtime \(version(runtime.cudaRuntime))",
             "cuDNN           \(version(runtime.cudnn))",
         ]
         lines += runtime.gpus.map { gpu in
@@ -83,7 +84,8 @@ struct Env: ParsableCommand {
                 Double(gpu.memoryBytes) / 1_073_741_824, gpu.computeCapability)
         }
         lines += [
-            "threads         \(runtime.threads) intra-op, \(runtime.interopThreads) inter-op (\(ProcessInfo.processInfo.activeProcessorCount) cores)",
+            "threads         \(runtime.threads) intra-op, \(runtime.interopThreads) inter-op "
+                + "(\(ProcessInfo.processInfo.activeProcessorCount) cores)",
             "CPU             \(runtime.cpuCapability)\(runtime.cpuNativeBFloat16 ? ", native bfloat16" : "")",
             "--device auto   \(report.defaultDevice)",
         ]

@@ -16,6 +16,7 @@ struct ExchangeSource: ParsableArguments {
     func validate() throws {
         guard (run == nil) != (data == nil) else { throw ValidationError("give either --run or --data.") }
         if iteration != nil && run == nil { throw ValidationError("--iteration goes with --run.") }
+        if let iteration { try OptionCheck.atLeast(iteration, 1, "--iteration") }
     }
 
     /// The configuration, the images with their labels, and a name for them.
@@ -67,7 +68,8 @@ struct ExportLabelStudioCommand: AsyncParsableCommand {
         let configURL = url.deletingPathExtension().appendingPathExtension("xml")
         try AtomicFile.write(
             Data(LabelStudio.labellingConfig(classNames: config.names, pointNames: ReviewExchange.pointNames(config)).utf8), to: configURL)
-        print("\(tasks.count) tasks, \(images.reduce(0) { $0 + $1.labels.count }) faces: \(url.path); labelling configuration: \(configURL.path)")
+        let faces = images.reduce(0) { $0 + $1.labels.count }
+        print("\(tasks.count) tasks, \(faces) faces: \(url.path); labelling configuration: \(configURL.path)")
     }
 }
 
@@ -95,7 +97,8 @@ struct ExportCVATCommand: AsyncParsableCommand {
 /// What `import labelstudio` and `import cvat` take: the run, the file, who reviewed.
 struct ReviewImportOptions: ParsableArguments {
     @Option(help: "The refinement run whose ledger receives the decisions.") var run: String
-    @Option(name: [.customLong("file"), .customLong("xml")], help: "The tool's export (Label Studio's JSON export, or CVAT's XML).") var file: String
+    @Option(name: [.customLong("file"), .customLong("xml")], help: "The tool's export (Label Studio's JSON export, or CVAT's XML).")
+    var file: String
     @Option(help: "The reviewer recorded where the file names none (default: the login name).") var reviewer: String?
     @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
 
@@ -148,10 +151,16 @@ struct ImportCVATCommand: AsyncParsableCommand {
     @OptionGroup var options: ReviewImportOptions
     @Option(help: "The iteration whose labels the file holds (default: every iteration).") var iteration: Int?
 
+    func validate() throws {
+        if let iteration { try OptionCheck.atLeast(iteration, 1, "--iteration") }
+    }
+
     func run() async throws {
         let run = try options.refinementRun()
         let config = try run.config()
-        let images = try CVATXML.read(URL(fileURLWithPath: options.file), classNames: config.names, pointNames: ReviewExchange.pointNames(config))
-        try options.report(try ReviewExchange.importCVAT(images, into: run, iteration: iteration, reviewer: options.name, file: options.file))
+        let images = try CVATXML.read(
+            URL(fileURLWithPath: options.file), classNames: config.names, pointNames: ReviewExchange.pointNames(config))
+        try options.report(
+            try ReviewExchange.importCVAT(images, into: run, iteration: iteration, reviewer: options.name, file: options.file))
     }
 }

@@ -22,7 +22,9 @@ struct ExportWeightsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let model = try PoseModel.load(URL(fileURLWithPath: weights))
-        try model.save(to: URL(fileURLWithPath: out), metadata: ["source": URL(fileURLWithPath: weights).lastPathComponent], floatType: half ? .float16 : nil)
+        try model.save(
+            to: URL(fileURLWithPath: out), metadata: ["source": URL(fileURLWithPath: weights).lastPathComponent],
+            floatType: half ? .float16 : nil)
         print(out)
     }
 }
@@ -46,7 +48,7 @@ struct ExportCOCOCommand: AsyncParsableCommand {
     var out: String
 
     @Option(help: "The split to export: train, val or test.")
-    var split = "val"
+    var split = Split.val
 
     @Flag(help: "Replace the output file if it exists.")
     var overwrite = false
@@ -54,13 +56,8 @@ struct ExportCOCOCommand: AsyncParsableCommand {
     @Flag(help: "Print the summary as one JSON object on stdout.")
     var json = false
 
-    func validate() throws {
-        _ = try ConversionCommand.split(split)
-    }
-
     func run() async throws {
         let output = ConversionCommand.self
-        let split = try output.split(split)!
         let summary = try await output.failingOnProblems {
             try COCOConversion.export(
                 data: URL(fileURLWithPath: data), split: split, to: URL(fileURLWithPath: out), overwrite: overwrite)

@@ -60,9 +60,9 @@ struct Import300WCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard boxMargin >= 0 else { throw ValidationError("--box-margin must not be negative.") }
-        guard (0...1).contains(valFraction) else { throw ValidationError("--val-fraction must be in [0, 1].") }
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1.") }
+        try OptionCheck.nonNegative(boxMargin, "--box-margin")
+        try OptionCheck.fraction(valFraction, "--val-fraction")
+        try OptionCheck.workers(workers)
     }
 
     func run() async throws {
@@ -117,7 +117,7 @@ struct ImportCOCOCommand: AsyncParsableCommand {
     var out: String
 
     @Option(help: "Put every image in this split (train, val or test) instead of splitting.")
-    var split: String?
+    var split: Split?
 
     @Option(help: "Fraction of the images in the val split when --split is not given.")
     var valFraction = 0.2
@@ -135,14 +135,13 @@ struct ImportCOCOCommand: AsyncParsableCommand {
     var summaryJson = false
 
     func validate() throws {
-        guard (0...1).contains(valFraction) else { throw ValidationError("--val-fraction must be in [0, 1].") }
-        _ = try ConversionCommand.split(split)
+        try OptionCheck.fraction(valFraction, "--val-fraction")
     }
 
     func run() async throws {
         let output = ConversionCommand.self
         let options = COCOConversion.ImportOptions(
-            split: try output.split(split), valFraction: valFraction, seed: seed, imageMode: copy ? .copy : .symlink,
+            split: split, valFraction: valFraction, seed: seed, imageMode: copy ? .copy : .symlink,
             overwrite: overwrite)
         let summary = try await output.failingOnProblems {
             try COCOConversion.importDataset(
@@ -191,15 +190,6 @@ enum ConversionCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
-    }
-
-    /// The split named by an option, or nil when the option is absent.
-    static func split(_ name: String?) throws -> Split? {
-        guard let name else { return nil }
-        guard let split = Split(rawValue: name) else {
-            throw ValidationError("--split must be train, val or test, not '\(name)'.")
-        }
-        return split
     }
 
     /// "1 box", "2 boxes".

@@ -15,40 +15,35 @@ struct Predict: AsyncParsableCommand {
             in original-image pixels.
             """)
 
-    @Option(help: "Weights (.safetensors).") var weights: String
     @Option(help: "Image, folder or glob.") var source: String
-    @Option(help: "Network input size.") var imgsz = 640
-    @Option(help: "Confidence threshold.") var conf: Float = 0.25
-    @Option(help: "NMS IoU threshold.") var iou: Float = 0.7
-    @Option(help: "Most detections per image.") var maxDet = 300
-    @Option(help: "Images per forward pass.") var batch = 1
+    @Option(help: "Most detections per image (at least 1).") var maxDet = 300
     @Flag(help: "Suppress across classes.") var agnosticNms = false
     @Option(help: "Output folder for --save-txt and --save-img.") var out = "runs/predict"
     @Flag(help: "Write YOLO-pose label lines (keypoint confidence in the visibility slot, score last).") var saveTxt = false
     @Flag(help: "Write images with boxes and landmarks drawn.") var saveImg = false
-    @Flag(inversion: .prefixedNo, help: "Decode large JPEGs at the smallest DCT scale (1/2, 1/4, 1/8) that keeps their long side at least --imgsz: several times faster on camera photos; results are mapped back to the full-size pixels. --no-fast-decode decodes at full size, as the reference does.") var fastDecode = true
+    @OptionGroup var model: ModelOptions<PredictDefaults>
     @OptionGroup var precision: PrecisionOption
+    @OptionGroup var detection: DetectionOptions<PredictDefaults>
+    @OptionGroup var decoding: DecodingOption<PredictDefaults>
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
-        guard imgsz >= 32, imgsz % 32 == 0 else { throw ValidationError("--imgsz must be a multiple of 32.") }
-        guard (0...1).contains(conf), (0...1).contains(iou) else { throw ValidationError("--conf and --iou must be in [0, 1].") }
-        guard batch >= 1, maxDet >= 1 else { throw ValidationError("--batch and --max-det must be at least 1.") }
+        try OptionCheck.atLeast(maxDet, 1, "--max-det", atMost: 30_000)
     }
 
     func run() async throws {
         let device = try runtime.apply()
-        let model = try PoseModel.load(URL(fileURLWithPath: weights), device: device)
-        precision.prepare(model)
+        let network = try PoseModel.load(URL(fileURLWithPath: model.weights), device: device)
+        precision.prepare(network)
         let files = try ImageSource.files(source)
         let predictor = Predictor(
-            model: model, imageSize: imgsz,
-            options: SuppressionOptions(confidence: conf, iou: iou, maxDetections: maxDet, classAgnostic: agnosticNms),
-            fastDecode: fastDecode)
+            model: network, imageSize: model.imgsz,
+            options: SuppressionOptions(confidence: detection.conf, iou: detection.iou, maxDetections: maxDet, classAgnostic: agnosticNms),
+            fastDecode: decoding.fastDecode)
         let progress = ProgressLine("predict", plainEvery: 50)
         var results: [ImagePrediction] = []
-        for start in stride(from: 0, to: files.count, by: batch) {
-            results += try predictor.predict(Array(files[start..<min(start + batch, files.count)]), batchSize: batch)
+        for start in stride(from: 0, to: files.count, by: model.batch) {
+            results += try predictor.predict(Array(files[start..<min(start + model.batch, files.count)]), batchSize: model.batch)
             progress.update(results.count, of: files.count)
         }
         progress.finish()
@@ -67,7 +62,9 @@ struct Predict: AsyncParsableCommand {
         if runtime.json {
             try printJSON(["images": results])
         } else {
-            for result in results { print("\(result.file): \(result.detections.count) detection\(result.detections.count == 1 ? "" : "s")") }
+            for result in results {
+                print("\(result.file): \(result.detections.count) detection\(result.detections.count == 1 ? "" : "s")")
+            }
             if saveTxt || saveImg { print("results in \(output.path)") }
         }
     }
@@ -82,7 +79,9 @@ enum ImageSource {
         }
         var matches = glob_t()
         defer { globfree(&matches) }
-        guard glob(source, 0, nil, &matches) == 0 else { throw ValidationError("--source \(source): no such file, folder or matching images") }
+        guard glob(source, 0, nil, &matches) == 0 else {
+            throw ValidationError("--source \(source): no such file, folder or matching images")
+        }
         let paths = (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }
         let images = paths.filter { Dataset.imageExtensions.contains(URL(fileURLWithPath: $0).pathExtension.lowercased()) }
         guard !images.isEmpty else { throw ValidationError("--source \(source): no images match") }
@@ -90,12 +89,13 @@ enum ImageSource {
     }
 }
 
-/// Prediction overlays: each detection's box, landmarks (confident ones) and score.
+/// Prediction overlays: each detection's box and landmarks (the confident ones); the scores are in
+/// `--save-txt` and `--json`.
 enum Overlay {
     static func save(_ prediction: ImagePrediction, to url: URL) throws {
         var canvas = ImageCanvas(try ImageCodec.decode(contentsOf: URL(fileURLWithPath: prediction.file)))
         for (detection, label) in zip(prediction.detections, prediction.labels()) {
-            canvas.drawPose(label, color: ImageCanvas.palette[detection.classIndex % ImageCanvas.palette.count], label: String(format: "%.2f", detection.score))
+            canvas.drawPose(label, color: ImageCanvas.palette[detection.classIndex % ImageCanvas.palette.count])
         }
         try canvas.write(to: url)
     }

@@ -29,49 +29,54 @@ struct Refine: AsyncParsableCommand {
     var iterations: Int?
     @Option(help: "Train on all labels but the rejected (all, the paper's way) or only on those a person confirmed (reviewed).")
     var trainOn: TrainOn?
-    @Option(name: .customLong("from"), help: "A reviewed run to start from: its originals and the labels a person confirmed are this run's iteration 0, its rejections are kept.")
+    @Option(
+        name: .customLong("from"),
+        help:
+            """
+            A reviewed run to start from: its originals and the labels a person confirmed are this run's iteration 0, its rejections \
+            are kept.
+            """
+    )
     var startRun: String?
     @Option(help: "Procedure: paper or default.") var `protocol` = RefineProtocol.default
     @Option(help: "Truth data set (same images, every face labelled) to measure the generated labels.") var truth: String?
-    @Option(help: "Stop after an iteration that adds fewer labels than this: a count (30) or a percentage of the labels already there (2%). Default protocol only.")
+    @Option(
+        help:
+            """
+            Stop after an iteration that adds fewer labels than this: a count (30) or a percentage of the labels already there (2%). \
+            Default protocol only.
+            """
+    )
     var stopBelow = StopThreshold.percent(2)
     @Option(help: "Model scale n…x, or weights iteration 0 starts from.") var model = "n"
     @Flag(help: "Continue the run in --out.") var resume = false
-    @Option(help: "Confidence of pseudo-labels.") var conf: Float = 0.7
-    @Option(help: "NMS IoU of the predictions.") var nmsIou: Float = 0.7
-    @Option(help: "Drop predictions overlapping an existing label by more than this IoU.") var mergeIou = 0.3
-    @Option(help: "Splits to label (default protocol), comma-separated.") var splits = "train,val"
-    @Option(help: "Keypoints under this confidence get visibility 0.") var kptConf: Float = 0.5
-    @Option(help: "A fully labelled val set (data.yaml) for Table 2b when there is no --truth; without either, Table 2b uses the original val labels, which miss the unlabelled faces.")
+    @Option(
+        help:
+            """
+            A fully labelled val set (data.yaml) for Table 2b when there is no --truth; without either, Table 2b uses the original val \
+            labels, which miss the unlabelled faces.
+            """
+    )
     var goldVal: String?
-    @OptionGroup var filters: LabelFilterOptions
+    @OptionGroup var detection: DetectionOptions<AutolabelDefaults>
+    @OptionGroup var labelling: LabellingOptions
     @OptionGroup var hyper: Hyperparameters
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         if !resume && data == nil && startRun == nil { throw ValidationError("--data is required (unless --resume or --from).") }
         if resume && startRun != nil { throw ValidationError("--from starts a new run; it cannot be combined with --resume.") }
-        if let iterations, iterations < 0 { throw ValidationError("--iterations must be at least 0.") }
+        if let iterations { try OptionCheck.atLeast(iterations, 0, "--iterations", atMost: 1000) }
     }
 
     /// The run's settings for training on `device`.
     func settings(device: Device) throws -> RefineSettings {
-        var settings = RefineSettings()
-        (settings.iterations, settings.training, settings.protocolName, settings.stopBelow) =
-            (iterations ?? settings.iterations, hyper.config(device: device), self.protocol, stopBelow)
-        (settings.trainOn, settings.startRun) = (trainOn ?? .all, startRun.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
-        (settings.model, settings.truth) = (model, truth.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
-        var autolabel = AutolabelSettings()
-        (autolabel.confidence, autolabel.nmsIoU, autolabel.mergeIoU, autolabel.keypointConfidence) = (conf, nmsIou, mergeIou, kptConf)
-        autolabel.splits = try splits.split(separator: ",").map { name in
-            guard let split = Split(rawValue: String(name)) else { throw ValidationError("--splits: unknown split '\(name)'.") }
-            return split
-        }
-        (autolabel.imageSize, autolabel.batchSize, autolabel.fastDecode) = (hyper.imgsz, hyper.batch, hyper.fastDecode)
-        try filters.apply(to: &autolabel)
-        settings.autolabel = autolabel
-        settings.goldVal = goldVal.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        return settings
+        func absolute(_ path: String?) -> String? { path.map { URL(fileURLWithPath: $0).standardizedFileURL.path } }
+        return RefineSettings(
+            iterations: iterations ?? RefineSettings().iterations, training: hyper.config(device: device),
+            autolabel: try labelling.settings(detection, imageSize: hyper.imgsz, batchSize: hyper.batch, fastDecode: hyper.fastDecode),
+            protocolName: self.protocol, stopBelow: stopBelow, model: model, truth: absolute(truth), trainOn: trainOn ?? .all,
+            goldVal: absolute(goldVal), startRun: absolute(startRun))
     }
 
     func run() async throws {

@@ -20,11 +20,17 @@ struct Synth: AsyncParsableCommand {
     @Option(help: "Number of images.")
     var images = 200
 
-    @Option(help: "Image width and height in pixels.")
+    @Option(help: "Image width and height in pixels (32 to 8192).")
     var imgsz = 320
 
-    @Option(help: "Faces per image, as N or MIN-MAX.")
+    /// The largest image drawn: 8192² RGB pixels take 192 MiB, and several are drawn at once.
+    static let maximumImageSize = 8192
+
+    @Option(help: "Faces per image, as N or MIN-MAX (at most 50).")
     var faces = "1-4"
+
+    /// More faces than fit side by side on an image would only overlap.
+    static let maximumFaces = 50
 
     @Option(help: "Fraction of faces left unlabelled (they stay in truth/).")
     var unlabeled = 0.3
@@ -35,7 +41,13 @@ struct Synth: AsyncParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
 
-    @Option(help: "Draw every face's upper lids at this opening, R[,L] (R for the image-left eye; 0.01 almost shut, 0.13 wide open) instead of a random one: lid geometry known for measurements.")
+    @Option(
+        help:
+            """
+            Draw every face's upper lids at this opening, R[,L] (R for the image-left eye; 0.01 almost shut, 0.13 wide open) instead \
+            of a random one: lid geometry known for measurements.
+            """
+    )
     var eyeOpening: String?
 
     @Flag(help: "Replace the output folder if it exists.")
@@ -45,10 +57,10 @@ struct Synth: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard images >= 1 else { throw ValidationError("--images must be at least 1.") }
-        guard imgsz >= 32 else { throw ValidationError("--imgsz must be at least 32.") }
-        guard (0...1).contains(unlabeled) else { throw ValidationError("--unlabeled must be in [0, 1].") }
-        guard (0...1).contains(valFraction) else { throw ValidationError("--val-fraction must be in [0, 1].") }
+        try OptionCheck.atLeast(images, 1, "--images", atMost: 1_000_000)
+        try OptionCheck.atLeast(imgsz, 32, "--imgsz", atMost: Self.maximumImageSize)
+        try OptionCheck.fraction(unlabeled, "--unlabeled")
+        try OptionCheck.fraction(valFraction, "--val-fraction")
         _ = try faceRange()
         _ = try eyeOpenings()
     }
@@ -65,9 +77,9 @@ struct Synth: AsyncParsableCommand {
 
     func faceRange() throws -> ClosedRange<Int> {
         let parts = faces.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
-        if parts.count == 1, let count = parts[0], count >= 0 { return count...count }
-        if parts.count == 2, let low = parts[0], let high = parts[1], low >= 0, low <= high { return low...high }
-        throw ValidationError("--faces must be N or MIN-MAX with 0 <= MIN <= MAX, not '\(faces)'.")
+        if parts.count == 1, let count = parts[0], (0...Self.maximumFaces).contains(count) { return count...count }
+        if parts.count == 2, let low = parts[0], let high = parts[1], low >= 0, low <= high, high <= Self.maximumFaces { return low...high }
+        throw ValidationError("--faces must be N or MIN-MAX with 0 <= MIN <= MAX <= \(Self.maximumFaces), not '\(faces)'.")
     }
 
     func run() async throws {

@@ -23,8 +23,6 @@ struct Train: AsyncParsableCommand {
 
     func validate() throws {
         if !resume && data == nil { throw ValidationError("--data is required (unless --resume).") }
-        guard hyper.imgsz >= 32, hyper.imgsz % 32 == 0 else { throw ValidationError("--imgsz must be a multiple of 32.") }
-        guard hyper.epochs >= 1, hyper.batch >= 1 else { throw ValidationError("--epochs and --batch must be at least 1.") }
     }
 
     struct Result: Encodable {
@@ -49,7 +47,8 @@ struct Train: AsyncParsableCommand {
         if resume {
             runConfig = try run.readConfig()
         } else {
-            runConfig = try RunDirectory.RunConfig(dataset: try DataLoading.dataset(data!), model: model, training: hyper.config(device: device))
+            runConfig = try RunDirectory.RunConfig(
+                dataset: try DataLoading.dataset(data!), model: model, training: hyper.config(device: device))
             if FileManager.default.fileExists(atPath: run.lastURL.path) {
                 throw ValidationError("\(out) already holds a run: use --resume to continue it, or another --out.")
             }
@@ -76,7 +75,10 @@ struct Train: AsyncParsableCommand {
         } else if resume {
             note("no epoch of \(out) had finished: training from the first")
         }
-        note("training \(runConfig.model.scale.rawValue) (\(network.store.parameterCount) parameters) on \(trainImages.count) images, validating on \(valImages.count), on \(device)\(trainer.autocastType.map { " with \($0) mixed precision" } ?? "")")
+        let precision = trainer.autocastType.map { " with \($0) mixed precision" } ?? ""
+        note(
+            "training \(runConfig.model.scale.rawValue) (\(network.store.parameterCount) parameters) on \(trainImages.count) images, "
+                + "validating on \(valImages.count), on \(device)\(precision)")
         let firstEpoch = trainer.state.nextEpoch
         device.resetPeakMemory()
         try await trainer.train()
@@ -111,9 +113,12 @@ final class TrainProgress: TrainingObserver {
 
     func epochFinished(_ record: EpochRecord, isBest: Bool) {
         line.finish()
-        var text = String(format: "epoch %d/%d  loss %.3f  %.1f img/s", record.epoch + 1, epochs, record.trainLoss.sum, record.imagesPerSecond)
+        var text = String(
+            format: "epoch %d/%d  loss %.3f  %.1f img/s", record.epoch + 1, epochs, record.trainLoss.sum, record.imagesPerSecond)
         if let m = record.metrics {
-            text += String(format: "  box mAP50 %.3f mAP50-95 %.3f  pose mAP50 %.3f mAP50-95 %.3f", m.box.map50, m.box.map50_95, m.pose.map50, m.pose.map50_95)
+            text += String(
+                format: "  box mAP50 %.3f mAP50-95 %.3f  pose mAP50 %.3f mAP50-95 %.3f", m.box.map50, m.box.map50_95, m.pose.map50,
+                m.pose.map50_95)
             if let nme = m.landmarks.nme { text += String(format: "  NME %.4f", nme) }
         }
         note(text + (isBest ? "  (best)" : ""))

@@ -1,10 +1,10 @@
 import Foundation
 import Pose
-@testable import PoseData
 import Testing
 
 @testable import AutoLabel
 @testable import Interchange
+@testable import PoseData
 
 /// A face of two points on a 200 x 100 image, the second invisible (values exact in binary, so that
 /// percentages and pixels convert back exactly).
@@ -14,16 +14,24 @@ let twoPointFace = PoseInstance(
 
 @Suite struct `Label Studio and CVAT formats` {
     @Test func `a face goes to Label Studio as a box in percent and its visible points tied to it`() throws {
-        let regions = LabelStudio.regions(of: twoPointFace, id: "L7", className: "face", pointNames: ["eye", "nose"], width: 200, height: 100, score: 0.8)
+        let regions = LabelStudio.regions(
+            of: twoPointFace, id: "L7", className: "face", pointNames: ["eye", "nose"], width: 200, height: 100, score: 0.8)
         #expect(regions.count == 2)
-        #expect(regions[0].type == "rectanglelabels" && regions[0].id == "L7" && regions[0].fromName == "face" && regions[0].toName == "image")
+        #expect(
+            regions[0].type == "rectanglelabels" && regions[0].id == "L7" && regions[0].fromName == "face" && regions[0].toName == "image")
         #expect(regions[0].value == LabelStudio.Value(x: 25, y: 12.5, width: 50, height: 75, rotation: 0, rectanglelabels: ["face"]))
         #expect(regions[0].originalWidth == 200 && regions[0].originalHeight == 100 && regions[0].score == 0.8)
         #expect(regions[1].type == "keypointlabels" && regions[1].parentID == "L7" && regions[1].value?.keypointlabels == ["eye"])
         #expect(regions[1].value?.x == 31.25 && regions[1].value?.y == 50)
-        let json = String(decoding: try LabelStudio.json([LabelStudio.Task(data: .init(image: "/data/local-files/?d=a.jpg", facelabel: nil),
-            predictions: [.init(modelVersion: "v", score: 0.8, result: regions)])]), as: UTF8.self)
-        for key in [#""from_name":"face""#, #""parentID":"L7""#, #""model_version":"v""#, #""original_width":200"#, #""rectanglelabels":["face"]"#] {
+        let json = String(
+            decoding: try LabelStudio.json([
+                LabelStudio.Task(
+                    data: .init(image: "/data/local-files/?d=a.jpg", facelabel: nil),
+                    predictions: [.init(modelVersion: "v", score: 0.8, result: regions)])
+            ]), as: UTF8.self)
+        for key in [
+            #""from_name":"face""#, #""parentID":"L7""#, #""model_version":"v""#, #""original_width":200"#, #""rectanglelabels":["face"]"#,
+        ] {
             #expect(json.contains(key), "\(key)")
         }
         let back = try LabelStudio.faces(in: regions, classNames: ["face"], pointNames: ["eye", "nose"], file: "f", task: "t")
@@ -64,9 +72,12 @@ let twoPointFace = PoseInstance(
         let faces = try LabelStudio.faces(in: answer.result, classNames: ["face"], pointNames: ["eye", "nose"], file: "f", task: "t")
         #expect(faces.map(\.instance) == [twoPointFace])
         // a point without its face, or of a name the layout lacks, is refused with the task named
-        let orphan = LabelStudio.Region(id: "p", type: "keypointlabels", fromName: "keypoints", toName: "image", originalWidth: 1, originalHeight: 1, score: nil,
+        let orphan = LabelStudio.Region(
+            id: "p", type: "keypointlabels", fromName: "keypoints", toName: "image", originalWidth: 1, originalHeight: 1, score: nil,
             value: .init(x: 1, y: 1, width: 0.5, keypointlabels: ["eye"]))
-        let error = #expect(throws: DataProblem.self) { try LabelStudio.faces(in: [orphan], classNames: ["face"], pointNames: ["eye"], file: "f", task: "task 3") }
+        let error = #expect(throws: DataProblem.self) {
+            try LabelStudio.faces(in: [orphan], classNames: ["face"], pointNames: ["eye"], file: "f", task: "task 3")
+        }
         #expect(error?.description == "f: task 3: 1 keypoints belong to no face (no parentID): group them under their face's box")
     }
 
@@ -109,12 +120,16 @@ let twoPointFace = PoseInstance(
         #expect(written.contains(#"<skeleton label="landmarks" source="manual" z_order="0" group_id="1">"#))
         #expect(try CVATXML.parse(Data(written.utf8), file: "b.xml", classNames: ["face"], pointNames: ["eye", "nose"]) == images)
         let bad = Self.cvatExport.replacingOccurrences(of: "label=\"nose\"", with: "label=\"chin\"")
-        let error = #expect(throws: DataProblem.self) { try CVATXML.parse(Data(bad.utf8), file: "a.xml", classNames: ["face"], pointNames: ["eye", "nose"]) }
+        let error = #expect(throws: DataProblem.self) {
+            try CVATXML.parse(Data(bad.utf8), file: "a.xml", classNames: ["face"], pointNames: ["eye", "nose"])
+        }
         #expect(error?.description == "a.xml:14: <points> of label 'chin', not a keypoint of the layout")
         // bytes that are not UTF-8 (Foundation's parser traps on them in a name: found by fuzzing)
         var broken = Data(Self.cvatExport.utf8)
         broken.replaceSubrange(broken.range(of: Data("<task>".utf8))!, with: Data([0x3C, 0xFF, 0xFE, 0x3E]))
-        let notText = #expect(throws: DataProblem.self) { try CVATXML.parse(broken, file: "a.xml", classNames: ["face"], pointNames: ["eye", "nose"]) }
+        let notText = #expect(throws: DataProblem.self) {
+            try CVATXML.parse(broken, file: "a.xml", classNames: ["face"], pointNames: ["eye", "nose"])
+        }
         #expect(notText?.description == "a.xml:4: not UTF-8 text")
     }
 }
@@ -124,7 +139,9 @@ let twoPointFace = PoseInstance(
         var seen: [String] = []
         try XMLReader.read(Data(text.utf8)) { event, line in
             switch event {
-            case .start(let name, let attributes): seen.append("\(line) <\(name) \(attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))>")
+            case .start(let name, let attributes):
+                seen.append(
+                    "\(line) <\(name) \(attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))>")
             case .end(let name): seen.append("\(line) </\(name)>")
             case .text(let text): if !text.allSatisfy(\.isWhitespace) { seen.append("\(line) '\(text)'") }
             }
@@ -183,7 +200,11 @@ let twoPointFace = PoseInstance(
         // Label Studio: the tasks go out, come back unanswered: nothing changes
         let (config, images) = try ReviewExchange.images(of: refiner.run, iteration: 1)
         let tasks = ReviewExchange.labelStudioTasks(images, config: config, documentRoot: folder, modelVersion: "t")
-        #expect(tasks.allSatisfy { $0.data.image.hasPrefix("/data/local-files/?d=run/iter0/data/images/") || $0.data.image.hasPrefix("/data/local-files/?d=data/images/") })
+        #expect(
+            tasks.allSatisfy {
+                $0.data.image.hasPrefix("/data/local-files/?d=run/iter0/data/images/")
+                    || $0.data.image.hasPrefix("/data/local-files/?d=data/images/")
+            })
         #expect(tasks.allSatisfy { task in task.predictions?.first?.score == task.predictions?.first?.result.compactMap(\.score).min() })
         var untouched = try ReviewExchange.importLabelStudio(tasks, into: refiner.run, reviewer: "ann", file: "t.json")
         #expect(untouched.unanswered == tasks.count && untouched.accepted + untouched.corrected + untouched.rejected + untouched.added == 0)
@@ -197,19 +218,26 @@ let twoPointFace = PoseInstance(
             if index == 2 {
                 let removed = result.first { $0.type == "rectanglelabels" }!.id!
                 result.removeAll { $0.id == removed || $0.parentID == removed }
-                result += LabelStudio.regions(of: twoPointFace, id: "new", className: "face", pointNames: ReviewExchange.pointNames(config), width: 64, height: 64, score: nil)
+                result += LabelStudio.regions(
+                    of: twoPointFace, id: "new", className: "face", pointNames: ReviewExchange.pointNames(config), width: 64, height: 64,
+                    score: nil)
             }
-            answered[index].annotations = [LabelStudio.Annotation(id: index, result: result, createdAt: "2026-01-01", completedBy: "ann@clinic.org")]
+            answered[index].annotations = [
+                LabelStudio.Annotation(id: index, result: result, createdAt: "2026-01-01", completedBy: "ann@clinic.org")
+            ]
         }
-        let roundTrip = try LabelStudio.read(try { () -> URL in
-            let url = folder.appendingPathComponent("export.json")
-            try LabelStudio.json(answered).write(to: url)
-            return url
-        }())
+        let roundTrip = try LabelStudio.read(
+            try { () -> URL in
+                let url = folder.appendingPathComponent("export.json")
+                try LabelStudio.json(answered).write(to: url)
+                return url
+            }())
         let edited = try ReviewExchange.importLabelStudio(roundTrip, into: refiner.run, reviewer: "ann", file: "export.json")
         let faces = answered.map { task in task.predictions![0].result.filter { $0.type == "rectanglelabels" }.count }
-        #expect(edited.corrected == 1 && edited.rejected == 1 && edited.added == 1 && edited.accepted == faces.reduce(0, +) - 2, "\(edited)")
-        #expect(try ledger.labels(matching: ReviewFilter()).filter { $0.status == .corrected }.allSatisfy { $0.reviewer == "ann@clinic.org" })
+        #expect(
+            edited.corrected == 1 && edited.rejected == 1 && edited.added == 1 && edited.accepted == faces.reduce(0, +) - 2, "\(edited)")
+        #expect(
+            try ledger.labels(matching: ReviewFilter()).filter { $0.status == .corrected }.allSatisfy { $0.reviewer == "ann@clinic.org" })
         // importing the same answers again decides nothing twice: the labels moved on
         let again = try ReviewExchange.importLabelStudio(roundTrip, into: refiner.run, reviewer: "ann", file: "export.json")
         #expect(again.accepted == 0 && again.corrected == 0 && !again.conflicts.isEmpty)
@@ -218,21 +246,28 @@ let twoPointFace = PoseInstance(
         let decidedImages = Set(answered.map { $0.data.facelabel!.path })
         let rest = images.filter { !decidedImages.contains($0.key.path) }
         let document = ReviewExchange.cvatDocument(Array(rest.prefix(2)), config: config, taskName: "t")
-        let parsed = try CVATXML.parse(Data(document.utf8), file: "a.xml", classNames: config.names, pointNames: ReviewExchange.pointNames(config))
+        let parsed = try CVATXML.parse(
+            Data(document.utf8), file: "a.xml", classNames: config.names, pointNames: ReviewExchange.pointNames(config))
         let unedited = try ReviewExchange.importCVAT(parsed, into: refiner.run, iteration: 1, reviewer: "bob", file: "a.xml")
-        #expect(unedited.corrected == 0 && unedited.rejected == 0 && unedited.added == 0 && unedited.accepted == rest.prefix(2).reduce(0) { $0 + $1.labels.count })
+        #expect(
+            unedited.corrected == 0 && unedited.rejected == 0 && unedited.added == 0
+                && unedited.accepted == rest.prefix(2).reduce(0) { $0 + $1.labels.count })
         // an edited CVAT file: a point pushed outside, a face deleted
-        var edits = try CVATXML.parse(Data(ReviewExchange.cvatDocument(Array(rest.dropFirst(2).prefix(2)), config: config, taskName: "t").utf8), file: "b.xml",
+        var edits = try CVATXML.parse(
+            Data(ReviewExchange.cvatDocument(Array(rest.dropFirst(2).prefix(2)), config: config, taskName: "t").utf8), file: "b.xml",
             classNames: config.names, pointNames: ReviewExchange.pointNames(config))
         edits[0].faces[0].instance.keypoints[0].visibility = 0
         edits[1].faces.removeFirst()
         let cvat = try ReviewExchange.importCVAT(
-            try CVATXML.parse(Data(CVATXML.document(edits, classNames: config.names, pointNames: ReviewExchange.pointNames(config), taskName: "t").utf8),
+            try CVATXML.parse(
+                Data(CVATXML.document(edits, classNames: config.names, pointNames: ReviewExchange.pointNames(config), taskName: "t").utf8),
                 file: "c.xml", classNames: config.names, pointNames: ReviewExchange.pointNames(config)),
             into: refiner.run, iteration: 1, reviewer: "bob", file: "c.xml")
         #expect(cvat.corrected == 1 && cvat.rejected == 1, "\(cvat)")
         // no label line was changed by any of it: corrections live in the ledger's decisions
-        #expect(try ledger.labels().filter { $0.iteration <= 1 && $0.status != .corrected && $0.status != .added }.map(\.line).allSatisfy(linesBefore.contains))
+        #expect(
+            try ledger.labels().filter { $0.iteration <= 1 && $0.status != .corrected && $0.status != .added }.map(\.line).allSatisfy(
+                linesBefore.contains))
         untouched = try ReviewExchange.importLabelStudio(tasks.suffix(1), into: refiner.run, reviewer: "ann", file: "t.json")
         #expect(untouched.unanswered == 1)
     }

@@ -1,11 +1,11 @@
 import Foundation
 import Pose
-@testable import PoseData
 import PoseMetrics
 import Testing
 
 @testable import AutoLabel
 @testable import Imaging
+@testable import PoseData
 @testable import Synth
 
 /// A face of an asymmetric 3-point layout (left eye, right eye, and a nose off to one side) in a
@@ -57,7 +57,8 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
     }
 
     @Test func `a face missing in one view stays alone, and overlapping faces pair with their own mirror`() {
-        let (a, b) = (threePointFace(x: 10, score: 0.9), threePointFace(x: 16, score: 0.8, nose: 12))  // IoU of a and b: 14·20 / (2·400 − 280) = 0.54
+        // IoU of a and b: 14·20 / (2·400 − 280) = 0.54
+        let (a, b) = (threePointFace(x: 10, score: 0.9), threePointFace(x: 16, score: 0.8, nose: 12))
         let alone = threePointFace(x: 60, score: 0.95)
         let pairs = flip.pairs([a, b, alone], mirrored: [mirror(b, width: 100), mirror(a, width: 100)], width: 100)
         #expect(pairs.count == 3)
@@ -94,10 +95,13 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         #expect(model.faces == 60 && model.threshold > 0 && !model.components.isEmpty)
         let plain = face(&random)
         #expect(!model.isImplausible(plain, width: 100, height: 100))
-        #expect(!model.isImplausible(face(&random, scale: 2.5, angle: 1.2), width: 100, height: 100))  // bigger and turned further than any label
+        // bigger and turned further than any label
+        #expect(!model.isImplausible(face(&random, scale: 2.5, angle: 1.2), width: 100, height: 100))
         var scrambled = plain
         scrambled.keypoints = [plain.keypoints[3], plain.keypoints[1], plain.keypoints[0], plain.keypoints[2], plain.keypoints[4]]
-        #expect(model.isImplausible(scrambled, width: 100, height: 100), "residual \(model.residual(of: scrambled, width: 100, height: 100) ?? -1), threshold \(model.threshold)")
+        #expect(
+            model.isImplausible(scrambled, width: 100, height: 100),
+            "residual \(model.residual(of: scrambled, width: 100, height: 100) ?? -1), threshold \(model.threshold)")
         // a face with a point not labelled is judged on the others
         var partial = plain
         partial.keypoints[4].visibility = 0
@@ -123,7 +127,10 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         var accumulator = PoseMetricsAccumulator(keypointCount: 1, sigmas: [0.1])
         func object(_ face: PoseInstance) -> TruthObject {
             TruthObject(
-                classIndex: 0, box: PixelBox(x1: Float(face.box.minX) * 100, y1: Float(face.box.minY) * 100, x2: Float(face.box.maxX) * 100, y2: Float(face.box.maxY) * 100),
+                classIndex: 0,
+                box: PixelBox(
+                    x1: Float(face.box.minX) * 100, y1: Float(face.box.minY) * 100, x2: Float(face.box.maxX) * 100,
+                    y2: Float(face.box.maxY) * 100),
                 keypoints: face.keypoints.map { PixelKeypoint(x: Float($0.x) * 100, y: Float($0.y) * 100, visibility: 2) })
         }
         accumulator.add(
@@ -149,7 +156,9 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         #expect(withTruth.fixedVal == FixedVal(source: .truth, data: truth.path))
         settings.truth = nil
         let without = try await startRefiner(folder.appendingPathComponent("b"), data: data, settings: settings).refine()
-        #expect(without.fixedVal?.source == .original && without.fixedVal?.description.hasPrefix("the original val labels, which are incomplete") == true)
+        #expect(
+            without.fixedVal?.source == .original
+                && without.fixedVal?.description.hasPrefix("the original val labels, which are incomplete") == true)
         #expect(ReportTables.metrics(withTruth, on: .fixed).title.contains("truth's val labels"))
         #expect(ReportTables.metrics(without, on: .fixed).title.contains("incomplete"))
     }
@@ -165,7 +174,10 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         ).normalisedMeanError!
     }
 
-    @Test func `small faces seen again on an enlarged crop keep their box, score the mean of both looks, and their points land nearer the truth`() throws {
+    @Test
+    func `small faces seen again on an enlarged crop keep their box, score the mean of both looks, and their points land nearer the truth`()
+        throws
+    {
         let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Weights/yolov8n-pose-synth51.safetensors")
         let model = try PoseModel.load(weights)
@@ -195,7 +207,9 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
                 #expect(b.detection.score == (a.detection.score + closer) / 2)
                 let overlap = { (truth: PoseInstance) in
                     a.detection.box.iou(
-                        PixelBox(x1: Float(truth.box.minX * 640), y1: Float(truth.box.minY * 640), x2: Float(truth.box.maxX * 640), y2: Float(truth.box.maxY * 640)))
+                        PixelBox(
+                            x1: Float(truth.box.minX * 640), y1: Float(truth.box.minY * 640), x2: Float(truth.box.maxX * 640),
+                            y2: Float(truth.box.maxY * 640)))
                 }
                 let truth = sample.truth.max { overlap($0) < overlap($1) }!
                 #expect(overlap(truth) > 0.5)
@@ -205,10 +219,13 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         }
         let median = { (values: [Double]) in values.sorted()[values.count / 2] }
         #expect(errors.whole.count >= 8)
-        #expect(median(errors.refined) < 0.9 * median(errors.whole), "median NME \(median(errors.refined)) with crops, \(median(errors.whole)) without")
+        #expect(
+            median(errors.refined) < 0.9 * median(errors.whole),
+            "median NME \(median(errors.refined)) with crops, \(median(errors.whole)) without")
     }
 
-    @Test func `the closer looks of several images, predicted together in batches that split faces and views, are each face's own`() throws {
+    @Test func `the closer looks of several images, predicted together in batches that split faces and views, are each face's own`() throws
+    {
         let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Weights/yolov8n-pose-synth51.safetensors")
         let model = try PoseModel.load(weights)
@@ -262,7 +279,9 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         let plain = rows.first { $0.maxDisagreement == nil && $0.conf == 0.5 }!
         #expect(plain.kept == 1 && plain.precision == 1 && plain.nme == 0.05)
         // with both kept (no overlap check), the higher score takes the face and the other is wrong
-        let loose = Calibration.sweep([single, both], faces: 1, confSingle: 0.5, checksOverlap: false).first { $0.maxDisagreement == 0.3 && $0.conf == 0.5 }!
+        let loose = Calibration.sweep([single, both], faces: 1, confSingle: 0.5, checksOverlap: false).first {
+            $0.maxDisagreement == 0.3 && $0.conf == 0.5
+        }!
         #expect(loose.kept == 2 && loose.precision == 0.5 && loose.nme == 0.05)
         // the overlap check leaves one of the two boxes of that face
         let checked = Calibration.sweep([single, both], faces: 1, confSingle: 0.5).first { $0.maxDisagreement == 0.3 && $0.conf == 0.5 }!
@@ -271,7 +290,8 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         #expect(abs(loose.precisionLowerBound! - 0.094531) < 1e-5)
     }
 
-    @Test func `the precision's lower bound is the Wilson interval's, and the faces to show a target are the fewest that reach it`() throws {
+    @Test func `the precision's lower bound is the Wilson interval's, and the faces to show a target are the fewest that reach it`() throws
+    {
         // worked by hand with z = 1.96: 95 of 100 gives 88.82%; n of n gives n / (n + z²)
         #expect(abs(try #require(Calibration.precisionLowerBound(correct: 95, of: 100)) - 0.888250) < 1e-5)
         #expect(abs(try #require(Calibration.precisionLowerBound(correct: 181, of: 181)) - 181 / (181 + 3.841459)) < 1e-6)

@@ -1,10 +1,10 @@
 import Foundation
 import Pose
 import PoseData
+import Synth
 import Testing
 
 @testable import AutoLabel
-import Synth
 
 /// A tiny synthetic data set (a third of the faces unlabelled) with its truth, in a temporary folder.
 func tinyDataSet(images: Int = 12, size: Int = 64) async throws -> (folder: URL, data: URL, truth: URL) {
@@ -97,7 +97,9 @@ func fingerprint(_ folder: URL) throws -> [String: Data] {
         var settings = tinySettings(truth: nil)
         settings.iterations = 1
         let first = try await startRefiner(run, data: data, settings: settings).refine()
-        #expect(throws: RefinementRun.Failure.alreadyARun(run.standardizedFileURL.path)) { try startRefiner(run, data: data, settings: settings) }
+        #expect(throws: RefinementRun.Failure.alreadyARun(run.standardizedFileURL.path)) {
+            try startRefiner(run, data: data, settings: settings)
+        }
         let again = try await resumeRefiner(run).refine()
         #expect(again == first)
     }

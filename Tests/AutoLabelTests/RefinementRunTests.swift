@@ -12,7 +12,9 @@ import Testing
         let busy = folder.appendingPathComponent("busy")
         try FileManager.default.createDirectory(at: busy, withIntermediateDirectories: true)
         try Data("mine".utf8).write(to: busy.appendingPathComponent("notes.txt"))
-        #expect(throws: RefinementRun.Failure.notEmpty(busy.path)) { try RefinementRun.create(in: busy, data: data, settings: RefineSettings()) }
+        #expect(throws: RefinementRun.Failure.notEmpty(busy.path)) {
+            try RefinementRun.create(in: busy, data: data, settings: RefineSettings())
+        }
         #expect(try FileManager.default.contentsOfDirectory(atPath: busy.path) == ["notes.txt"])
         // the leftovers of a start killed before the ledger took its name do not count
         let fresh = folder.appendingPathComponent("fresh")
@@ -24,7 +26,9 @@ import Testing
         #expect(try run.settings() == tinySettings(truth: nil))
         let reopened = try RefinementRun.open(fresh)
         #expect(reopened.inputData == run.inputData && reopened.dataYAML(2).path == fresh.path + "/iter2/data/data.yaml")
-        #expect(throws: RefinementRun.Failure.alreadyARun(fresh.path)) { try RefinementRun.create(in: fresh, data: data, settings: RefineSettings()) }
+        #expect(throws: RefinementRun.Failure.alreadyARun(fresh.path)) {
+            try RefinementRun.create(in: fresh, data: data, settings: RefineSettings())
+        }
     }
 
     @Test func `a ledger written by an earlier version is read as it is, upgraded in memory, never on disk`() async throws {
@@ -37,16 +41,22 @@ import Testing
         try LedgerSchema.migrator.migrate(queue, upTo: "v3-label-quality")
         let line = "0 0.5 0.5 0.2 0.2 " + Array(repeating: "0.5 0.5 2", count: 51).joined(separator: " ")
         try await queue.write { db in
-            try db.execute(sql: "INSERT INTO setting VALUES ('data', ?), ('settings', ?)", arguments: [data.path, try RefinementRun.json(RefineSettings())])
+            try db.execute(
+                sql: "INSERT INTO setting VALUES ('data', ?), ('settings', ?)",
+                arguments: [data.path, try RefinementRun.json(RefineSettings())])
             try db.execute(sql: "INSERT INTO image (split, path) VALUES ('train', 'a.jpg')")
-            try db.execute(sql: "INSERT INTO label (imageId, iteration, confidence, model, line) VALUES (1, 1, 0.8, 'iter0/w', ?)", arguments: [line])
-            try db.execute(sql: "INSERT INTO dropped (imageId, iteration, confidence, line, reason) VALUES (1, 1, 0.3, ?, 'dropped:flip')", arguments: [line])
+            try db.execute(
+                sql: "INSERT INTO label (imageId, iteration, confidence, model, line) VALUES (1, 1, 0.8, 'iter0/w', ?)", arguments: [line])
+            try db.execute(
+                sql: "INSERT INTO dropped (imageId, iteration, confidence, line, reason) VALUES (1, 1, 0.3, ?, 'dropped:flip')",
+                arguments: [line])
         }
         let before = try fingerprint(run)
         let opened = try RefinementRun.open(run)
         #expect(opened.ledger.keypointShape == KeypointShape(count: 51, dimensions: 3))  // from the input data set
         let label = try #require(try opened.ledger.labels().first)
-        #expect(label.image == ImageKey(.train, "a.jpg") && label.score == 0.8 && label.ownScore == nil && label.instance.keypoints.count == 51)
+        #expect(
+            label.image == ImageKey(.train, "a.jpg") && label.score == 0.8 && label.ownScore == nil && label.instance.keypoints.count == 51)
         #expect(try opened.ledger.droppedCandidates().map(\.candidate.measures.decision) == [.droppedByFlip])
         #expect(try fingerprint(run) == before)
         // writing is refused on a read-only run

@@ -1,10 +1,10 @@
-import Foundation
 import BrowserTestSupport
+import Foundation
+import Imaging
 import PoseData
 import Testing
 
 @testable import AutoLabel
-import Imaging
 
 /// Opens report.html in Debian's headless Chromium, which `Scripts/bootstrap.sh` installs (issue 5:
 /// "the report opens in headless Chromium without errors and shows the tables").
@@ -25,7 +25,12 @@ import Imaging
             #expect(dom.output.contains(heading), "\(heading)")
         }
         #expect(dom.output.contains("<td>94</td>"))
-        #expect(dom.output.components(separatedBy: "src=\"data:image/png;base64,").count == 3)
+        // both figures as SVG, with their words as text and the sample images inside
+        #expect(dom.output.components(separatedBy: "<svg ").count == 3)
+        for words in [">Labels per iteration</text>", ">Iter 2</text>", ">Original labels</text>", ">94</text>"] {
+            #expect(dom.output.contains(words), "\(words)")
+        }
+        #expect(dom.output.components(separatedBy: "href=\"data:image/jpeg;base64,").count == 3)
         // A resource that failed to load (or a script error) shows in Chromium's console log.
         for problem in ["Failed to load resource", "Uncaught", "ERR_NAME_NOT_RESOLVED", "Not allowed to load"] {
             #expect(!dom.errors.contains(problem), "\(problem)")

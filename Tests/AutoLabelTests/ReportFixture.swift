@@ -1,11 +1,11 @@
 import Foundation
+import Imaging
 import Pose
 import PoseData
+import Synth
 import Testing
 
 @testable import AutoLabel
-import Imaging
-import Synth
 
 /// A hand-made run for the report tests: three iterations with the own and the fixed val and the
 /// label quality, and Figure 2 samples written to a temporary folder.
@@ -41,8 +41,13 @@ enum ReportFixture {
             LabelQuality(generated: 12, correct: 11, unlabelledFaces: 30, precision: 11.0 / 12, recall: 11.0 / 30, nme: 0.05),
             LabelQuality(generated: 19, correct: 18, unlabelledFaces: 30, precision: 18.0 / 19, recall: 0.6, nme: nil),
         ]
-        let train = [SplitCounts(images: 40, labels: 60, added: 0), .init(images: 40, labels: 70, added: 10), .init(images: 40, labels: 76, added: 6)]
-        let val = [SplitCounts(images: 10, labels: 15, added: 0), .init(images: 10, labels: 17, added: 2), .init(images: 10, labels: 18, added: 1)]
+        let train = [
+            SplitCounts(images: 40, labels: 60, added: 0), .init(images: 40, labels: 70, added: 10),
+            .init(images: 40, labels: 76, added: 6),
+        ]
+        let val = [
+            SplitCounts(images: 10, labels: 15, added: 0), .init(images: 10, labels: 17, added: 2), .init(images: 10, labels: 18, added: 1),
+        ]
         let paper = protocolName == .paper
         let iterations = (0..<3).map { k in
             IterationSummary(

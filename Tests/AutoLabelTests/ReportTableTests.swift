@@ -6,7 +6,10 @@ import Testing
 @Suite struct `Report table` {
     let table = ReportTable(
         title: "Table X. A | B",
-        columns: [.init("name", .text), .init("count", .count), .init("share", .percent(decimals: 1)), .init("mse px2", heading: "MSE px²", .decimal(1))],
+        columns: [
+            .init("name", .text), .init("count", .count), .init("share", .percent(decimals: 1)),
+            .init("mse px2", heading: "MSE px²", .decimal(1)),
+        ],
         rows: [
             [.text("a, \"quoted\""), .count(3), .number(0.9166666), .number(10.34)],
             [.text("<b>"), .count(nil), .number(nil), .number(nil)],

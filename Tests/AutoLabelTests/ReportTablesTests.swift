@@ -33,9 +33,13 @@ import Testing
         let rows = table1.csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Int($0)! } }
         let summary = ReportFixture.summary()
         #expect(
-            rows == summary.iterations.map {
-                [$0.index, $0.train.images, $0.train.labels, $0.val.images, $0.val.labels, $0.totalLabels, $0.train.added + $0.val.added]
-            })
+            rows
+                == summary.iterations.map {
+                    [
+                        $0.index, $0.train.images, $0.train.labels, $0.val.images, $0.val.labels, $0.totalLabels,
+                        $0.train.added + $0.val.added,
+                    ]
+                })
     }
 
     @Test func `Table 1 gains what became of each iteration's labels once a person reviewed them`() throws {
@@ -100,7 +104,8 @@ import Testing
 
                 """)
         #expect(
-            quality.markdown.hasSuffix("""
+            quality.markdown.hasSuffix(
+                """
                 | 0 | yes | – | – | – | – | – | – |
                 | 1 | yes | 12 | 11 | 30 | 91.7 | 36.7 | 5.00 |
                 | 2 | yes | 19 | 18 | 30 | 94.7 | 60.0 | – |
@@ -111,7 +116,8 @@ import Testing
     @Test func `the pass that stopped the run adds a row with every label of the last data set`() throws {
         var summary = ReportFixture.summary(stoppedBecause: "iteration 3 added 2 labels, fewer than --stop-below 2%")
         summary.stoppingPass = StoppingPass(
-            index: 3, added: 2, quality: LabelQuality(generated: 21, correct: 19, unlabelledFaces: 30, precision: 19.0 / 21, recall: 19.0 / 30, nme: 0.052))
+            index: 3, added: 2,
+            quality: LabelQuality(generated: 21, correct: 19, unlabelledFaces: 30, precision: 19.0 / 21, recall: 19.0 / 30, nme: 0.052))
         let quality = try file("quality", of: summary)
         #expect(quality.csv.hasSuffix("2,yes,19,18,30,0.947368,0.6,\n3,no (stopped the run),21,19,30,0.904762,0.633333,0.052\n"))
     }

@@ -68,7 +68,9 @@ func reviewLedger() throws -> (ledger: Ledger, folder: URL, ids: [Int64]) {
         // originals are not reviewed; a correction needs its line, and only it has one
         #expect(throws: DataProblem.self) { try ledger.decide(history[0].label.id, .rejected, reviewer: "x", version: 0) }
         #expect(throws: DataProblem.self) { try ledger.decide(ids[1], .corrected, reviewer: "x", version: 0) }
-        #expect(throws: DataProblem.self) { try ledger.decide(ids[1], .accepted, corrected: onePointLabel(corrected), reviewer: "x", version: 0) }
+        #expect(throws: DataProblem.self) {
+            try ledger.decide(ids[1], .accepted, corrected: onePointLabel(corrected), reviewer: "x", version: 0)
+        }
     }
 
     @Test func `accepting the rest above a score takes only unreviewed labels at or above it`() throws {
@@ -96,7 +98,9 @@ func reviewLedger() throws -> (ledger: Ledger, folder: URL, ids: [Int64]) {
         #expect(try ledger.provenance() == [0: originals, 1: expected])
         let lines = try ledger.reviewedLabels(upTo: 1)
         #expect(lines.image(ImageKey(.train, "b.jpg")).lines == [corrected, "0 0.1 0.9 0.1 0.1 0.1 0.9 2"])
-        #expect(lines.image(ImageKey(.val, "c.jpg")).lines.isEmpty && lines.image(ImageKey(.val, "c.jpg")).rejected.map(\.line) == ["0 0.3 0.6 0.2 0.2 0.3 0.6 2"])
+        #expect(
+            lines.image(ImageKey(.val, "c.jpg")).lines.isEmpty
+                && lines.image(ImageKey(.val, "c.jpg")).rejected.map(\.line) == ["0 0.3 0.6 0.2 0.2 0.3 0.6 2"])
         #expect(try ledger.labelCounts(upTo: 1) == [.train: 4])
         #expect(try ledger.label(added)?.status == .added)
         // an unreviewed label is counted unless only confirmed labels are trained on
@@ -110,7 +114,9 @@ func reviewLedger() throws -> (ledger: Ledger, folder: URL, ids: [Int64]) {
 @Suite(.serialized) struct `Refinement after a review` {
     /// A two-iteration run whose first pass is reviewed before the second: one label rejected,
     /// one corrected, one accepted.
-    func reviewedRun(trainOn: TrainOn) async throws -> (folder: URL, refiner: Refiner, rejected: LedgerLabel, corrected: LedgerLabel, accepted: LedgerLabel) {
+    func reviewedRun(
+        trainOn: TrainOn
+    ) async throws -> (folder: URL, refiner: Refiner, rejected: LedgerLabel, corrected: LedgerLabel, accepted: LedgerLabel) {
         let (folder, data, _) = try await tinyDataSet()
         var settings = tinySettings(truth: nil)
         settings.iterations = 1
@@ -136,7 +142,9 @@ func reviewLedger() throws -> (ledger: Ledger, folder: URL, ids: [Int64]) {
     }
 
     func labelText(_ refiner: Refiner, _ iteration: Int, _ item: LedgerLabel) throws -> String {
-        let image = try Dataset.load(refiner.run.dataYAML(iteration)).images(item.image.split).images.first { $0.relativePath == item.image.path }!
+        let image = try Dataset.load(refiner.run.dataYAML(iteration)).images(item.image.split).images.first {
+            $0.relativePath == item.image.path
+        }!
         return (try? String(contentsOf: image.labelURL, encoding: .utf8)) ?? ""
     }
 
@@ -159,7 +167,9 @@ func reviewLedger() throws -> (ledger: Ledger, folder: URL, ids: [Int64]) {
         for iteration in summary.iterations {
             let dataset = try Dataset.load(refiner.run.dataYAML(iteration.index))
             for (split, counts) in [(Split.train, iteration.train), (.val, iteration.val)] {
-                #expect(try dataset.entries(split).reduce(0) { $0 + $1.instances.count } == counts.labels, "iteration \(iteration.index) \(split)")
+                #expect(
+                    try dataset.entries(split).reduce(0) { $0 + $1.instances.count } == counts.labels,
+                    "iteration \(iteration.index) \(split)")
             }
         }
         let last = summary.iterations[2]
@@ -172,7 +182,9 @@ func reviewLedger() throws -> (ledger: Ledger, folder: URL, ids: [Int64]) {
         let (folder, refiner, rejected, corrected, accepted) = try await reviewedRun(trainOn: .reviewed)
         defer { try? FileManager.default.removeItem(at: folder) }
         let dataset = try Dataset.load(refiner.run.dataYAML(2))
-        let lines = try [Split.train, .val].reduce(0) { total, split in try total + dataset.entries(split).reduce(0) { $0 + $1.instances.count } }
+        let lines = try [Split.train, .val].reduce(0) { total, split in
+            try total + dataset.entries(split).reduce(0) { $0 + $1.instances.count }
+        }
         let originals = try refiner.run.ledger.labels().filter { $0.iteration == 0 }.count
         #expect(lines == originals + 2)  // the accepted and the corrected
         #expect(try labelText(refiner, 2, corrected).contains(corrected.currentLine))

@@ -1,9 +1,9 @@
 import Foundation
+import Imaging
 import PoseData
 import Testing
 
 @testable import AutoLabel
-import Imaging
 
 @Suite struct `Run report` {
     /// Writes the fixture's report into a new temporary folder.
@@ -22,7 +22,7 @@ import Imaging
         let names = try FileManager.default.contentsOfDirectory(atPath: report.path).sorted()
         #expect(
             names == [
-                "figure2.png", "figure3.png", "quality.csv", "quality.md", "report.html", "table1.csv", "table1.md", "table2.csv",
+                "figure2.svg", "figure3.svg", "quality.csv", "quality.md", "report.html", "table1.csv", "table1.md", "table2.csv",
                 "table2.md",
             ])
         let summary = ReportFixture.summary()
@@ -30,16 +30,19 @@ import Imaging
             #expect(try text(report.appendingPathComponent("\(file.stem).csv")) == file.csv)
             #expect(try text(report.appendingPathComponent("\(file.stem).md")) == file.markdown)
         }
-        #expect(try ImageCodec.info(contentsOf: report.appendingPathComponent("figure2.png")).width == 812)
-        #expect(try ImageCodec.info(contentsOf: report.appendingPathComponent("figure3.png")).width == 760)
+        #expect(try text(report.appendingPathComponent("figure2.svg")).hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"812\""))
+        #expect(try text(report.appendingPathComponent("figure3.svg")).hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\""))
         // Nothing of the writing is left beside the folder.
         #expect(try FileManager.default.contentsOfDirectory(atPath: report.deletingLastPathComponent().path) == ["report"])
     }
 
-    @Test func `the page says where the stopping pass's labels are, how many are right, and which data set the last model trained on`() throws {
+    @Test func `the page says where the stopping pass's labels are, how many are right, and which data set the last model trained on`()
+        throws
+    {
         var summary = ReportFixture.summary(stoppedBecause: "iteration 3 added 2 labels, fewer than --stop-below 2%")
         summary.stoppingPass = StoppingPass(
-            index: 3, added: 2, quality: LabelQuality(generated: 21, correct: 19, unlabelledFaces: 30, precision: 19.0 / 21, recall: 19.0 / 30, nme: 0.052))
+            index: 3, added: 2,
+            quality: LabelQuality(generated: 21, correct: 19, unlabelledFaces: 30, precision: 19.0 / 21, recall: 19.0 / 30, nme: 0.052))
         let (report, folder) = try write(summary)
         defer { try? FileManager.default.removeItem(at: folder) }
         let page = try text(report.appendingPathComponent("report.html"))
@@ -112,16 +115,18 @@ import Imaging
         }
         #expect(page.contains("<tr><td>2</td><td>40</td><td>76</td><td>10</td><td>18</td><td>94</td><td>7</td></tr>"))
         #expect(page.contains("<td>95.3</td>"))
-        // Both figures are embedded, byte for byte, and nothing is fetched from anywhere.
-        for name in ["figure2.png", "figure3.png"] {
-            let png = try Data(contentsOf: report.appendingPathComponent(name))
-            #expect(page.contains("src=\"data:image/png;base64,\(png.base64EncodedString())\""), "\(name)")
+        // Both figures are in the page as the files hold them (less the namespace, which HTML
+        // implies), and nothing is fetched from anywhere: the sample images are inside.
+        for name in ["figure2.svg", "figure3.svg"] {
+            let svg = try text(report.appendingPathComponent(name)).replacingOccurrences(
+                of: " xmlns=\"http://www.w3.org/2000/svg\"", with: "")
+            #expect(page.contains(svg), "\(name)")
         }
-        #expect(page.components(separatedBy: "<img ").count == 3)
-        for reference in ["http:", "https:", "file:", "<script", "<link", "<iframe", "@import", "url("] {
+        #expect(page.components(separatedBy: "<svg ").count == 3 && !page.contains("<img "))
+        for reference in ["http:", "https:", "file:", "<script", "<link", "<iframe", "@import", "url(", "src="] {
             #expect(!page.contains(reference), "\(reference)")
         }
-        let sources = page.components(separatedBy: "src=\"").dropFirst()
-        #expect(sources.count == 2 && sources.allSatisfy { $0.hasPrefix("data:image/png;base64,") })
+        let links = page.components(separatedBy: "href=\"").dropFirst()
+        #expect(links.count == 8 && links.allSatisfy { $0.hasPrefix("data:image/jpeg;base64,") || $0.hasPrefix("#sample-") })
     }
 }

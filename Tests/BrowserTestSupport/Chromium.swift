@@ -19,7 +19,9 @@ public enum Chromium {
     /// its profile in `folder`; stops it after `timeout` seconds.
     ///
     /// - Returns: its exit status, standard output and standard error.
-    public static func browse(_ arguments: [String], in folder: URL, timeout: Double = 120) throws -> (
+    public static func browse(
+        _ arguments: [String], in folder: URL, timeout: Double = 120
+    ) throws -> (
         status: Int32, output: String, errors: String
     ) {
         let chromium = try #require(

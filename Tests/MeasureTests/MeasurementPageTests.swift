@@ -17,7 +17,9 @@ import Testing
         let text = MeasurementTable.csv(faces())
         let lines = text.split(separator: "\n")
         #expect(lines.count == 2)
-        #expect(lines[0].hasPrefix("image,face,score,mm_per_px,right_fissure_width [px],right_fissure_width [mm],right_fissure_width confidence,"))
+        #expect(
+            lines[0].hasPrefix(
+                "image,face,score,mm_per_px,right_fissure_width [px],right_fissure_width [mm],right_fissure_width confidence,"))
         #expect(lines[0].contains("right_canthal_tilt [deg]") && lines[0].contains("right_eye_aspect_ratio [ratio]"))
         #expect(!lines[0].contains("canthal_tilt_asymmetry_ratio"))
         #expect(lines[1].hasPrefix("\"a, \"\"b\"\".jpg\",0,0.9000,0.1000,40.0000,4.0000,1.0000,"))

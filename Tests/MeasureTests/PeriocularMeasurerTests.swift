@@ -13,7 +13,9 @@ func levelFace() -> [MeasuredPoint] {
     let right: [(Double, Double)] = [(80, 100), (93.33, 94), (106.67, 94), (120, 100), (106.67, 104), (93.33, 104)]
     let left: [(Double, Double)] = [(180, 100), (193.33, 94), (206.67, 94), (220, 100), (206.67, 104), (193.33, 104)]
     for (offset, (x, y)) in (right + left).enumerated() { points[19 + offset] = MeasuredPoint(x: x, y: y) }
-    let brows: [(Double, Double)] = [(80, 80), (90, 78), (100, 77), (110, 80), (120, 85), (180, 85), (190, 80), (200, 77), (210, 78), (220, 80)]
+    let brows: [(Double, Double)] = [
+        (80, 80), (90, 78), (100, 77), (110, 80), (120, 85), (180, 85), (190, 80), (200, 77), (210, 78), (220, 80),
+    ]
     for (index, (x, y)) in brows.enumerated() { points[index] = MeasuredPoint(x: x, y: y) }
     return points
 }
@@ -117,7 +119,9 @@ func value(_ measures: [PeriocularMeasure], _ name: String) -> Double? { measure
         face[28].confidence = 0
         let noFrame = PeriocularMeasurer(layout: face51).measure(face)
         #expect(value(noFrame, "right_canthal_tilt") == nil)
-        #expect(noFrame.first { $0.name == "right_canthal_tilt" }?.missing?.hasPrefix("the face's horizontal needs all four eye corners") == true)
+        #expect(
+            noFrame.first { $0.name == "right_canthal_tilt" }?.missing?.hasPrefix("the face's horizontal needs all four eye corners")
+                == true)
     }
 
     @Test func `MRD appears only when the layout names the pupils, and the iris sets the millimetres`() throws {
@@ -125,7 +129,10 @@ func value(_ measures: [PeriocularMeasure], _ name: String) -> Double? { measure
         #expect(value(plain, "right_mrd1") == nil)
         #expect(plain.first { $0.name == "right_mrd1" }?.missing?.hasPrefix("not available: the layout names no pupil centre") == true)
 
-        let names = KeypointScheme.face51.names + ["right_pupil", "left_pupil", "right_iris_inner", "right_iris_outer", "left_iris_inner", "left_iris_outer"]
+        let names =
+            KeypointScheme.face51.names + [
+                "right_pupil", "left_pupil", "right_iris_inner", "right_iris_outer", "left_iris_inner", "left_iris_outer",
+            ]
         let layout = try #require(PeriocularLayout(names: names))
         #expect(layout.hasPupils && layout.hasIrises)
         // pupils 1 px below the corners' line, irises 12 px across

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-@testable import PoseData
 @testable import Imaging
 @testable import Loader
+@testable import PoseData
 
 /// A grey image with one bright dot (3×3, red) at each given point.
 func dottedImage(width: Int, height: Int, dots: [(Int, Int)]) -> RGBImage {

@@ -1,10 +1,10 @@
 import Foundation
 import Testing
 
-@testable import PoseData
 @testable import Imaging
-@testable import Loader
 @testable import Interchange
+@testable import Loader
+@testable import PoseData
 
 @Suite struct DatasetCheckTests {
     @Test func `a clean data set is counted per split and nothing is written into it`() async throws {
@@ -83,10 +83,11 @@ import Testing
 
         try "train: images/train\nval: images/val\nkpt_shape: [2, 3]\nnames: [face]\n".write(to: yaml, atomically: false, encoding: .utf8)
         let empty = await DatasetCheck.run(configURL: yaml)
-        #expect(empty.problems.map(\.description) == [
-            "\(yaml.path): train: '\(root.path)/images/train' does not exist",
-            "\(yaml.path): val: '\(root.path)/images/val' does not exist",
-        ])
+        #expect(
+            empty.problems.map(\.description) == [
+                "\(yaml.path): train: '\(root.path)/images/train' does not exist",
+                "\(yaml.path): val: '\(root.path)/images/val' does not exist",
+            ])
         #expect(empty.counts(.train) == DatasetCheckReport.Counts())
     }
 
@@ -118,8 +119,9 @@ import Testing
         #expect(reasons.contains(.emptySplitSource(split: "test", path: root.appendingPathComponent("none.txt").path)))
         #expect(report.problems.allSatisfy { $0.reason.isSplitSource })
         #expect(report.counts(.train)?.images == 3)  // the folder that has images still counts
-        #expect(report.problems.first { $0.reason == .emptySplitSource(split: "val", path: root.appendingPathComponent("empty").path) }?
-            .description == "\(yaml.path): val: '\(root.appendingPathComponent("empty").path)' holds no images (jpg, png, ...)")
+        #expect(
+            report.problems.first { $0.reason == .emptySplitSource(split: "val", path: root.appendingPathComponent("empty").path) }?
+                .description == "\(yaml.path): val: '\(root.appendingPathComponent("empty").path)' holds no images (jpg, png, ...)")
     }
 
     @Test func `absolute and relative split paths keep working as the reference reads them`() async throws {
@@ -129,7 +131,8 @@ import Testing
         let nested = root.appendingPathComponent("configs/data.yaml")
         // no `path`: entries relative to the yaml's folder, `../` that exists, and an absolute one
         try AtomicFile.write(
-            "train: ../images/train\nval: \(root.appendingPathComponent("images/val").path)\nkpt_shape: [2, 3]\nnames: {0: face}\n", to: nested)
+            "train: ../images/train\nval: \(root.appendingPathComponent("images/val").path)\nkpt_shape: [2, 3]\nnames: {0: face}\n",
+            to: nested)
         let report = await DatasetCheck.run(configURL: nested)
         #expect(report.problems == [])
         #expect(report.counts(.train)?.images == 3 && report.counts(.val)?.images == 1)
@@ -161,6 +164,9 @@ import Testing
         let yamlError = #expect(throws: DataProblems.self) { try DatasetConfig.read(contentsOf: yaml) }
         #expect(yamlError?.problems.first?.reason == .fileTooLarge(bytes: 1_100_009, limit: 1 << 20, kind: "data.yaml"))
         // a label file that does not exist is no labels, as before
-        #expect(try LabelFile.parse(contentsOf: root.appendingPathComponent("none.txt"), keypointShape: KeypointShape(count: 2, dimensions: 3), classCount: 1) == nil)
+        #expect(
+            try LabelFile.parse(
+                contentsOf: root.appendingPathComponent("none.txt"), keypointShape: KeypointShape(count: 2, dimensions: 3), classCount: 1)
+                == nil)
     }
 }

@@ -97,8 +97,12 @@ import Testing
 @Suite struct `Empty split paths` {
     @Test func `an empty path is refused as a bad value, alone or in a list`() {
         for yaml in ["train: a\nval: [b, \"\"]\n", "train: [\"\"]\nval: b\n"] {
-            let error = #expect(throws: DataProblems.self) { try DatasetConfig.parse(yaml + "kpt_shape: [3, 3]\nnames: {0: face}\n", file: "d.yaml") }
-            #expect(error?.problems.contains { if case .badValue(_, "has an entry that is not a path") = $0.reason { true } else { false } } == true, "\(yaml)")
+            let error = #expect(throws: DataProblems.self) {
+                try DatasetConfig.parse(yaml + "kpt_shape: [3, 3]\nnames: {0: face}\n", file: "d.yaml")
+            }
+            #expect(
+                error?.problems.contains { if case .badValue(_, "has an entry that is not a path") = $0.reason { true } else { false } }
+                    == true, "\(yaml)")
         }
     }
 }

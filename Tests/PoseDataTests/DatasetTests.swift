@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-@testable import PoseData
 @testable import Imaging
+@testable import PoseData
 
 @Suite struct DatasetTests {
     @Test func `the label of an image replaces the last images folder and the extension`() {
@@ -57,9 +57,10 @@ import Testing
         // listed once. Its place in a derived data set is "val/d.jpg" from the list.
         #expect(train.map(\.url.lastPathComponent) == ["a.jpg", "b.png", "d.jpg"])
         #expect(train.map(\.relativePath) == ["a.jpg", "sub/b.png", "val/d.jpg"])
-        #expect(problems.map(\.description) == [
-            "\(root.path)/x.yaml: train: '\(root.deletingLastPathComponent().path)/images/train/c.jpg.missing' does not exist"
-        ])
+        #expect(
+            problems.map(\.description) == [
+                "\(root.path)/x.yaml: train: '\(root.deletingLastPathComponent().path)/images/train/c.jpg.missing' does not exist"
+            ])
     }
 
     @Test func `images sharing a label stem get distinct places`() throws {
@@ -89,7 +90,8 @@ import Testing
             keypoints: [Keypoint(x: 0.45, y: 0.5, visibility: 2), Keypoint(x: 0.55, y: 0.5, visibility: 0)])
         train[1].instances.append(added)  // c.jpg had no labels
         let output = scratch.appendingPathComponent("iter1")
-        let written = try DatasetWriter().write(config: dataset.config, splits: [.train: train, .val: try dataset.entries(.val)], to: output)
+        let written = try DatasetWriter().write(
+            config: dataset.config, splits: [.train: train, .val: try dataset.entries(.val)], to: output)
 
         #expect(try snapshot(source) == before)
         #expect(written == output.appendingPathComponent("data.yaml"))

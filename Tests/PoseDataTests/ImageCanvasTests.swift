@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-@testable import PoseData
 @testable import Imaging
+@testable import PoseData
 
 @Suite struct ImageCanvasTests {
     let red = Color(1, 0, 0)
@@ -95,50 +95,6 @@ import Testing
         #expect(isColor(canvas.image[10, 10], (0, 0, 0)) && isColor(canvas.image[2, 2], (0, 0, 0)))
     }
 
-    @Test func `a text label changes pixels inside its box only`() {
-        let original = noiseImage(width: 60, height: 30, seed: 4)
-        var canvas = ImageCanvas(original)
-        let rect = canvas.drawText("0.93", at: Point(5.7, 6), color: Color(1, 1, 1), scale: 2, background: Color(0, 0, 0))
-        // 4 glyphs of 5 columns, 1 apart, doubled, plus a 2-pixel margin on each side.
-        #expect(rect == ImageCanvas.PixelRect(x: 5, y: 6, width: (4 * 6 - 1) * 2 + 4, height: 7 * 2 + 4))
-        let inked = "0.93".map { BitmapFont.rows(of: $0).map(\.nonzeroBitCount).reduce(0, +) }.reduce(0, +)
-        var white = 0
-        for y in 0..<30 {
-            for x in 0..<60 {
-                if rect.contains(x: x, y: y) {
-                    #expect(isColor(canvas.image[x, y], (255, 255, 255)) || isColor(canvas.image[x, y], (0, 0, 0)))
-                    if isColor(canvas.image[x, y], (255, 255, 255)) { white += 1 }
-                } else {
-                    #expect(canvas.image[x, y] == original[x, y], "pixel \(x), \(y) outside the label changed")
-                }
-            }
-        }
-        #expect(white == inked * 4)
-    }
-
-    @Test func `text without a background sets exactly its glyph pixels`() {
-        var canvas = black(20, 12)
-        let rect = canvas.drawText("A1", at: Point(2, 3), color: red)
-        #expect(rect == ImageCanvas.PixelRect(x: 2, y: 3, width: 11, height: 7))
-        var expected = Set<[Int]>()
-        for (index, character) in "A1".enumerated() {
-            for (row, bits) in BitmapFont.rows(of: character).enumerated() {
-                for column in 0..<5 where bits & (1 << (4 - column)) != 0 { expected.insert([2 + 6 * index + column, 3 + row]) }
-            }
-        }
-        #expect(changed(canvas.image, RGBImage(width: 20, height: 12)) == expected)
-        // "A" is the usual 5×7 capital: a peak, two legs and a bar on row 3.
-        #expect(BitmapFont.rows(of: "A") == [0b01110, 0b10001, 0b10001, 0b11111, 0b10001, 0b10001, 0b10001])
-    }
-
-    @Test func `small letters are drawn as capitals and unknown characters as a box`() {
-        #expect(BitmapFont.rows(of: "q") == BitmapFont.rows(of: "Q"))
-        #expect(BitmapFont.rows(of: "é") == [0b11111, 0b10001, 0b10001, 0b10001, 0b10001, 0b10001, 0b11111])
-        #expect(ImageCanvas.textSize("", scale: 3) == (0, 0) && ImageCanvas.textSize("ab", scale: 3) == (33, 21))
-        var canvas = black(10, 10)
-        canvas.drawText("WIDE TEXT", at: Point(-4, 8), color: red, scale: 2)  // mostly outside: clipped
-    }
-
     /// A 51-point face on a 64×64 image where only points 18-21 are labelled: 18 (the nose's
     /// end) at (10, 50), the left eye's 19, 20, 21 at (10, 10), (40, 10), (40, 40).
     func partlyLabelledFace() -> PoseInstance {
@@ -161,26 +117,23 @@ import Testing
         #expect(isColor(image[32, 32], (255, 255, 255)))  // unlabelled points are not drawn
     }
 
-    @Test func `a pose's label sits on a tab above its box`() {
-        let face = partlyLabelledFace()
-        var plain = ImageCanvas(RGBImage(width: 64, height: 64, fill: (255, 255, 255)))
-        plain.drawPose(face, color: blue, lineWidth: 2)
-        var labelled = ImageCanvas(RGBImage(width: 64, height: 64, fill: (255, 255, 255)))
-        labelled.drawPose(face, color: blue, lineWidth: 2, label: "0.93")
-        // Box left edge 16 - 1, top 30 - 1, tab 7 + 2 rows high above it, 4 glyphs wide.
-        let tab = ImageCanvas.PixelRect(x: 15, y: 20, width: 23 + 2, height: 9)
-        let difference = changed(plain.image, labelled.image)
-        #expect(!difference.isEmpty)
-        #expect(difference.allSatisfy { tab.contains(x: $0[0], y: $0[1]) })
-        #expect(isColor(labelled.image[15, 20], (0, 0, 255)))  // the tab is the box's colour
-        #expect(isColor(plain.image[16, 45], (0, 0, 255)))  // box edge
+    @Test func `the contour lines of a label split where a point is missing and close only when all are there`() {
+        let scheme = KeypointScheme.standard(forCount: 51)
+        let lines = scheme.lines(of: partlyLabelledFace())
+        // 18 alone on the lower nose draws nothing; the left eye (19-24) is open: 19, 20, 21
+        #expect(lines.count == 1 && !lines[0].closed)
+        #expect(lines[0].points.map { [$0.x * 64, $0.y * 64] } == [[10, 10], [40, 10], [40, 40]])
+        var whole = partlyLabelledFace()
+        for index in 19..<25 { whole.keypoints[index].visibility = 2 }
+        let eye = scheme.lines(of: whole).first { $0.points.count == 6 }
+        #expect(eye?.closed == true)
     }
 
     @Test func `the canvas saves as PNG and reads back the same pixels`() throws {
         let scratch = try makeScratchFolder()
         defer { try? FileManager.default.removeItem(at: scratch) }
         var canvas = ImageCanvas(gradientImage(width: 48, height: 32))
-        canvas.drawPose(partlyLabelledFace(), color: ImageCanvas.palette[1], label: "ITER 2")
+        canvas.drawPose(partlyLabelledFace(), color: ImageCanvas.palette[1])
         let url = scratch.appendingPathComponent("figure.png")
         try canvas.write(to: url)
         #expect(try ImageCodec.decode(contentsOf: url) == canvas.image)

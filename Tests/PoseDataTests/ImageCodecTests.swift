@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-@testable import PoseData
 @testable import Imaging
+@testable import PoseData
 
 @Suite struct ImageCodecTests {
     func pixels(_ image: RGBImage) -> [[UInt8]] {

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-@testable import PoseData
 @testable import Imaging
 @testable import Interchange
+@testable import PoseData
 @testable import Synth
 
 /// The fixture `Fixtures/300w` (made by its `make_fixture.py`): 64×48 images with iBUG `.pts`
@@ -52,14 +52,16 @@ import Testing
         #expect(dataset.config.flipIndex == FaceLandmarks.flipIndex)
         #expect(dataset.config.names == ["face"])
         let train = try dataset.entries(.train)
-        #expect(train.map(\.relativePath) == [
-            "300W/indoor_001.png", "helen/x_01.png", "helen/y.png", "ibug/image_003_1.png", "lfpw/image_0001.png",
-            "lfpw/image_0002.png",
-        ])
+        #expect(
+            train.map(\.relativePath) == [
+                "300W/indoor_001.png", "helen/x_01.png", "helen/y.png", "ibug/image_003_1.png", "lfpw/image_0001.png",
+                "lfpw/image_0002.png",
+            ])
         // --val-fraction 0 leaves val empty, which the data set then reports (issue 20: never a silent zero)
-        #expect(dataset.images(.val).problems.map(\.reason) == [
-            .emptySplitSource(split: "val", path: dataset.root.appendingPathComponent("images/val").standardizedFileURL.path)
-        ])
+        #expect(
+            dataset.images(.val).problems.map(\.reason) == [
+                .emptySplitSource(split: "val", path: dataset.root.appendingPathComponent("images/val").standardizedFileURL.path)
+            ])
         let faces = Dictionary(uniqueKeysWithValues: train.map { ($0.relativePath, $0.instances) })
 
         // x_01.png and x_02.png have the same bytes: one image, T then 0.5·T + (30, 22).
@@ -212,9 +214,10 @@ import Testing
                 points: [Point(-2, 5), Point(10, 8), Point(30, 12)], imageWidth: 20, imageHeight: 10, boxMargin: 3))
         #expect(made.outside == 2)
         #expect(made.instance.box == BoundingBox(minX: 0, minY: 2 / 10, maxX: 1, maxY: 1))
-        #expect(made.instance.keypoints == [
-            Keypoint(x: 0, y: 0.5, visibility: 0), Keypoint(x: 0.5, y: 0.8, visibility: 2), Keypoint(x: 1, y: 1, visibility: 0),
-        ])
+        #expect(
+            made.instance.keypoints == [
+                Keypoint(x: 0, y: 0.5, visibility: 0), Keypoint(x: 0.5, y: 0.8, visibility: 2), Keypoint(x: 1, y: 1, visibility: 0),
+            ])
         #expect(Import300W.instance(points: [Point(25, 5)], imageWidth: 20, imageHeight: 10, boxMargin: 0) == nil)
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-@testable import PoseData
 @testable import Interchange
+@testable import PoseData
 
 @Suite struct JSONStreamTests {
     /// A value of any kind, rebuilt from the stream, to compare with what JSONSerialization reads.

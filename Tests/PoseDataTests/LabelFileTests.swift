@@ -55,9 +55,10 @@ import Testing
                 "f.txt:1: class '1' is not one of 0...0",
                 "f.txt:2: class '0.5' is not one of 0...0",
             ])
-        #expect(descriptions("-1 0.5 0.5 0.2 0.2 0.1 0.1 2 0.2 0.2 2", classCount: nil) == [
-            "f.txt:1: class '-1' is not a non-negative whole number"
-        ])
+        #expect(
+            descriptions("-1 0.5 0.5 0.2 0.2 0.1 0.1 2 0.2 0.2 2", classCount: nil) == [
+                "f.txt:1: class '-1' is not a non-negative whole number"
+            ])
         // "3.0" is a whole number, as the reference reads it.
         #expect(parse("3.0 0.5 0.5 0.2 0.2 0.1 0.1 2 0.2 0.2 2", classCount: 4).instances.first?.classIndex == 3)
     }
@@ -74,19 +75,21 @@ import Testing
         let parsed = parse("0 0.5 0.5 0.2 0.2 1.0005 -0.0004 2 0.2 0.2 2")
         #expect(parsed.problems.isEmpty)
         #expect(parsed.instances.first?.keypoints.first == Keypoint(x: 1, y: 0, visibility: 2))
-        #expect(descriptions("0 0.5 0.5 0.2 0.2 0.1 0.1 2 1.01 -0.2 2") == [
-            "f.txt:1: keypoint 1 x 1.01 is outside [0, 1]",
-            "f.txt:1: keypoint 1 y -0.2 is outside [0, 1]",
-        ])
+        #expect(
+            descriptions("0 0.5 0.5 0.2 0.2 0.1 0.1 2 1.01 -0.2 2") == [
+                "f.txt:1: keypoint 1 x 1.01 is outside [0, 1]",
+                "f.txt:1: keypoint 1 y -0.2 is outside [0, 1]",
+            ])
     }
 
     @Test func `visibility is 0, 1, 2 or a confidence`() {
         let parsed = parse("0 0.5 0.5 0.2 0.2 0.1 0.1 0.73 0.2 0.2 1")
         #expect(parsed.instances.first?.keypoints.map(\.visibility) == [0.73, 1])
-        #expect(descriptions("0 0.5 0.5 0.2 0.2 0.1 0.1 1.5 0.2 0.2 3") == [
-            "f.txt:1: keypoint 0 visibility 1.5 is neither 0, 1, 2 nor a confidence in [0, 1]",
-            "f.txt:1: keypoint 1 visibility 3.0 is neither 0, 1, 2 nor a confidence in [0, 1]",
-        ])
+        #expect(
+            descriptions("0 0.5 0.5 0.2 0.2 0.1 0.1 1.5 0.2 0.2 3") == [
+                "f.txt:1: keypoint 0 visibility 1.5 is neither 0, 1, 2 nor a confidence in [0, 1]",
+                "f.txt:1: keypoint 1 visibility 3.0 is neither 0, 1, 2 nor a confidence in [0, 1]",
+            ])
     }
 
     @Test func `a repeated line is reported and kept once`() {
@@ -150,11 +153,13 @@ import Testing
 @Suite struct `Repeated label lines` {
     @Test func `lines that write the same numbers differently are one label`() {
         let shape = KeypointShape(count: 2, dimensions: 2)
-        let text = "2 0.1 0.1 0.05 0.05 0.1 0.0 0.12 0.1\n2 0.10 0.1 5e-2 0.05 0.1 -0 0.12 0.1000000001\n2 0.1 0.1 0.05 0.05 0.1 0.0 0.12 0.2\n"
+        let text =
+            "2 0.1 0.1 0.05 0.05 0.1 0.0 0.12 0.1\n2 0.10 0.1 5e-2 0.05 0.1 -0 0.12 0.1000000001\n2 0.1 0.1 0.05 0.05 0.1 0.0 0.12 0.2\n"
         let parsed = LabelFile.parse(text, file: "a.txt", keypointShape: shape, classCount: 4)
         #expect(parsed.instances.count == 2)
         #expect(parsed.problems == [DataProblem(file: "a.txt", line: 2, reason: .duplicateLine(firstLine: 1))])
-        let round = LabelFile.parse(LabelFile.format(parsed.instances, keypointShape: shape), file: "b.txt", keypointShape: shape, classCount: 4)
+        let round = LabelFile.parse(
+            LabelFile.format(parsed.instances, keypointShape: shape), file: "b.txt", keypointShape: shape, classCount: 4)
         #expect(round.instances == parsed.instances && round.problems.isEmpty)
     }
 }

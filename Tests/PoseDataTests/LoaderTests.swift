@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-@testable import PoseData
 @testable import Imaging
 @testable import Loader
+@testable import PoseData
 
 /// Writes `count` JPEGs of the given sizes with one labelled object each into a temporary folder.
 func loaderImages(_ sizes: [(Int, Int)]) throws -> (folder: URL, images: [LabelledImage]) {
@@ -30,12 +30,16 @@ func collect(_ queue: BatchQueue) async -> [Batch] {
         let (folder, images) = try loaderImages(Array(repeating: (80, 60), count: 7))
         defer { try? FileManager.default.removeItem(at: folder) }
         let augmenter = Augmenter(settings: AugmentationSettings(), imageSize: 64, flipIndex: [0])
-        let one = await collect(BatchLoader(images: images, imageSize: 64, batchSize: 3, seed: 5, workers: 1).trainingBatches(epoch: 2, augmenter: augmenter))
-        let two = await collect(BatchLoader(images: images, imageSize: 64, batchSize: 3, seed: 5, workers: 2, cacheImages: true).trainingBatches(epoch: 2, augmenter: augmenter))
+        let one = await collect(
+            BatchLoader(images: images, imageSize: 64, batchSize: 3, seed: 5, workers: 1).trainingBatches(epoch: 2, augmenter: augmenter))
+        let two = await collect(
+            BatchLoader(images: images, imageSize: 64, batchSize: 3, seed: 5, workers: 2, cacheImages: true).trainingBatches(
+                epoch: 2, augmenter: augmenter))
         #expect(one.map(\.count) == [3, 3, 1])
         #expect(one.map(\.pixels) == two.map(\.pixels) && one.map(\.instances) == two.map(\.instances))
         #expect(one[0].width == 64 && one[0].height == 64 && one[0].pixels.count == 3 * 3 * 64 * 64)
-        let otherEpoch = await collect(BatchLoader(images: images, imageSize: 64, batchSize: 3, seed: 5).trainingBatches(epoch: 3, augmenter: augmenter))
+        let otherEpoch = await collect(
+            BatchLoader(images: images, imageSize: 64, batchSize: 3, seed: 5).trainingBatches(epoch: 3, augmenter: augmenter))
         #expect(otherEpoch.map(\.pixels) != one.map(\.pixels))
     }
 
@@ -48,7 +52,8 @@ func collect(_ queue: BatchQueue) async -> [Batch] {
         cache.keep(image, of: 9, rank: nil)  // validation: not kept
         #expect(cache.lookup(1, rank: 6) != nil)  // now ranked 6, above image 0
         cache.keep(image, of: 2, rank: 7)
-        #expect(cache.lookup(0, rank: nil) == nil && cache.lookup(1, rank: nil) != nil && cache.lookup(9, rank: nil) == nil && cache.count == 2)
+        #expect(
+            cache.lookup(0, rank: nil) == nil && cache.lookup(1, rank: nil) != nil && cache.lookup(9, rank: nil) == nil && cache.count == 2)
 
         let (folder, images) = try loaderImages(Array(repeating: (48, 40), count: 20))
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-@testable import PoseData
 @testable import Imaging
 @testable import Loader
+@testable import PoseData
 
 /// What OpenCV 4.14 makes of known inputs (Fixtures/parity/opencv.json, written by
 /// Scripts/fixtures/make_opencv_parity.py): the reference reads, resizes and warps its images with

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-@testable import PoseData
 @testable import Imaging
 @testable import Interchange
+@testable import PoseData
 
 @Suite struct PtsFileTests {
     /// A `.pts` text with `count` points declared and `written` point lines.

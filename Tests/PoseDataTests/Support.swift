@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-@testable import PoseData
 @testable import Imaging
+@testable import PoseData
 
 /// The URL of a committed fixture, e.g. `fixture("images/gray16.png")`.
 func fixture(_ relativePath: String) -> URL {

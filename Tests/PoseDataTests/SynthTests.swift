@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-@testable import PoseData
 @testable import Imaging
 @testable import Loader
+@testable import PoseData
 @testable import Synth
 
 @Suite struct SynthDatasetTests {

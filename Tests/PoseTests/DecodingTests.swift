@@ -58,9 +58,10 @@ import TorchTestSupport
 
     @Test func `overlapping boxes above the IoU threshold keep only the best, in score order`() {
         // box 2 (best) overlaps box 0 with IoU 95/105 ≈ 0.90 and box 1 with IoU 76.5/123.5 ≈ 0.62
-        let input = decoded([
-            [10, 10, 10, 10, 0.9], [12, 11, 10, 10, 0.8], [10.5, 10, 10, 10, 0.95], [50, 50, 4, 4, 0.3], [80, 80, 4, 4, 0.2],
-        ], classes: 1)
+        let input = decoded(
+            [
+                [10, 10, 10, 10, 0.9], [12, 11, 10, 10, 0.8], [10.5, 10, 10, 10, 0.95], [50, 50, 4, 4, 0.3], [80, 80, 4, 4, 0.2],
+            ], classes: 1)
         let kept = suppress(input, classCount: 1, keypointDimensions: 3, options: SuppressionOptions(confidence: 0.25, iou: 0.7))[0]
         #expect(kept.map(\.score) == [0.95, 0.8, 0.3])
         #expect(kept[0].box == PixelBox(x1: 5.5, y1: 5, x2: 15.5, y2: 15))
@@ -75,10 +76,12 @@ import TorchTestSupport
         #expect(perClass.map(\.classIndex) == [0, 1])
         let agnostic = suppress(input, classCount: 2, keypointDimensions: 3, options: SuppressionOptions(classAgnostic: true))[0]
         #expect(agnostic.map(\.classIndex) == [0])
-        let multi = suppress(input, classCount: 2, keypointDimensions: 3, options: SuppressionOptions(confidence: 0.05, multiLabel: true))[0]
+        let multi = suppress(input, classCount: 2, keypointDimensions: 3, options: SuppressionOptions(confidence: 0.05, multiLabel: true))[
+            0]
         // per class: (0.9, class 0) suppresses (0.2, class 0); (0.8, class 1) suppresses (0.1, class 1)
         #expect(multi.map(\.score) == [0.9, 0.8] && multi.map(\.classIndex) == [0, 1])
-        let loose = suppress(input, classCount: 2, keypointDimensions: 3, options: SuppressionOptions(confidence: 0.05, iou: 1, multiLabel: true))[0]
+        let loose = suppress(
+            input, classCount: 2, keypointDimensions: 3, options: SuppressionOptions(confidence: 0.05, iou: 1, multiLabel: true))[0]
         #expect(loose.map(\.score) == [0.9, 0.8, 0.2, 0.1])
     }
 

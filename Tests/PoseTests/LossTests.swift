@@ -95,8 +95,9 @@ func zip3<A, B, C>(_ a: [A], _ b: [B], _ c: [C]) -> [(A, B, C)] {
         let model = PoseModel(config)
         let (raw, _) = Self.inputs(keypoints: 17)
         let anchors = Anchors(levelSizes: raw.levelSizes)
-        let boxes = BoxGeometry.corners(
-            distances: model.sideDistances(raw.boxDistributions).permuted([0, 2, 1]), anchors: anchors.points) * anchors.strides
+        let boxes =
+            BoxGeometry.corners(
+                distances: model.sideDistances(raw.boxDistributions).permuted([0, 2, 1]), anchors: anchors.points) * anchors.strides
         var labels = [Int64](), corners = [Float](), mask = [Float]()
         // image 0 has one object and a padding slot; image 1 has two
         let padded: [[Float]?] = [[0.5, 0.5, 0.6, 0.5], nil, [0.3, 0.35, 0.4, 0.5], [0.7, 0.65, 0.5, 0.6]]
@@ -104,7 +105,9 @@ func zip3<A, B, C>(_ a: [A], _ b: [B], _ c: [C]) -> [(A, B, C)] {
             labels.append(0)
             mask.append(box == nil ? 0 : 1)
             let b = box ?? [0, 0, 0, 0]
-            corners += box == nil ? [0, 0, 0, 0] : [(b[0] - b[2] / 2) * 64, (b[1] - b[3] / 2) * 64, (b[0] + b[2] / 2) * 64, (b[1] + b[3] / 2) * 64]
+            corners +=
+                box == nil
+                ? [0, 0, 0, 0] : [(b[0] - b[2] / 2) * 64, (b[1] - b[3] / 2) * 64, (b[0] + b[2] / 2) * 64, (b[1] + b[3] / 2) * 64]
         }
         let assignment = TaskAlignedAssigner()(
             scores: raw.classLogits.permuted([0, 2, 1]).sigmoid(), boxes: boxes, anchors: anchors.points * anchors.strides,

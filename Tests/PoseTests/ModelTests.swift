@@ -1,12 +1,12 @@
 import Foundation
 import PoseData
+import Synth
 import Testing
 import Torch
 import TorchNN
 import TorchTestSupport
 
 @testable import Pose
-import Synth
 
 @Suite struct `YOLOv8-pose architecture` {
     /// Reference §8.3 (checked by running 8.1.14), nc = 1.
@@ -23,7 +23,8 @@ import Synth
     }
 
     @Test func `every state-dict key and shape of yolov8n-pose K=17 equals the reference's, in order`() throws {
-        let url = try #require(Bundle.module.url(forResource: "yolov8n-pose-k17-state-dict", withExtension: "txt", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "yolov8n-pose-k17-state-dict", withExtension: "txt", subdirectory: "Fixtures"))
         let expected = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
             .filter { !$0.hasPrefix("#") }
             .map { line -> (String, [Int]) in

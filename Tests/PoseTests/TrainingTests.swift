@@ -1,13 +1,13 @@
 import Foundation
+import Loader
 import PoseData
 import PoseMetrics
+import Synth
 import Testing
 import Torch
 import TorchNN
 
 @testable import Pose
-import Loader
-import Synth
 
 /// Five of the 51 points: outer eye corners, the nose's centre base, the mouth corners.
 let fivePoints = [19, 28, 16, 31, 37]
@@ -16,7 +16,9 @@ let fivePointFlip = [1, 0, 2, 4, 3]
 
 /// Synthetic images with one or two clean faces each, written as PNGs to a temporary folder,
 /// labelled with the landmarks `points` (all 51 by default).
-func fixtureImages(count: Int = 8, size: Int = 128, seed: UInt64 = 1, points: [Int] = Array(0..<51)) throws -> (folder: URL, images: [LabelledImage]) {
+func fixtureImages(
+    count: Int = 8, size: Int = 128, seed: UInt64 = 1, points: [Int] = Array(0..<51)
+) throws -> (folder: URL, images: [LabelledImage]) {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pose-fixture-\(UUID())")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     var options = SynthDataset.Options()
@@ -98,7 +100,8 @@ func landmarkError(_ network: PoseModel, on batch: Batch) -> (error: Double, mat
         func trainer(mixed: Bool) -> Trainer {
             var config = fastConfig(epochs: 1, imageSize: 64, batch: 2)
             config.mixedPrecision = mixed
-            return Trainer(model: PoseModel(modelConfig, seed: 0), loss: PoseLoss(config: modelConfig), config: config, loader: loader, flipIndex: nil)
+            return Trainer(
+                model: PoseModel(modelConfig, seed: 0), loss: PoseLoss(config: modelConfig), config: config, loader: loader, flipIndex: nil)
         }
         let (mixed, plain) = (trainer(mixed: true), trainer(mixed: false))
         #expect(plain.autocastType == nil)
@@ -115,8 +118,11 @@ func landmarkError(_ network: PoseModel, on batch: Batch) -> (error: Double, mat
         let targets = batch.targets(keypointDimensions: 3)
         let (mixedLoss, plainLoss) = (
             mixed.loss(a, targets: targets, imageSize: (64, 64), model: mixed.model).total.item(),
-            plain.loss(b, targets: targets, imageSize: (64, 64), model: plain.model).total.item())
-        #expect(abs(mixedLoss - plainLoss) < 0.05 * plainLoss && (mixedLoss != plainLoss || mixed.autocastType == nil), "loss \(mixedLoss) in mixed precision, \(plainLoss) in float32")
+            plain.loss(b, targets: targets, imageSize: (64, 64), model: plain.model).total.item()
+        )
+        #expect(
+            abs(mixedLoss - plainLoss) < 0.05 * plainLoss && (mixedLoss != plainLoss || mixed.autocastType == nil),
+            "loss \(mixedLoss) in mixed precision, \(plainLoss) in float32")
     }
 }
 
@@ -144,18 +150,25 @@ func landmarkError(_ network: PoseModel, on batch: Batch) -> (error: Double, mat
         defer { try? FileManager.default.removeItem(at: folder) }
         let straightRun = RunDirectory(folder.appendingPathComponent("straight"))
         let straight = trainer(images, run: straightRun)
-        try straightRun.create(RunDirectory.RunConfig(data: "", model: straight.model.config, training: straight.config, startingWeights: nil, sigmas: [], flipIndex: nil))
+        try straightRun.create(
+            RunDirectory.RunConfig(
+                data: "", model: straight.model.config, training: straight.config, startingWeights: nil, sigmas: [], flipIndex: nil))
         try await straight.train()
 
         let stoppedRun = RunDirectory(folder.appendingPathComponent("stopped"))
-        try stoppedRun.create(RunDirectory.RunConfig(data: "", model: straight.model.config, training: straight.config, startingWeights: nil, sigmas: [], flipIndex: nil))
+        try stoppedRun.create(
+            RunDirectory.RunConfig(
+                data: "", model: straight.model.config, training: straight.config, startingWeights: nil, sigmas: [], flipIndex: nil))
         await #expect(throws: Interrupted.self) { try await trainer(images, run: stoppedRun, stopAfter: 2).train() }
         let resumed = trainer(images, run: stoppedRun)
         try stoppedRun.resume(resumed)
         #expect(resumed.state.nextEpoch == 2 && resumed.state.history.count == 2)
         try await resumed.train()
 
-        for (a, b) in zip(straight.model.store.stateDict + straight.average.store.stateDict, resumed.model.store.stateDict + resumed.average.store.stateDict) {
+        for (a, b) in zip(
+            straight.model.store.stateDict + straight.average.store.stateDict,
+            resumed.model.store.stateDict + resumed.average.store.stateDict)
+        {
             let identical = a.tensor.bytes() == b.tensor.bytes()
             #expect(identical, "\(a.name) differs")
         }
@@ -194,9 +207,10 @@ func landmarkError(_ network: PoseModel, on batch: Batch) -> (error: Double, mat
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let text = String(decoding: try encoder.encode(metrics), as: UTF8.self)
-        #expect(text == #"{"box":{"map50":0,"map50_95":0,"precision":0,"recall":0},"images":2,"instances":4,"#
-            + #""landmarks":{"auc_0_1":null,"fr_0_1":null,"matched":0,"missed":4,"mse_px2":null,"nme":null},"#
-            + #""pose":{"map50":0.5,"map50_95":0.5,"precision":1,"recall":1}}"#)
+        #expect(
+            text == #"{"box":{"map50":0,"map50_95":0,"precision":0,"recall":0},"images":2,"instances":4,"#
+                + #""landmarks":{"auc_0_1":null,"fr_0_1":null,"matched":0,"missed":4,"mse_px2":null,"nme":null},"#
+                + #""pose":{"map50":0.5,"map50_95":0.5,"precision":1,"recall":1}}"#)
     }
 }
 

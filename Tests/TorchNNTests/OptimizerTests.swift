@@ -15,7 +15,8 @@ import TorchTestSupport
             optimizer.zeroGrad()
             (parameter.value * (try golden.required("\(prefix).grad\(step)"))).sum().backward()
             optimizer.step()
-            expectClose(parameter.value.detached(), try golden.required("\(prefix).after\(step)"), rtol: 1e-6, atol: 1e-7, "\(prefix) step \(step)")
+            expectClose(
+                parameter.value.detached(), try golden.required("\(prefix).after\(step)"), rtol: 1e-6, atol: 1e-7, "\(prefix) step \(step)")
         }
     }
 

@@ -21,10 +21,11 @@ func temporaryFile(_ name: String = "weights") -> URL {
     @Test func `keys follow the scopes in registration order, as the reference's state dict`() {
         let store = ParameterStore()
         _ = convBlock(store)
-        #expect(store.stateDict.map(\.name) == [
-            "model.0.conv.weight", "model.0.bn.weight", "model.0.bn.bias", "model.0.bn.running_mean",
-            "model.0.bn.running_var", "model.0.bn.num_batches_tracked",
-        ])
+        #expect(
+            store.stateDict.map(\.name) == [
+                "model.0.conv.weight", "model.0.bn.weight", "model.0.bn.bias", "model.0.bn.running_mean",
+                "model.0.bn.running_var", "model.0.bn.num_batches_tracked",
+            ])
         #expect(store.parameters.count == 3 && store.buffers.count == 3)
         #expect(store.parameterCount == 4 * 3 * 3 * 3 + 4 + 4)
         #expect(store.parameters.allSatisfy { $0.value.requiresGrad })

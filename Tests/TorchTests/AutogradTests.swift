@@ -79,7 +79,9 @@ import TorchTestSupport
         expectGradientsMatchFiniteDifferences([random([5])]) { $0[0].abs() }
         expectGradientsMatchFiniteDifferences([random([5])]) { $0[0].tanh() + $0[0].sin() + $0[0].cos() }
         expectGradientsMatchFiniteDifferences([random([8], scale: 2)]) { $0[0].clamped(min: -0.5, max: 0.5) }
-        expectGradientsMatchFiniteDifferences([random([5]), random([5])]) { Tensor.maximum($0[0], $0[1]) + Tensor.minimum($0[0], $0[1]) * 2 }
+        expectGradientsMatchFiniteDifferences([random([5]), random([5])]) {
+            Tensor.maximum($0[0], $0[1]) + Tensor.minimum($0[0], $0[1]) * 2
+        }
         expectGradientsMatchFiniteDifferences([random([5])]) { $0[0].sigmoid() }
         expectGradientsMatchFiniteDifferences([random([5])]) { $0[0].silu() }
         expectGradientsMatchFiniteDifferences([random([5]), random([5])]) { Tensor.where($0[0] .> 0, $0[0], $0[1]) }
@@ -95,9 +97,13 @@ import TorchTestSupport
             let parts = x[0].split([2, 3], dim: 1)
             return parts[0].sum(dim: 1) * parts[1].mean(dim: 1)
         }
-        expectGradientsMatchFiniteDifferences([random([3, 4])]) { $0[0].gather(dim: 1, Tensor([0, 3, 3, 1, 2, 0] as [Int64], shape: [3, 2])) }
+        expectGradientsMatchFiniteDifferences([random([3, 4])]) {
+            $0[0].gather(dim: 1, Tensor([0, 3, 3, 1, 2, 0] as [Int64], shape: [3, 2]))
+        }
         expectGradientsMatchFiniteDifferences([random([4, 3])]) { $0[0][mask: Tensor([true, false, true, true])] }
-        expectGradientsMatchFiniteDifferences([random([4, 3])]) { $0[0][.range(1, 3), 2] + $0[0].narrow(dim: 0, start: 0, length: 2).select(dim: 1, 0) }
+        expectGradientsMatchFiniteDifferences([random([4, 3])]) {
+            $0[0][.range(1, 3), 2] + $0[0].narrow(dim: 0, start: 0, length: 2).select(dim: 1, 0)
+        }
         expectGradientsMatchFiniteDifferences([random([4, 3])]) { $0[0].indexSelect(dim: 0, Tensor([3, 1] as [Int64])) }
         expectGradientsMatchFiniteDifferences([random([4, 3])]) { $0[0].maskedFill($0[0] .> 0.5, 0) }
         expectGradientsMatchFiniteDifferences([random([3]), random([2])]) { $0[0].scatter(dim: 0, Tensor([2, 0] as [Int64]), $0[1]) }
@@ -133,7 +139,9 @@ import TorchTestSupport
         expectGradientsMatchFiniteDifferences([random([3, 5])]) { $0[0].softmax(dim: 1) }
         expectGradientsMatchFiniteDifferences([random([3, 5])]) { $0[0].logSoftmax(dim: 0) }
         let target = Tensor.rand([3, 4], generator: generator, dtype: .float64)
-        expectGradientsMatchFiniteDifferences([random([3, 4], scale: 3)]) { $0[0].binaryCrossEntropyWithLogits(target: target, reduction: .sum) }
+        expectGradientsMatchFiniteDifferences([random([3, 4], scale: 3)]) {
+            $0[0].binaryCrossEntropyWithLogits(target: target, reduction: .sum)
+        }
         let weight = positive([4])
         expectGradientsMatchFiniteDifferences([random([3, 4], scale: 3)]) {
             $0[0].binaryCrossEntropyWithLogits(target: target, weight: weight, reduction: .none)

@@ -105,7 +105,8 @@ import TorchTestSupport
     }
 
     @Test func `the kept fuzz inputs are refused or read, never crash`() throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz/regressions/safetensors")
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../Fuzz/regressions/safetensors")
         let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
         #expect(!files.isEmpty)
         for file in files { _ = try? Safetensors.decode(try Data(contentsOf: file), path: file.path) }

@@ -203,7 +203,10 @@ import TorchTestSupport
         #expect(p.toArray(of: Float.self) == [3.5, 7])
         p.addcdivInPlace(Tensor([1, 1] as [Float]), Tensor([2, 4] as [Float]), value: 1)
         #expect(p.toArray(of: Float.self) == [4, 7.25])
-        #expect(Tensor([1, 2] as [Float]).addcmul(Tensor([3, 4] as [Float]), Tensor([2] as [Float]), value: 0.5).toArray(of: Float.self) == [4, 6])
+        #expect(
+            Tensor([1, 2] as [Float]).addcmul(Tensor([3, 4] as [Float]), Tensor([2] as [Float]), value: 0.5).toArray(of: Float.self) == [
+                4, 6,
+            ])
         let logits = Tensor([0, 2] as [Float])
         logits.narrow(dim: 0, start: 0, length: 1).sigmoidInPlace()  // through a view: only the first changes
         #expect(logits.toArray(of: Float.self) == [0.5, 2])

@@ -52,7 +52,9 @@ import Torch
             case "csv":
                 let rows = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
                 let columns = rows.first.map { $0.split(separator: ",", omittingEmptySubsequences: false).count }
-                problem = rows.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == columns } ? nil : "has a short row"
+                problem =
+                    rows.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == columns }
+                    ? nil : "has a short row"
             case "sqlite":
                 let sqlite = Process()
                 sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
@@ -156,7 +158,9 @@ import Torch
         let reviewed = try Self.killReview(run: scratch.path("refined-straight"), scratch: scratch, target: 10, moments: &moments)
 
         let kills = (trained.kills, labelled.kills, refined.kills, reviewed)
-        #expect(kills.0 + kills.1 + kills.2 + kills.3 >= 50, "kills: \(kills.0) train, \(kills.1) autolabel, \(kills.2) refine, \(kills.3) review")
+        #expect(
+            kills.0 + kills.1 + kills.2 + kills.3 >= 50,
+            "kills: \(kills.0) train, \(kills.1) autolabel, \(kills.2) refine, \(kills.3) review")
         #expect(trained.checked > 0 && refined.checked > 0)
     }
 
@@ -198,7 +202,8 @@ import Torch
                     finished = false
                     break
                 }
-                let answer = try http("POST", server.origin + "/api/labels/\(id)/decision", headers: auth, body: decision(for: item, detail: detail))
+                let answer = try http(
+                    "POST", server.origin + "/api/labels/\(id)/decision", headers: auth, body: decision(for: item, detail: detail))
                 guard answer.status == 200, let status = try? jsonObject(answer.body)["status"] as? String else {
                     finished = false
                     break

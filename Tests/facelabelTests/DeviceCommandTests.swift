@@ -42,7 +42,9 @@ import Testing
 
     @Test func `a GPU that does not exist is refused by name before any work`() throws {
         let scratch = try Scratch()
-        for command in [["val", "--data", "x.yaml", "--weights", "w.safetensors"], ["train", "--data", "x.yaml", "--out", scratch.path("run")]] {
+        for command in [
+            ["val", "--data", "x.yaml", "--weights", "w.safetensors"], ["train", "--data", "x.yaml", "--out", scratch.path("run")],
+        ] {
             let run = try runFaceLabel(command + ["--device", "cuda:7"])
             #expect(run.status != 0)
             #expect(run.errors.contains("--device cuda:7") && run.errors.contains("not available"), "\(run.errors)")

@@ -11,9 +11,13 @@ import Testing
 
     @Test func `calibrate recommends thresholds that reach the target precision on its own val, and autolabel takes them`() throws {
         let scratch = try Scratch()
-        #expect(try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "30", "--imgsz", "256", "--unlabeled", "0", "--seed", "5"]).status == 0)
+        #expect(
+            try runFaceLabel([
+                "synth", "--out", scratch.path("data"), "--images", "30", "--imgsz", "256", "--unlabeled", "0", "--seed", "5",
+            ]).status == 0)
         let calibrated = try runFaceLabel([
-            "calibrate", "--data", scratch.path("data/data.yaml"), "--weights", Self.weights, "--imgsz", "256", "--target-precision", "0.95",
+            "calibrate", "--data", scratch.path("data/data.yaml"), "--weights", Self.weights, "--imgsz", "256", "--target-precision",
+            "0.95",
             "--out", scratch.path("calibration.json"), "--json",
         ])
         #expect(calibrated.status == 0, "\(calibrated.errors)")
@@ -40,19 +44,28 @@ import Testing
 
     @Test func `a run with the flip and shape checks records every label's measures and every candidate it left out`() throws {
         let scratch = try Scratch()
-        #expect(try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "24", "--imgsz", "128", "--unlabeled", "0.4", "--seed", "6"]).status == 0)
+        #expect(
+            try runFaceLabel([
+                "synth", "--out", scratch.path("data"), "--images", "24", "--imgsz", "128", "--unlabeled", "0.4", "--seed", "6",
+            ]).status == 0)
         let refined = try runFaceLabel([
             "refine", "--data", scratch.path("data/data.yaml"), "--out", scratch.path("run"), "--model", Self.weights, "--iterations", "1",
-            "--epochs", "1", "--imgsz", "128", "--batch", "8", "--conf", "0.2", "--stop-below", "0", "--warmup-epochs", "0", "--close-mosaic", "0",
+            "--epochs", "1", "--imgsz", "128", "--batch", "8", "--conf", "0.2", "--stop-below", "0", "--warmup-epochs", "0",
+            "--close-mosaic", "0",
             "--max-disagreement", "0.05", "--shape-check", "flag", "--truth", scratch.path("data/truth/data.yaml"), "--json",
         ])
         #expect(refined.status == 0, "\(refined.errors)")
         let ledger = try RefinementRun.open(URL(fileURLWithPath: scratch.path("run"))).ledger
         let decisions = Set(try ledger.filterCounts().filter { $0.iteration == 1 }.compactMap(\.decision))
         let dropped = try ledger.droppedCandidates()
-        #expect(decisions.contains("kept") && decisions.isSubset(of: ["kept", "flagged:shape", "dropped:flip", "dropped:single-view"]), "\(decisions)")
+        #expect(
+            decisions.contains("kept") && decisions.isSubset(of: ["kept", "flagged:shape", "dropped:flip", "dropped:single-view"]),
+            "\(decisions)")
         #expect(dropped.allSatisfy { [.droppedByFlip, .droppedAsSingleView].contains($0.candidate.measures.decision) })
-        #expect(dropped.filter { $0.candidate.measures.decision == .droppedByFlip }.allSatisfy { ($0.candidate.measures.disagreement ?? 0) > 0.05 })
+        #expect(
+            dropped.filter { $0.candidate.measures.decision == .droppedByFlip }.allSatisfy {
+                ($0.candidate.measures.disagreement ?? 0) > 0.05
+            })
         // every generated label knows its disagreement (or was found in one view) and its shape residual
         let items = try ledger.labels(matching: ReviewFilter(iteration: 1))
         #expect(items.allSatisfy { ($0.disagreement ?? 0) <= 0.05 })

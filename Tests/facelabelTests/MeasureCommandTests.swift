@@ -5,7 +5,8 @@ import Testing
 @Suite(.serialized) struct `measure command` {
     @Test func `labels and predictions are measured into CSV, JSON and HTML, and two photos are compared`() throws {
         let scratch = try Scratch()
-        #expect(try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "6", "--imgsz", "256", "--unlabeled", "0"]).status == 0)
+        #expect(
+            try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "6", "--imgsz", "256", "--unlabeled", "0"]).status == 0)
         let labels = try runFaceLabel(["measure", "--data", scratch.path("data/data.yaml"), "--out", scratch.path("labels"), "--json"])
         #expect(labels.status == 0, "\(labels.errors)")
         let faces = try #require(try jsonObject(labels.output)["faces"] as? [[String: Any]])
@@ -34,7 +35,8 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path("predicted/images")).count == images.count)
 
         let pair = [scratch.path("data/images/val/\(images[0])"), scratch.path("data/images/val/\(images[0])")]
-        let compared = try runFaceLabel(["measure", "--weights", weights, "--compare"] + pair + ["--imgsz", "256", "--out", scratch.path("compare")])
+        let compared = try runFaceLabel(
+            ["measure", "--weights", weights, "--compare"] + pair + ["--imgsz", "256", "--out", scratch.path("compare")])
         #expect(compared.status == 0, "\(compared.errors)")
         #expect(compared.output.contains("right_fissure_width  A ") && compared.output.contains("change +0.000"))
         #expect(FileManager.default.fileExists(atPath: scratch.path("compare/compare.html")))
@@ -45,9 +47,13 @@ import Testing
     /// is (1.25·0.10 + 0.05) / (1.25·0.04 + 0.05) = 1.75 on every face).
     @Test func `faces drawn with known lid openings measure to that geometry`() throws {
         let scratch = try Scratch()
-        let synth = try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "6", "--imgsz", "256", "--eye-opening", "0.10,0.04"])
+        let synth = try runFaceLabel([
+            "synth", "--out", scratch.path("data"), "--images", "6", "--imgsz", "256", "--eye-opening", "0.10,0.04",
+        ])
         #expect(synth.status == 0, "\(synth.errors)")
-        let measured = try runFaceLabel(["measure", "--data", scratch.path("data/truth/data.yaml"), "--split", "train", "--out", scratch.path("m"), "--json"])
+        let measured = try runFaceLabel([
+            "measure", "--data", scratch.path("data/truth/data.yaml"), "--split", "train", "--out", scratch.path("m"), "--json",
+        ])
         let faces = try #require(try jsonObject(measured.output)["faces"] as? [[String: Any]])
         let ratios = faces.compactMap { face in
             (face["measures"] as? [[String: Any]])?.first { $0["name"] as? String == "fissure_height_asymmetry_ratio" }?["value"] as? Double
@@ -55,7 +61,9 @@ import Testing
         #expect(ratios.count >= 3, "\(ratios.count) of \(faces.count) faces have both eyes visible")
         // labels keep 6 decimals of the image size: a few 1e-4 px on lids a few px apart
         for ratio in ratios { #expect(Swift.abs(ratio - 1.75) < 2e-3, "\(ratio)") }
-        #expect(try runFaceLabel(["synth", "--out", scratch.path("x"), "--eye-opening", "0.5"]).errors.contains("--eye-opening must be R or R,L"))
+        #expect(
+            try runFaceLabel(["synth", "--out", scratch.path("x"), "--eye-opening", "0.5"]).errors.contains(
+                "--eye-opening must be R or R,L"))
     }
 
     @Test func `wrong inputs are refused with the reason`() throws {

@@ -6,7 +6,8 @@ import Testing
 
 /// Real photographs and EXIF-turned ones through the commands (issue 21).
 @Suite(.serialized) struct `photographs through the commands` {
-    static let photos = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../PoseDataTests/Fixtures/photos")
+    static let photos = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "../PoseDataTests/Fixtures/photos")
     static let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../Weights/yolov8n-pose-synth51.safetensors").path
 
@@ -64,7 +65,10 @@ import Testing
             let photo = try ImageCodec.decode(contentsOf: scratch.url.appendingPathComponent("\(name).jpg"))
             let overlay = try ImageCodec.decode(contentsOf: scratch.url.appendingPathComponent("predict/\(name).jpg"))
             #expect(overlay.width == 320 && overlay.height == 240)
-            return Set((0..<(320 * 240)).filter { i in (0..<3).contains { abs(Int(photo.pixels[3 * i + $0]) - Int(overlay.pixels[3 * i + $0])) > 80 } })
+            return Set(
+                (0..<(320 * 240)).filter { i in
+                    (0..<3).contains { abs(Int(photo.pixels[3 * i + $0]) - Int(overlay.pixels[3 * i + $0])) > 80 }
+                })
         }
         let (a, b) = (try drawn("turned"), try drawn("upright"))
         #expect(a.count > 500 && Double(a.intersection(b).count) / Double(a.union(b).count) > 0.8)

@@ -29,7 +29,10 @@ func ledgerContents(_ run: String) throws -> (labels: String, summaries: [[Strin
     }
     let sqlite = Process()
     sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    sqlite.arguments = [run + "/ledger.sqlite", "SELECT image.split, image.path, label.iteration, label.confidence, label.model, label.line FROM label JOIN image ON image.id = label.imageId ORDER BY 1, 2, 3, label.id"]
+    sqlite.arguments = [
+        run + "/ledger.sqlite",
+        "SELECT image.split, image.path, label.iteration, label.confidence, label.model, label.line FROM label JOIN image ON image.id = label.imageId ORDER BY 1, 2, 3, label.id",
+    ]
     let pipe = Pipe()
     sqlite.standardOutput = pipe
     try sqlite.run()
@@ -70,7 +73,7 @@ func ledgerContents(_ run: String) throws -> (labels: String, summaries: [[Strin
         #expect(NSArray(array: actual.summaries).isEqual(to: expected.summaries))
 
         // the report has the tables, figures and page
-        for file in ["table1.csv", "table1.md", "table2.csv", "table2.md", "quality.csv", "figure2.png", "figure3.png", "report.html"] {
+        for file in ["table1.csv", "table1.md", "table2.csv", "table2.md", "quality.csv", "figure2.svg", "figure3.svg", "report.html"] {
             #expect(FileManager.default.fileExists(atPath: interrupted + "/report/" + file), "\(file)")
         }
     }

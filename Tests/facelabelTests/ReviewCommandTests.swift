@@ -6,10 +6,13 @@ import Testing
 /// A refinement run with generated labels, made through the commands: 12 drawn 64-px images, one
 /// iteration of one epoch that keeps whatever the model finds.
 func reviewableRun(_ scratch: Scratch) throws -> String {
-    let synth = try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "12", "--imgsz", "64", "--unlabeled", "0.34", "--seed", "4"])
+    let synth = try runFaceLabel([
+        "synth", "--out", scratch.path("data"), "--images", "12", "--imgsz", "64", "--unlabeled", "0.34", "--seed", "4",
+    ])
     #expect(synth.status == 0, "\(synth.errors)")
     let refine = try runFaceLabel([
-        "refine", "--data", scratch.path("data/data.yaml"), "--out", scratch.path("run"), "--iterations", "1", "--epochs", "1", "--imgsz", "64",
+        "refine", "--data", scratch.path("data/data.yaml"), "--out", scratch.path("run"), "--iterations", "1", "--epochs", "1", "--imgsz",
+        "64",
         "--batch", "4", "--conf", "0.0001", "--stop-below", "0", "--warmup-epochs", "0", "--close-mosaic", "0", "--workers", "1",
     ])
     #expect(refine.status == 0, "\(refine.errors)")
@@ -92,7 +95,8 @@ func http(
         let scratch = try Scratch()
         let run = try reviewableRun(scratch)
         let server = try ReviewProcess([run, "--reviewer", "ann"])
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Scripts/browser/review_flow.py")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../Scripts/browser/review_flow.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [script.path, server.url]
@@ -111,7 +115,7 @@ func http(
 
         let ledger = try RefinementRun.open(URL(fileURLWithPath: run)).ledger
         let decided = try ledger.labels(matching: ReviewFilter()).filter { $0.version > 0 }
-        #expect(decided.map(\.id) .sorted() == ids.map(Int64.init).sorted())
+        #expect(decided.map(\.id).sorted() == ids.map(Int64.init).sorted())
         let byId = Dictionary(uniqueKeysWithValues: decided.map { ($0.id, $0) })
         #expect(byId[Int64(ids[0])]?.status == .accepted && byId[Int64(ids[0])]?.correctedLine == nil)
         #expect(byId[Int64(ids[2])]?.status == .rejected)
@@ -129,7 +133,9 @@ func http(
             #expect(abs((to.x - from.x) * 64 - dragged[0]) < 0.05 && abs((to.y - from.y) * 64 - dragged[1]) < 0.05, "\(from) → \(to)")
         }
         // the run's files are untouched: only the ledger changed
-        #expect(try ledger.labels().filter { $0.iteration == 1 }.count == decided.count + ledger.labels(matching: ReviewFilter(statuses: [.unreviewed])).count)
+        #expect(
+            try ledger.labels().filter { $0.iteration == 1 }.count == decided.count
+                + ledger.labels(matching: ReviewFilter(statuses: [.unreviewed])).count)
     }
 
     @Test func `every request needs the token, changes must come from the page, and nothing outside the run is served`() throws {
@@ -155,26 +161,37 @@ func http(
         let item = items[0]
         let (id, image) = (try #require(item["id"] as? Int), try #require(item["imageURL"] as? String))
         #expect(try http("GET", origin + image, headers: auth).status == 200)
-        for path in ["/images/train/../../ledger.sqlite", "/images/train/..%2F..%2Fledger.sqlite", "/images//etc/passwd", "/images/train//etc/passwd",
-                     "/images/../iter0/data/data.yaml", "/ledger.sqlite", "/images/test/x.jpg"] {
+        for path in [
+            "/images/train/../../ledger.sqlite", "/images/train/..%2F..%2Fledger.sqlite", "/images//etc/passwd",
+            "/images/train//etc/passwd",
+            "/images/../iter0/data/data.yaml", "/ledger.sqlite", "/images/test/x.jpg",
+        ] {
             #expect(try http("GET", origin + path, headers: auth).status == 404, "\(path)")
         }
 
         let json = ["Content-Type": "application/json"]
         let decision = Data(#"{"status": "accepted", "version": 0}"#.utf8)
         let url = origin + "/api/labels/\(id)/decision"
-        #expect(try http("POST", url, headers: json.merging(["Origin": "http://evil.example"]) { $1 }.merging(auth) { $1 }, body: decision).status == 403)
-        #expect(try http("POST", url, headers: json.merging(["Sec-Fetch-Site": "cross-site"]) { $1 }.merging(auth) { $1 }, body: decision).status == 403)
+        #expect(
+            try http("POST", url, headers: json.merging(["Origin": "http://evil.example"]) { $1 }.merging(auth) { $1 }, body: decision)
+                .status == 403)
+        #expect(
+            try http("POST", url, headers: json.merging(["Sec-Fetch-Site": "cross-site"]) { $1 }.merging(auth) { $1 }, body: decision)
+                .status == 403)
         #expect(try http("POST", url, headers: ["Content-Type": "text/plain"].merging(auth) { $1 }, body: decision).status == 415)
         #expect(try http("POST", url, headers: json, body: decision).status == 403)
         let large = try http("POST", url, headers: json.merging(auth) { $1 }, body: Data(repeating: 0x20, count: 200_000))
         #expect(large.status == 413 || large.status == 400)
         let malformed = try http("POST", url, headers: json.merging(auth) { $1 }, body: Data(#"{"status": "maybe", "version": 0}"#.utf8))
         #expect(malformed.status == 400 && malformed.body.contains("malformed body"), "\(malformed)")
-        let badPoints = try http("POST", url, headers: json.merging(auth) { $1 }, body: Data(#"{"status": "corrected", "version": 0, "keypoints": [[0.5, 0.5, 2]]}"#.utf8))
+        let badPoints = try http(
+            "POST", url, headers: json.merging(auth) { $1 },
+            body: Data(#"{"status": "corrected", "version": 0, "keypoints": [[0.5, 0.5, 2]]}"#.utf8))
         #expect(badPoints.status == 400 && badPoints.body.contains("the layout has 51"), "\(badPoints)")
         // from the page's own origin it is taken
-        let taken = try http("POST", url, headers: json.merging(["Origin": origin, "Sec-Fetch-Site": "same-origin"]) { $1 }.merging(auth) { $1 }, body: decision)
+        let taken = try http(
+            "POST", url, headers: json.merging(["Origin": origin, "Sec-Fetch-Site": "same-origin"]) { $1 }.merging(auth) { $1 },
+            body: decision)
         #expect(taken.status == 200 && taken.body.contains(#""status":"accepted""#), "\(taken)")
         #expect(try http("GET", origin + "/nothing", headers: auth).status == 404)
     }
@@ -187,12 +204,16 @@ func http(
         let queue = try jsonObject(try http("GET", server.origin + "/api/labels", headers: auth).body)
         let ids = try #require(queue["items"] as? [[String: Any]]).prefix(2).compactMap { $0["id"] as? Int }
         func decide(_ id: Int, _ status: String, version: Int) throws -> (status: Int, body: String) {
-            try http("POST", server.origin + "/api/labels/\(id)/decision", headers: auth, body: Data(#"{"status": "\#(status)", "version": \#(version)}"#.utf8))
+            try http(
+                "POST", server.origin + "/api/labels/\(id)/decision", headers: auth,
+                body: Data(#"{"status": "\#(status)", "version": \#(version)}"#.utf8))
         }
         #expect(try decide(ids[0], "accepted", version: 0).status == 200)
         #expect(try decide(ids[1], "rejected", version: 0).status == 200)
         let conflict = try decide(ids[0], "rejected", version: 0)
-        #expect(conflict.status == 409 && conflict.body.contains("changed meanwhile") && conflict.body.contains(#""status":"accepted""#), "\(conflict)")
+        #expect(
+            conflict.status == 409 && conflict.body.contains("changed meanwhile") && conflict.body.contains(#""status":"accepted""#),
+            "\(conflict)")
         let accepted = try http("POST", server.origin + "/api/accept-remaining", headers: auth, body: Data(#"{"minScore": 0}"#.utf8))
         #expect(accepted.status == 200)
         // SIGKILL: nothing the server answered is lost
@@ -211,36 +232,49 @@ func http(
     @Test func `generated labels go to Label Studio and CVAT files and come back as decisions through the commands`() throws {
         let scratch = try Scratch()
         let run = try reviewableRun(scratch)
-        let exported = try runFaceLabel(["export", "labelstudio", "--run", run, "--out", scratch.path("tasks.json"), "--document-root", scratch.url.path])
+        let exported = try runFaceLabel([
+            "export", "labelstudio", "--run", run, "--out", scratch.path("tasks.json"), "--document-root", scratch.url.path,
+        ])
         #expect(exported.status == 0, "\(exported.errors)")
         let config = try String(contentsOfFile: scratch.path("tasks.xml"), encoding: .utf8)
         #expect(config.contains(#"model_index="50""#) && config.contains("<KeyPointLabels"))
-        let tasks = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.path("tasks.json")))) as? [[String: Any]])
+        let tasks = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.path("tasks.json")))) as? [[String: Any]])
         let image = try #require((tasks.first?["data"] as? [String: Any])?["image"] as? String)
         #expect(image.hasPrefix("/data/local-files/?d=data/images/"))  // the original image, relative to the document root
         // answered in Label Studio: the first task as predicted, by its annotator
         var answered = tasks
         var first = answered[0]
-        first["annotations"] = [["id": 1, "was_cancelled": false, "completed_by": ["id": 3, "email": "cy@clinic.org"],
-                                 "result": ((first["predictions"] as! [[String: Any]])[0]["result"] as! [[String: Any]])]]
+        first["annotations"] = [
+            [
+                "id": 1, "was_cancelled": false, "completed_by": ["id": 3, "email": "cy@clinic.org"],
+                "result": ((first["predictions"] as! [[String: Any]])[0]["result"] as! [[String: Any]]),
+            ]
+        ]
         answered[0] = first
         try JSONSerialization.data(withJSONObject: answered).write(to: URL(fileURLWithPath: scratch.path("export.json")))
         let imported = try runFaceLabel(["import", "labelstudio", "--run", run, "--file", scratch.path("export.json"), "--json"])
         #expect(imported.status == 0, "\(imported.errors)")
         let summary = try jsonObject(imported.output)
-        #expect(summary["unanswered"] as? Int == tasks.count - 1 && (summary["accepted"] as? Int ?? 0) > 0 && summary["corrected"] as? Int == 0)
+        #expect(
+            summary["unanswered"] as? Int == tasks.count - 1 && (summary["accepted"] as? Int ?? 0) > 0 && summary["corrected"] as? Int == 0)
 
         let cvat = try runFaceLabel(["export", "cvat", "--run", run, "--out", scratch.path("annotations.xml")])
         #expect(cvat.status == 0, "\(cvat.errors)")
-        let back = try runFaceLabel(["import", "cvat", "--run", run, "--xml", scratch.path("annotations.xml"), "--reviewer", "dan", "--json"])
+        let back = try runFaceLabel([
+            "import", "cvat", "--run", run, "--xml", scratch.path("annotations.xml"), "--reviewer", "dan", "--json",
+        ])
         #expect(back.status == 0, "\(back.errors)")
         let cvatSummary = try jsonObject(back.output)
         #expect(cvatSummary["corrected"] as? Int == 0 && cvatSummary["rejected"] as? Int == 0 && cvatSummary["added"] as? Int == 0)
         let ledger = try RefinementRun.open(URL(fileURLWithPath: run)).ledger
         #expect(try ledger.labels(matching: ReviewFilter()).allSatisfy { $0.status == .accepted })
-        #expect(try ledger.labels(matching: ReviewFilter()).contains { $0.reviewer == "cy@clinic.org" } && ledger.labels(matching: ReviewFilter()).contains { $0.reviewer == "dan" })
+        #expect(
+            try ledger.labels(matching: ReviewFilter()).contains { $0.reviewer == "cy@clinic.org" }
+                && ledger.labels(matching: ReviewFilter()).contains { $0.reviewer == "dan" })
         // a file that is not one refuses with its name
-        try Data("<annotations><image name=\"x.jpg\" width=\"0\" height=\"1\"></image></annotations>".utf8).write(to: URL(fileURLWithPath: scratch.path("bad.xml")))
+        try Data("<annotations><image name=\"x.jpg\" width=\"0\" height=\"1\"></image></annotations>".utf8).write(
+            to: URL(fileURLWithPath: scratch.path("bad.xml")))
         let bad = try runFaceLabel(["import", "cvat", "--run", run, "--xml", scratch.path("bad.xml")])
         #expect(bad.status != 0 && bad.errors.contains("bad.xml:1: <image> needs a name and a positive width and height"), "\(bad.errors)")
     }

@@ -40,7 +40,9 @@ import Testing
         // and a new run is not started in it either
         let synth = try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "4", "--imgsz", "64"])
         #expect(synth.status == 0)
-        let refine = try runFaceLabel(["refine", "--data", scratch.path("data/data.yaml"), "--out", folder, "--imgsz", "64", "--epochs", "1"])
+        let refine = try runFaceLabel([
+            "refine", "--data", scratch.path("data/data.yaml"), "--out", folder, "--imgsz", "64", "--epochs", "1",
+        ])
         #expect(refine.status != 0 && refine.errors.contains("\(folder): exists and holds other files"), "\(refine.errors)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["notes.txt"])
     }

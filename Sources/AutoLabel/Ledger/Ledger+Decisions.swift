@@ -10,7 +10,8 @@ extension Ledger {
     ///   ``DataProblem`` for an unknown label, an original one, or a correction without a label.
     @discardableResult
     public func decide(
-        _ id: Int64, _ status: ReviewStatus, corrected instance: PoseInstance? = nil, reviewer: String, version: Int, source: String = "review"
+        _ id: Int64, _ status: ReviewStatus, corrected instance: PoseInstance? = nil, reviewer: String, version: Int,
+        source: String = "review"
     ) throws -> LedgerLabel {
         try queue.write { db in
             guard let current = try label(db, id) else {
@@ -33,7 +34,8 @@ extension Ledger {
     /// Accepts, in one transaction, every unreviewed generated label the filter selects whose box
     /// score is at least `minimumScore`. Returns the ids accepted.
     @discardableResult
-    public func acceptRemaining(_ filter: ReviewFilter, minimumScore: Double, reviewer: String, source: String = "review") throws -> [Int64] {
+    public func acceptRemaining(_ filter: ReviewFilter, minimumScore: Double, reviewer: String, source: String = "review") throws -> [Int64]
+    {
         var selection = filter
         selection.statuses = [.unreviewed]
         selection.minimumScore = max(filter.minimumScore ?? minimumScore, minimumScore)
@@ -52,9 +54,11 @@ extension Ledger {
     public func addLabel(_ instance: PoseInstance, on image: ImageKey, iteration: Int, reviewer: String, source: String) throws -> Int64 {
         let text = line(instance)
         return try queue.write { db in
-            var record = LabelRecord(imageId: try ImageRecord.rowID(of: image, in: db), iteration: iteration, model: "person:\(reviewer)", line: text)
+            var record = LabelRecord(
+                imageId: try ImageRecord.rowID(of: image, in: db), iteration: iteration, model: "person:\(reviewer)", line: text)
             try record.insert(db)
-            try DecisionRecord(labelId: record.id!, status: .added, line: text, reviewer: reviewer, decidedAt: Date(), source: source).insert(db)
+            try DecisionRecord(labelId: record.id!, status: .added, line: text, reviewer: reviewer, decidedAt: Date(), source: source)
+                .insert(db)
             return record.id!
         }
     }
@@ -77,14 +81,17 @@ extension Ledger {
     /// Every label of an image with its decisions, oldest first.
     public func history(of image: ImageKey) throws -> [LabelHistory] {
         try queue.read { db in
-            try labels(db, Self.labelSelect + " WHERE image.split = ? AND image.path = ? ORDER BY label.id", [image.split.rawValue, image.path])
-                .map { label in
-                    let decisions = try DecisionRecord.filter(Column("labelId") == label.id).order(Column("id")).fetchAll(db).map { record in
-                        LabelHistory.Decision(
-                            status: record.status, line: record.line, reviewer: record.reviewer, decidedAt: record.decidedAt, source: record.source)
-                    }
-                    return LabelHistory(label: label, decisions: decisions)
+            try labels(
+                db, "WHERE image.split = ? AND image.path = ? ORDER BY label.id", [image.split.rawValue, image.path]
+            )
+            .map { label in
+                let decisions = try DecisionRecord.filter(Column("labelId") == label.id).order(Column("id")).fetchAll(db).map { record in
+                    LabelHistory.Decision(
+                        status: record.status, line: record.line, reviewer: record.reviewer, decidedAt: record.decidedAt,
+                        source: record.source)
                 }
+                return LabelHistory(label: label, decisions: decisions)
+            }
         }
     }
 }

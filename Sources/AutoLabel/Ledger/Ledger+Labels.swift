@@ -8,7 +8,9 @@ extension Ledger {
     /// Records a data set's images and label lines as originals (iteration 0), once, with the
     /// labels `carried` from the reviewed run `source` (iteration 0 too, after the originals, each
     /// with its decisions, so that who confirmed it stays known). Blank lines are not labels.
-    public func recordOriginals(_ images: [(image: ImageKey, lines: [String])], carried: [LabelHistory] = [], from source: String = "") throws {
+    public func recordOriginals(
+        _ images: [(image: ImageKey, lines: [String])], carried: [LabelHistory] = [], from source: String = ""
+    ) throws {
         try queue.write { db in
             guard try ImageRecord.fetchCount(db) == 0 else { return }
             for entry in images {
@@ -68,31 +70,25 @@ extension Ledger {
 
     // MARK: Reading
 
-    /// A label with its image and its latest decision, by column name (``LabelWithDecision``).
-    static let labelSelect = """
-        SELECT label.id, image.split, image.path, label.iteration, label.confidence, label.model, label.line,
-               label.disagreement, label.filter = 'flagged:shape' AS flagged, label.ownScore, label.mirroredScore, label.closerScore,
-               d.status, d.line AS decisionLine, d.reviewer, d.decidedAt,
-               (SELECT COUNT(*) FROM decision WHERE decision.labelId = label.id) AS version
-        FROM label JOIN image ON image.id = label.imageId
-        LEFT JOIN decision d ON d.id = (SELECT MAX(id) FROM decision WHERE decision.labelId = label.id)
-        """
-
-    /// The labels `sql` (``labelSelect`` with a condition and an order) selects, parsed.
-    func labels(_ db: Database, _ sql: String, _ arguments: StatementArguments = []) throws -> [LedgerLabel] {
-        try LabelWithDecision.fetchAll(db, sql: sql, arguments: arguments).map(label)
+    /// The labels of a query (``LabelWithDecision/request(_:_:_:)``), parsed.
+    func labels(_ db: Database, _ clauses: String, _ arguments: StatementArguments = []) throws -> [LedgerLabel] {
+        try LabelWithDecision.request(db, clauses, arguments).fetchAll(db).map(label)
     }
 
     /// A row as a ``LedgerLabel``: its lines parsed in the run's layout.
     func label(_ row: LabelWithDecision) throws -> LedgerLabel {
-        let status = row.status ?? .unreviewed
-        let correctedLine = status == .corrected || status == .added ? row.decisionLine : nil
+        let (label, decision) = (row.label, row.decision)
+        let id = label.id!
+        let status = decision?.status ?? .unreviewed
+        let correctedLine = status == .corrected || status == .added ? decision?.line : nil
         return LedgerLabel(
-            id: row.id, image: ImageKey(row.split, row.path), iteration: row.iteration, score: row.confidence, model: row.model,
-            disagreement: row.disagreement, ownScore: row.ownScore, mirroredScore: row.mirroredScore, closerScore: row.closerScore,
-            flagged: row.flagged ?? false, line: row.line, instance: try instance(row.line, of: "label \(row.id)"), status: status,
-            correctedLine: correctedLine, corrected: try correctedLine.map { try instance($0, of: "label \(row.id)") }, reviewer: row.reviewer,
-            decidedAt: row.decidedAt, version: row.version)
+            id: id, image: ImageKey(row.image.split, row.image.path), iteration: label.iteration, score: label.confidence,
+            model: label.model,
+            disagreement: label.disagreement, ownScore: label.ownScore, mirroredScore: label.mirroredScore, closerScore: label.closerScore,
+            flagged: label.filter == FilterDecision.flagged.rawValue, line: label.line,
+            instance: try instance(label.line, of: "label \(id)"),
+            status: status, correctedLine: correctedLine, corrected: try correctedLine.map { try instance($0, of: "label \(id)") },
+            reviewer: decision?.reviewer, decidedAt: decision?.decidedAt, version: row.version)
     }
 
     /// One label line parsed in the run's layout.
@@ -109,7 +105,7 @@ extension Ledger {
 
     /// Every label recorded, as it is now, in a stable order (image, iteration, insertion).
     public func labels() throws -> [LedgerLabel] {
-        try queue.read { db in try self.labels(db, Self.labelSelect + " ORDER BY image.split, image.path, label.iteration, label.id") }
+        try queue.read { db in try self.labels(db, "ORDER BY image.split, image.path, label.iteration, label.id") }
     }
 
     /// The generated (and added) labels the filter selects, those most likely wrong first: the
@@ -134,8 +130,10 @@ extension Ledger {
             conditions.append("instr(image.path, ?) > 0")
             arguments.append(text)
         }
-        let sql = Self.labelSelect + " WHERE " + conditions.joined(separator: " AND ")
-            + " ORDER BY flagged DESC, label.disagreement IS NULL, label.disagreement DESC, label.confidence IS NULL, label.confidence, label.id"
+        let sql =
+            "WHERE " + conditions.joined(separator: " AND ")
+            + " ORDER BY label.filter = 'flagged:shape' DESC, label.disagreement IS NULL, label.disagreement DESC,"
+            + " label.confidence IS NULL, label.confidence, label.id"
         let labels = try queue.read { db in try self.labels(db, sql, StatementArguments(arguments)) }
         return filter.statuses.isEmpty ? labels : labels.filter { filter.statuses.contains($0.status) }
     }
@@ -146,13 +144,14 @@ extension Ledger {
     }
 
     func label(_ db: Database, _ id: Int64) throws -> LedgerLabel? {
-        try labels(db, Self.labelSelect + " WHERE label.id = ?", [id]).first
+        try labels(db, "WHERE label.id = ?", [id]).first
     }
 
     /// Every label of an image (originals, generated and added), in ledger order.
     public func labels(on image: ImageKey) throws -> [LedgerLabel] {
         try queue.read { db in
-            try labels(db, Self.labelSelect + " WHERE image.split = ? AND image.path = ? ORDER BY label.id", [image.split.rawValue, image.path])
+            try labels(
+                db, "WHERE image.split = ? AND image.path = ? ORDER BY label.id", [image.split.rawValue, image.path])
         }
     }
 
@@ -175,7 +174,7 @@ extension Ledger {
     /// the originals and the labels generated (or added) by iterations 1…`iteration` that were not
     /// rejected; with `verifiedOnly`, of those only the ones a person confirmed.
     public func labelCounts(upTo iteration: Int, verifiedOnly: Bool = false) throws -> [Split: Int] {
-        let labels = try queue.read { db in try self.labels(db, Self.labelSelect + " WHERE label.iteration <= ?", [iteration]) }
+        let labels = try queue.read { db in try self.labels(db, "WHERE label.iteration <= ?", [iteration]) }
         var counts: [Split: Int] = [:]
         for label in labels where label.status != .rejected && (label.iteration == 0 || !verifiedOnly || label.status.isVerified) {
             counts[label.image.split, default: 0] += 1
@@ -210,7 +209,8 @@ extension Ledger {
                     SELECT iteration, filter AS decision, COUNT(*) AS count FROM label
                     WHERE iteration > 0 AND model NOT LIKE 'person:%' GROUP BY iteration, filter
                     """)
-            let dropped = try Row.fetchAll(db, sql: "SELECT iteration, reason AS decision, COUNT(*) AS count FROM dropped GROUP BY iteration, reason")
+            let dropped = try Row.fetchAll(
+                db, sql: "SELECT iteration, reason AS decision, COUNT(*) AS count FROM dropped GROUP BY iteration, reason")
             return (kept + dropped).map { ($0["iteration"], $0["decision"], $0["count"]) }
         }
     }
@@ -222,8 +222,9 @@ extension Ledger {
             return try DroppedRecord.order(Column("id")).fetchAll(db).map { record in
                 let decision = FilterDecision(rawValue: record.reason) ?? .droppedByOverlap
                 let candidate = GeneratedLabel(
-                    image: images[record.imageId]!, instance: try instance(record.line, of: "dropped candidate \(record.id!)"), confidence: record.confidence ?? 0,
-                    measures: record.columns.measures(decision))
+                    image: images[record.imageId]!, instance: try instance(record.line, of: "dropped candidate \(record.id!)"),
+                    confidence: record.confidence ?? 0,
+                    measures: record.measures(decision))
                 return (record.iteration, candidate)
             }
         }
@@ -233,7 +234,9 @@ extension Ledger {
     /// the rejected ones of iterations 0…`iteration` (see ``ReviewedLabels``); with
     /// `verifiedOnly`, only the labels a person confirmed.
     public func reviewedLabels(upTo iteration: Int, verifiedOnly: Bool = false) throws -> ReviewedLabels {
-        let labels = try queue.read { db in try self.labels(db, Self.labelSelect + " WHERE label.iteration <= ? ORDER BY label.id", [iteration]) }
+        let labels = try queue.read { db in
+            try self.labels(db, "WHERE label.iteration <= ? ORDER BY label.id", [iteration])
+        }
         var images: [ImageKey: ReviewedLabels.Image] = [:]
         for label in labels {
             if label.status == .rejected {

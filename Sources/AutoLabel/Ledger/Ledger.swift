@@ -75,7 +75,9 @@ public final class Ledger: Sendable {
 
     /// A copy of `file` brought up to date, opened with `configuration` (read-only): made in a
     /// temporary file that is unlinked once open, so that it goes when the ledger does.
-    private static func upgradedCopy(of file: DatabaseQueue, migrator: DatabaseMigrator, configuration: Configuration) throws -> DatabaseQueue {
+    private static func upgradedCopy(
+        of file: DatabaseQueue, migrator: DatabaseMigrator, configuration: Configuration
+    ) throws -> DatabaseQueue {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("facelabel-ledger-\(UUID().uuidString).sqlite").path
         defer { unlink(path) }
         do {

@@ -114,17 +114,20 @@ struct ImageRecord: Codable, FetchableRecord, MutablePersistableRecord {
 
 extension Split: DatabaseValueConvertible {}
 
-/// What the `label` and `dropped` tables record of a candidate's looks and filters.
-struct MeasureColumns: Codable {
+/// The columns the `label` and `dropped` tables share: what the filters measured of a candidate.
+protocol MeasureColumns {
     /// The confidence of each point, as a JSON array.
-    var keypointConfidences: String?
-    var disagreement: Double?
-    var shapeResidual: Double?
-    var ownScore: Double?
-    var mirroredScore: Double?
-    var closerScore: Double?
+    var keypointConfidences: String? { get set }
+    var disagreement: Double? { get set }
+    var shapeResidual: Double? { get set }
+    var ownScore: Double? { get set }
+    var mirroredScore: Double? { get set }
+    var closerScore: Double? { get set }
+}
 
-    init(_ measures: LabelMeasures?) {
+extension MeasureColumns {
+    /// Sets the columns from `measures` (nil for a label recorded without filters).
+    mutating func record(_ measures: LabelMeasures?) {
         keypointConfidences = measures.map { String(decoding: try! JSONEncoder().encode($0.keypointConfidences), as: UTF8.self) }
         disagreement = measures?.disagreement
         shapeResidual = measures?.shapeResidual
@@ -144,14 +147,15 @@ struct MeasureColumns: Codable {
 
 /// A row of `label`: an original label (iteration 0), one a labelling pass generated, or a face a
 /// person added.
-struct LabelRecord: Codable, FetchableRecord, MutablePersistableRecord {
+struct LabelRecord: Codable, FetchableRecord, MutablePersistableRecord, MeasureColumns {
     static let databaseTableName = "label"
     var id: Int64?
     var imageId: Int64
     var iteration: Int
     /// The box score of a generated label.
     var confidence: Double?
-    /// The weights that generated it (relative to the run), `person:NAME`, or `run:PATH` for a label carried from another run.
+    /// The weights that generated it (relative to the run), `person:NAME`, or `run:PATH` for a
+    /// label carried from another run.
     var model: String?
     var line: String
     /// The filter's decision (``FilterDecision``) of a generated label.
@@ -166,16 +170,14 @@ struct LabelRecord: Codable, FetchableRecord, MutablePersistableRecord {
     init(imageId: Int64, iteration: Int, confidence: Double? = nil, model: String? = nil, line: String, measures: LabelMeasures? = nil) {
         (self.imageId, self.iteration, self.confidence, self.model, self.line) = (imageId, iteration, confidence, model, line)
         filter = measures?.decision.rawValue
-        let columns = MeasureColumns(measures)
-        (keypointConfidences, disagreement, shapeResidual) = (columns.keypointConfidences, columns.disagreement, columns.shapeResidual)
-        (ownScore, mirroredScore, closerScore) = (columns.ownScore, columns.mirroredScore, columns.closerScore)
+        record(measures)
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// A row of `dropped`: a candidate a labelling pass's filters left out.
-struct DroppedRecord: Codable, FetchableRecord, PersistableRecord {
+struct DroppedRecord: Codable, FetchableRecord, PersistableRecord, MeasureColumns {
     static let databaseTableName = "dropped"
     var id: Int64?
     var imageId: Int64
@@ -192,17 +194,9 @@ struct DroppedRecord: Codable, FetchableRecord, PersistableRecord {
     var closerScore: Double?
 
     init(imageId: Int64, iteration: Int, confidence: Double, line: String, measures: LabelMeasures) {
-        (self.imageId, self.iteration, self.confidence, self.line, reason) = (imageId, iteration, confidence, line, measures.decision.rawValue)
-        let columns = MeasureColumns(measures)
-        (keypointConfidences, disagreement, shapeResidual) = (columns.keypointConfidences, columns.disagreement, columns.shapeResidual)
-        (ownScore, mirroredScore, closerScore) = (columns.ownScore, columns.mirroredScore, columns.closerScore)
-    }
-
-    var columns: MeasureColumns {
-        var columns = MeasureColumns(nil)
-        (columns.keypointConfidences, columns.disagreement, columns.shapeResidual) = (keypointConfidences, disagreement, shapeResidual)
-        (columns.ownScore, columns.mirroredScore, columns.closerScore) = (ownScore, mirroredScore, closerScore)
-        return columns
+        (self.imageId, self.iteration, self.confidence, self.line) = (imageId, iteration, confidence, line)
+        reason = measures.decision.rawValue
+        record(measures)
     }
 }
 
@@ -240,23 +234,35 @@ struct IterationRecord: Codable, FetchableRecord, PersistableRecord {
 
 extension Ledger.Phase: DatabaseValueConvertible {}
 
-/// A label with its image and its latest decision, as `Ledger.labelSelect` reads it (by column name).
-struct LabelWithDecision: Decodable, FetchableRecord {
-    var id: Int64
-    var split: Split
-    var path: String
-    var iteration: Int
-    var confidence: Double?
-    var model: String?
-    var line: String
-    var disagreement: Double?
-    var flagged: Bool?
-    var ownScore: Double?
-    var mirroredScore: Double?
-    var closerScore: Double?
-    var status: ReviewStatus?
-    var decisionLine: String?
-    var reviewer: String?
-    var decidedAt: Date?
+/// A label with its image and its latest decision (and how many decisions it has), read as the
+/// records of its three tables in one query (``sql(_:)``).
+struct LabelWithDecision: FetchableRecord {
+    var label: LabelRecord
+    var image: ImageRecord
+    var decision: DecisionRecord?
+    /// Decisions recorded so far.
     var version: Int
+
+    init(row: Row) throws {
+        label = try LabelRecord(row: row.scopes["label"]!)
+        image = try ImageRecord(row: row.scopes["image"]!)
+        let decision = row.scopes["decision"]!
+        self.decision = decision.containsNonNullValue ? try DecisionRecord(row: decision) : nil
+        version = row["version"]
+    }
+
+    /// A query of labels: `clauses` follow the joins (`WHERE …`, `ORDER BY …`); `label`, `image`
+    /// and the latest decision `d` can be named in them.
+    static func request(_ db: Database, _ clauses: String, _ arguments: StatementArguments = []) throws -> SQLRequest<LabelWithDecision> {
+        let counts = try ["label", "image", "decision"].map { try db.columns(in: $0).count }
+        let scopes = splittingRowAdapters(columnCounts: counts)
+        return SQLRequest(
+            sql: """
+                SELECT label.*, image.*, d.*, (SELECT COUNT(*) FROM decision WHERE decision.labelId = label.id) AS version
+                FROM label JOIN image ON image.id = label.imageId
+                LEFT JOIN decision d ON d.id = (SELECT MAX(id) FROM decision WHERE decision.labelId = label.id)
+                """ + " " + clauses,
+            arguments: arguments,
+            adapter: ScopeAdapter(["label": scopes[0], "image": scopes[1], "decision": scopes[2], "version": scopes[3]]))
+    }
 }

@@ -131,20 +131,25 @@ public enum Calibration {
     /// The faces `found` in image `image` (of `size`), each with the labelled faces (`truths`) it
     /// overlaps at box IoU 0.5 or more and its NME against each.
     static func judged(
-        _ found: [AutoLabel.Candidate], image: Int, size: ScaledImage, truths: [PoseInstance], eyeCorners: EyeCorners?, keypointConfidence: Float
+        _ found: [AutoLabel.Candidate], image: Int, size: ScaledImage, truths: [PoseInstance], eyeCorners: EyeCorners?,
+        keypointConfidence: Float
     ) -> [Candidate] {
         let (w, h) = (Float(size.width), Float(size.height))
         let truths = truths.map { face in
             TruthObject(
                 classIndex: face.classIndex,
-                box: PixelBox(x1: Float(face.box.minX) * w, y1: Float(face.box.minY) * h, x2: Float(face.box.maxX) * w, y2: Float(face.box.maxY) * h),
+                box: PixelBox(
+                    x1: Float(face.box.minX) * w, y1: Float(face.box.minY) * h, x2: Float(face.box.maxX) * w, y2: Float(face.box.maxY) * h),
                 keypoints: face.keypoints.map { PixelKeypoint(x: Float($0.x) * w, y: Float($0.y) * h, visibility: Float($0.visibility)) })
         }
         return found.sorted { $0.detection.score > $1.detection.score }.map { candidate in
             let (box, looks) = (candidate.detection.box, candidate.measures)
             let detection = DetectedObject(
-                classIndex: candidate.detection.classIndex, confidence: candidate.detection.score, box: PixelBox(x1: box.x1, y1: box.y1, x2: box.x2, y2: box.y2),
-                keypoints: candidate.detection.keypoints.map { PixelKeypoint(x: $0.x, y: $0.y, visibility: $0.confidence >= keypointConfidence ? 2 : 0) })
+                classIndex: candidate.detection.classIndex, confidence: candidate.detection.score,
+                box: PixelBox(x1: box.x1, y1: box.y1, x2: box.x2, y2: box.y2),
+                keypoints: candidate.detection.keypoints.map {
+                    PixelKeypoint(x: $0.x, y: $0.y, visibility: $0.confidence >= keypointConfidence ? 2 : 0)
+                })
             let overlaps = truths.indices.compactMap { face -> Overlap? in
                 let iou = truths[face].box.iou(detection.box)
                 guard iou >= 0.5, truths[face].classIndex == detection.classIndex else { return nil }
@@ -166,7 +171,9 @@ public enum Calibration {
     /// one, when its flip score reaches `conf` and both views found it within the limit, or one
     /// view found it at `confSingle` or more. With `checksOverlap`, the faces an image keeps then
     /// go through the overlap check as autolabel's do (at the merge rule's `mergeIoU`).
-    public static func sweep(_ candidates: [Candidate], faces: Int, confSingle: Float, checksOverlap: Bool = true, mergeIoU: Double = 0.3) -> [Row] {
+    public static func sweep(
+        _ candidates: [Candidate], faces: Int, confSingle: Float, checksOverlap: Bool = true, mergeIoU: Double = 0.3
+    ) -> [Row] {
         let images = Dictionary(grouping: candidates, by: \.image).values
         var rows: [Row] = []
         for limit in disagreements {
@@ -182,7 +189,8 @@ public enum Calibration {
                 for image in images {
                     var passing = image.filter(passes)
                     if checksOverlap {
-                        let repeated = Merge.repeatedFaces(passing.map(\.box), scores: passing.map(score), existing: [], iouThreshold: mergeIoU)
+                        let repeated = Merge.repeatedFaces(
+                            passing.map(\.box), scores: passing.map(score), existing: [], iouThreshold: mergeIoU)
                         passing = passing.indices.filter { !repeated.contains($0) }.map { passing[$0] }
                     }
                     kept += passing.count
@@ -190,7 +198,9 @@ public enum Calibration {
                     // unpaired labelled face it overlaps most
                     var paired = Set<Int>()
                     for candidate in passing.sorted(by: { score($0) > score($1) }) {
-                        guard let best = candidate.overlaps.filter({ !paired.contains($0.face) }).max(by: { $0.iou < $1.iou }) else { continue }
+                        guard let best = candidate.overlaps.filter({ !paired.contains($0.face) }).max(by: { $0.iou < $1.iou }) else {
+                            continue
+                        }
                         paired.insert(best.face)
                         correct += 1
                         if let nme = best.nme { errors.append(nme) }
@@ -199,7 +209,8 @@ public enum Calibration {
                 rows.append(
                     Row(
                         conf: conf, maxDisagreement: limit, kept: kept, precision: kept == 0 ? nil : Double(correct) / Double(kept),
-                        precisionLowerBound: precisionLowerBound(correct: correct, of: kept), recall: faces > 0 ? Double(correct) / Double(faces) : nil,
+                        precisionLowerBound: precisionLowerBound(correct: correct, of: kept),
+                        recall: faces > 0 ? Double(correct) / Double(faces) : nil,
                         nme: errors.isEmpty ? nil : errors.reduce(0, +) / Double(errors.count)))
             }
         }

@@ -52,7 +52,9 @@ public struct LabelMeasures: Sendable, Codable, Equatable {
         keypointConfidences: [Float], disagreement: Double?, shapeResidual: Double?, decision: FilterDecision, ownScore: Float? = nil,
         mirroredScore: Float? = nil, closerScore: Float? = nil
     ) {
-        (self.keypointConfidences, self.disagreement, self.shapeResidual, self.decision) = (keypointConfidences, disagreement, shapeResidual, decision)
+        (self.keypointConfidences, self.disagreement, self.shapeResidual, self.decision) = (
+            keypointConfidences, disagreement, shapeResidual, decision
+        )
         (self.ownScore, self.mirroredScore, self.closerScore) = (ownScore, mirroredScore, closerScore)
     }
 }
@@ -84,8 +86,11 @@ public struct CandidateFinder {
         // face of score 0.7
         let floor = seesMirror || settings.closerLook ? settings.confidence / 2 : settings.confidence
         predictor = Predictor(
-            model: model, imageSize: settings.imageSize, options: SuppressionOptions(confidence: floor, iou: settings.nmsIoU), fastDecode: false)
-        flip = seesMirror ? FlipConsistency(flipIndex: flipIndex!, eyeCorners: EyeCorners.standard(keypointCount: model.config.keypointCount)) : nil
+            model: model, imageSize: settings.imageSize, options: SuppressionOptions(confidence: floor, iou: settings.nmsIoU),
+            fastDecode: false)
+        flip =
+            seesMirror
+            ? FlipConsistency(flipIndex: flipIndex!, eyeCorners: EyeCorners.standard(keypointCount: model.config.keypointCount)) : nil
         self.shapes = settings.shapeCheck == .off ? nil : shapes
     }
 
@@ -109,7 +114,9 @@ public struct CandidateFinder {
                 for pair in flip.pairs(original[index].detections, mirrored: mirrored[index].detections, width: Float(image.image.width)) {
                     var decision = FilterDecision.kept
                     if pair.isPaired {
-                        if let disagreement = pair.disagreement, disagreement > settings.maxDisagreement ?? .infinity { decision = .droppedByFlip }
+                        if let disagreement = pair.disagreement, disagreement > settings.maxDisagreement ?? .infinity {
+                            decision = .droppedByFlip
+                        }
                     } else if pair.score < settings.singleViewConfidence {
                         decision = .droppedAsSingleView
                     }
@@ -123,7 +130,8 @@ public struct CandidateFinder {
             return faces
         }
         // every small face kept so far is seen closer, the crops of all the images together
-        let looks = settings.closerLook ? closerLooks(at: found.map { $0.map { $0.decision.keeps ? $0.detection : nil } }, in: pictures) : nil
+        let looks =
+            settings.closerLook ? closerLooks(at: found.map { $0.map { $0.decision.keeps ? $0.detection : nil } }, in: pictures) : nil
         return images.indices.map { index in
             let image = images[index]
             return found[index].enumerated().compactMap { face, candidate in
@@ -139,7 +147,8 @@ public struct CandidateFinder {
                 if image.scale > 1 { detection = detection.scaled(by: image.scale, toWidth: image.width, height: image.height) }
                 var residual: Double?
                 if let shapes {
-                    let instance = detection.label(width: image.width, height: image.height, keypointConfidence: settings.keypointConfidence)
+                    let instance = detection.label(
+                        width: image.width, height: image.height, keypointConfidence: settings.keypointConfidence)
                     residual = shapes.residual(of: instance, width: image.width, height: image.height)
                     if decision.keeps, let residual, residual > shapes.threshold {
                         decision = settings.shapeCheck == .drop ? .droppedByShape : .flagged
@@ -148,16 +157,16 @@ public struct CandidateFinder {
                 return Candidate(
                     detection: detection,
                     measures: LabelMeasures(
-                        keypointConfidences: detection.keypoints.map(\.confidence), disagreement: candidate.disagreement, shapeResidual: residual,
+                        keypointConfidences: detection.keypoints.map(\.confidence), disagreement: candidate.disagreement,
+                        shapeResidual: residual,
                         decision: decision, ownScore: candidate.own, mirroredScore: candidate.mirrored, closerScore: closerScore))
             }
         }
     }
 
     /// How much of the network's input a face fills in each closer look: about what a medium face
-    /// fills (the synthetic benchmark's faces of 48 to 96 px at 320 have the lowest NME), and a
-    /// wider crop, whose errors are partly independent of the first's (two looks: 7% lower NME
-    /// than one in the label-quality benchmark).
+    /// fills (medium faces have the lowest NME), and a wider crop, whose errors are partly
+    /// independent of the first's (two looks have a lower NME than one: docs/label-filters.md).
     static let closerLookFaceShares: [Float] = [0.22, 0.15]
 
     /// What a closer look at a face saw: the score of the crop's face that overlaps the box most
@@ -184,7 +193,9 @@ public struct CandidateFinder {
     /// the crops would make it.
     func closerLooks(at faces: [[PoseDetection?]], in images: [RGBImage]) -> [[CloserLook?]] {
         let crops = zip(faces, images).map { faces, image in
-            faces.map { face in face.map { face in Self.closerLookFaceShares.compactMap { Self.closerLookCrop(at: face, in: image, share: $0) } } ?? [] }
+            faces.map { face in
+                face.map { face in Self.closerLookFaceShares.compactMap { Self.closerLookCrop(at: face, in: image, share: $0) } } ?? []
+            }
         }
         let seen = closerLooks(at: crops.flatMap { $0.flatMap { $0 } })
         var next = 0
@@ -216,7 +227,9 @@ public struct CandidateFinder {
         let crop = image.cropped(x: x0, y: y0, width: min(side, image.width - x0), height: min(side, image.height - y0))
         guard crop.width >= 8, crop.height >= 8 else { return nil }
         let (dx, dy) = (Float(x0), Float(y0))
-        return CloserLookCrop(image: crop, x: dx, y: dy, face: PixelBox(x1: face.box.x1 - dx, y1: face.box.y1 - dy, x2: face.box.x2 - dx, y2: face.box.y2 - dy))
+        return CloserLookCrop(
+            image: crop, x: dx, y: dy,
+            face: PixelBox(x1: face.box.x1 - dx, y1: face.box.y1 - dy, x2: face.box.x2 - dx, y2: face.box.y2 - dy))
     }
 
     /// What each crop shows of its face (with `fusesViews`, each crop's faces fused with its
@@ -230,13 +243,18 @@ public struct CandidateFinder {
             return predictor.predict(images: batch, names: batch.map { _ in "" }).map(\.detections)
         }
         return crops.enumerated().map { index, crop in
-            let seen = fuses
-                ? flip!.pairs(predictions[2 * index], mirrored: predictions[2 * index + 1], width: Float(crop.image.width)).compactMap { flip!.fused($0) }
+            let seen =
+                fuses
+                ? flip!.pairs(predictions[2 * index], mirrored: predictions[2 * index + 1], width: Float(crop.image.width)).compactMap {
+                    flip!.fused($0)
+                }
                 : predictions[index]
             guard let best = seen.max(by: { $0.box.nmsIoU(crop.face) < $1.box.nmsIoU(crop.face) }), best.box.nmsIoU(crop.face) >= 0.5 else {
                 return CloserLook(score: 0, keypoints: nil)
             }
-            return CloserLook(score: best.score, keypoints: best.keypoints.map { PredictedKeypoint(x: $0.x + crop.x, y: $0.y + crop.y, confidence: $0.confidence) })
+            return CloserLook(
+                score: best.score,
+                keypoints: best.keypoints.map { PredictedKeypoint(x: $0.x + crop.x, y: $0.y + crop.y, confidence: $0.confidence) })
         }
     }
 }

@@ -34,10 +34,10 @@ public struct FlipConsistency: Sendable {
         /// model is sure of in one view only is less likely a face), the one view's otherwise.
         public var score: Float {
             switch (original, mirrored) {
-                case (let a?, let b?): (a.score + b.score) / 2
-                case (let a?, nil): a.score
-                case (nil, let b?): b.score
-                case (nil, nil): 0
+            case (let a?, let b?): (a.score + b.score) / 2
+            case (let a?, nil): a.score
+            case (nil, let b?): b.score
+            case (nil, nil): 0
             }
         }
         public var isPaired: Bool { original != nil && mirrored != nil }
@@ -107,7 +107,8 @@ public struct FlipConsistency: Sendable {
         guard let a = pair.original, let b = pair.mirrored else { return pair.original ?? pair.mirrored }
         var result = a
         result.score = (a.score + b.score) / 2
-        result.box = PixelBox(x1: (a.box.x1 + b.box.x1) / 2, y1: (a.box.y1 + b.box.y1) / 2, x2: (a.box.x2 + b.box.x2) / 2, y2: (a.box.y2 + b.box.y2) / 2)
+        result.box = PixelBox(
+            x1: (a.box.x1 + b.box.x1) / 2, y1: (a.box.y1 + b.box.y1) / 2, x2: (a.box.x2 + b.box.x2) / 2, y2: (a.box.y2 + b.box.y2) / 2)
         result.keypoints = PredictedKeypoint.confidenceWeightedMean(of: [a.keypoints, b.keypoints])
         return result
     }

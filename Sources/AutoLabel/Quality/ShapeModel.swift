@@ -86,7 +86,10 @@ public struct ShapeModel: Sendable {
     /// The shape centred at the origin and scaled to unit norm.
     static func normalised(_ shape: [Double]) -> [Double] {
         let count = Double(shape.count / 2)
-        let (cx, cy) = (stride(from: 0, to: shape.count, by: 2).reduce(0) { $0 + shape[$1] } / count, stride(from: 1, to: shape.count, by: 2).reduce(0) { $0 + shape[$1] } / count)
+        let (cx, cy) = (
+            stride(from: 0, to: shape.count, by: 2).reduce(0) { $0 + shape[$1] } / count,
+            stride(from: 1, to: shape.count, by: 2).reduce(0) { $0 + shape[$1] } / count
+        )
         var centred = shape
         for i in stride(from: 0, to: shape.count, by: 2) { (centred[i], centred[i + 1]) = (shape[i] - cx, shape[i + 1] - cy) }
         let norm = sqrt(centred.reduce(0) { $0 + $1 * $1 })

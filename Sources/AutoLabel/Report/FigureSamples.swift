@@ -16,7 +16,9 @@ extension RefinementRun {
             return FigureSample(
                 image: file,
                 labels: (0...last).map { k in
-                    labels.filter { $0.iteration <= k }.map { FigureSample.Label(instance: $0.current, addedBy: $0.iteration == 0 ? nil : $0.iteration) }
+                    labels.filter { $0.iteration <= k }.map {
+                        FigureSample.Label(instance: $0.current, addedBy: $0.iteration == 0 ? nil : $0.iteration)
+                    }
                 })
         }
     }

@@ -4,7 +4,6 @@ import PoseData
 
 /// Colours shared by the report's figures.
 enum ReportColors {
-    static let paper = Color(1, 1, 1)
     static let ink = Color(0.1, 0.1, 0.1)
     static let grid = Color(0.87, 0.87, 0.87)
     /// Behind an image that does not fill its square.
@@ -23,18 +22,14 @@ enum ReportColors {
 
     /// Figure 3's series: train, val, total.
     static let series = [ImageCanvas.palette[0], ImageCanvas.palette[3], ImageCanvas.palette[2]]
-
-    static func bytes(_ color: Color) -> (r: UInt8, g: UInt8, b: UInt8) {
-        func byte(_ value: Double) -> UInt8 { UInt8(min(max((value * 255).rounded(), 0), 255)) }
-        return (byte(color.r), byte(color.g), byte(color.b))
-    }
 }
 
 // MARK: - Figure 2
 
 /// Figure 2: the same images (rows) across iterations (columns) with the labels each iteration
 /// trained on: original labels in one colour, generated ones in the colour of the iteration that
-/// added them, a caption with the counts under each image, and a legend.
+/// added them, a caption with the counts under each image, and a legend. Each image is embedded
+/// once (JPEG), the labels drawn over it as vectors.
 struct SampleGrid {
     /// The side of the square each image is fitted into, in pixels.
     static let cell = 256
@@ -45,7 +40,8 @@ struct SampleGrid {
     /// The caption under each image.
     static let caption = 16
     static let legend = 36
-    static let title = "FIGURE 2. THE SAME IMAGES ACROSS ITERATIONS"
+    /// Room for the title when there are few columns.
+    static let minimumWidth = 480
 
     let rows: Int
     let columns: Int
@@ -55,11 +51,7 @@ struct SampleGrid {
         self.columns = max(columns, 1)
     }
 
-    var width: Int {
-        let grid = 2 * Self.margin + columns * Self.cell + (columns - 1) * Self.gap
-        return max(grid, 2 * Self.margin + ImageCanvas.textSize(Self.title, scale: 2).width)
-    }
-
+    var width: Int { max(2 * Self.margin + columns * Self.cell + (columns - 1) * Self.gap, Self.minimumWidth) }
     var height: Int { Self.header + max(rows, 1) * (Self.cell + Self.caption + Self.gap) + Self.legend }
 
     /// The top-left pixel of the square that holds the image of `row` at iteration `column`.
@@ -76,62 +68,60 @@ struct SampleGrid {
         return (fittedWidth, fittedHeight, (cell - fittedWidth) / 2, (cell - fittedHeight) / 2)
     }
 
-    /// Draws the figure; each sample's image is read from its file.
+    /// The caption under a sample at one iteration: "3 labels, 2 generated (1 new)".
+    static func caption(_ labels: [FigureSample.Label], column: Int) -> String {
+        let new = labels.filter { $0.addedBy == column && column > 0 }.count
+        let generated = labels.filter { $0.addedBy != nil }.count
+        var text = "\(labels.count) label\(labels.count == 1 ? "" : "s")"
+        if generated > 0 { text += ", \(generated) generated" }
+        if new > 0 { text += " (\(new) new)" }
+        return text
+    }
+
+    /// The figure; each sample's image is read from its file.
     ///
     /// - Throws: ``ImageError`` naming the file when a sample's image cannot be read.
-    static func draw(_ samples: [FigureSample], iterations: Int) throws -> RGBImage {
+    static func svg(_ samples: [FigureSample], iterations: Int) throws -> SVGDocument {
         let grid = SampleGrid(rows: samples.count, columns: iterations)
-        var image = RGBImage(width: grid.width, height: grid.height, fill: ReportColors.bytes(ReportColors.paper))
+        var figure = SVGDocument(
+            width: Double(grid.width), height: Double(grid.height), title: "Figure 2. The same images across iterations")
+        figure.text("The same images across iterations", at: Point(Double(margin), 30), size: 18, bold: true)
+        for column in 0..<grid.columns {
+            figure.text(
+                "Iter \(column)", at: Point(Double(grid.cellOrigin(row: 0, column: column).x), Double(header - 8)), size: 15, bold: true)
+        }
         for (row, sample) in samples.enumerated() {
             let source = try ImageCodec.decode(contentsOf: sample.image)
             let fit = fitted(width: source.width, height: source.height)
-            let resized = source.resized(width: fit.width, height: fit.height)
+            let id = "sample-\(row)"
+            figure.defineImage(
+                id, data: try ImageCodec.encodeJPEG(source.resized(width: fit.width, height: fit.height), quality: 90), type: "image/jpeg",
+                width: fit.width, height: fit.height)
             for column in 0..<grid.columns {
                 let origin = grid.cellOrigin(row: row, column: column)
-                fill(&image, x: origin.x, y: origin.y, width: cell, height: cell, ReportColors.tileBackground)
-                guard column < sample.labels.count else { continue }
-                var tile = ImageCanvas(resized)
-                // Generated labels first, so the originals (which have priority) are drawn on top.
-                let labels = sample.labels[column].sorted { ($0.addedBy ?? -1) > ($1.addedBy ?? -1) }
-                for label in labels {
-                    tile.drawPose(
-                        label.instance, color: ReportColors.label(addedBy: label.addedBy), lineWidth: 2, pointRadius: 1.5)
+                let (x, y) = (Double(origin.x), Double(origin.y))
+                figure.group([("class", "cell"), ("data-row", "\(row)"), ("data-column", "\(column)")]) { tile in
+                    tile.rect(x: x, y: y, width: Double(cell), height: Double(cell), fill: ReportColors.tileBackground)
+                    guard column < sample.labels.count else { return }
+                    let frame = (x: x + Double(fit.x), y: y + Double(fit.y), width: Double(fit.width), height: Double(fit.height))
+                    tile.use(id, x: frame.x, y: frame.y)
+                    // generated labels first, so that the originals (which have priority) are on top
+                    for label in sample.labels[column].sorted(by: { ($0.addedBy ?? -1) > ($1.addedBy ?? -1) }) {
+                        let color = ReportColors.label(addedBy: label.addedBy)
+                        tile.group([("class", "label"), ("data-added-by", label.addedBy.map(String.init) ?? "original")]) { drawing in
+                            drawing.pose(label.instance, in: frame, color: color, lineWidth: 2, pointRadius: 1.5)
+                        }
+                    }
+                    tile.text(caption(sample.labels[column], column: column), at: Point(x, y + Double(cell) + 13), size: 12)
                 }
-                paste(tile.image, into: &image, x: origin.x + fit.x, y: origin.y + fit.y)
             }
         }
-        var canvas = ImageCanvas(image)
-        let ink = ReportColors.ink
-        canvas.drawText(title, at: Point(Double(margin), Double(margin)), color: ink, scale: 2)
-        for column in 0..<grid.columns {
-            let origin = grid.cellOrigin(row: 0, column: column)
-            canvas.drawText("ITER \(column)", at: Point(Double(origin.x), Double(header - 20)), color: ink, scale: 2)
-        }
-        for (row, sample) in samples.enumerated() {
-            for column in 0..<min(grid.columns, sample.labels.count) {
-                let labels = sample.labels[column]
-                let new = labels.filter { $0.addedBy == column && column > 0 }.count
-                let generated = labels.filter { $0.addedBy != nil }.count
-                var text = "\(labels.count) LABEL\(labels.count == 1 ? "" : "S")"
-                if generated > 0 { text += ", \(generated) GENERATED" }
-                if new > 0 { text += " (\(new) NEW)" }
-                let origin = grid.cellOrigin(row: row, column: column)
-                canvas.drawText(text, at: Point(Double(origin.x), Double(origin.y + cell + 5)), color: ink)
-            }
-        }
-        if samples.isEmpty {
-            canvas.drawText("NO SAMPLE IMAGES", at: Point(Double(margin), Double(header + cell / 2)), color: ink, scale: 2)
-        }
-        var x = Double(margin)
-        let y = Double(grid.height - legend + 12)
-        let entries = [("ORIGINAL LABELS", ReportColors.label(addedBy: nil))]
-            + (1..<max(grid.columns, 1)).map { ("ADDED BY ITER \($0)", ReportColors.label(addedBy: $0)) }
-        for (name, color) in entries {
-            swatch(&canvas, x: x, y: y, color: color)
-            canvas.drawText(name, at: Point(x + 18, y - 1), color: ink, scale: 2)
-            x += 18 + Double(ImageCanvas.textSize(name, scale: 2).width) + 24
-        }
-        return canvas.image
+        if samples.isEmpty { figure.text("No sample images", at: Point(Double(margin), Double(header + cell / 2)), size: 15) }
+        let entries =
+            [("Original labels", ReportColors.label(addedBy: nil))]
+            + (1..<grid.columns).map { ("Added by iter \($0)", ReportColors.label(addedBy: $0)) }
+        drawLegend(&figure, entries, x: Double(margin), y: Double(grid.height - legend + 12))
+        return figure
     }
 }
 
@@ -140,15 +130,14 @@ struct SampleGrid {
 /// Figure 3: the train, val and total label counts of every iteration as grouped bars, with a
 /// value axis, gridlines, tick labels, axis titles and a legend.
 struct CountChart {
-    static let width = 760
-    static let height = 440
+    static let width = 760.0
+    static let height = 440.0
     /// The plot area in pixels (bars stand on `bottom`).
     static let left = 72.0
     static let right = 740.0
     static let top = 70.0
     static let bottom = 376.0
-    static let title = "FIGURE 3. LABELS PER ITERATION"
-    static let seriesNames = ["TRAIN", "VAL", "TOTAL"]
+    static let seriesNames = ["train", "val", "total"]
 
     let groups: Int
     /// The value at the top of the axis: a multiple of `step` at least the largest count.
@@ -168,7 +157,7 @@ struct CountChart {
         [iteration.train.labels, iteration.val.labels, iteration.totalLabels]
     }
 
-    /// The pixel row of a value on the axis.
+    /// The vertical position of a value on the axis.
     func y(_ value: Double) -> Double { Self.bottom - (Self.bottom - Self.top) * value / axisTop }
 
     /// The horizontal extent of the bar of `series` in `group`.
@@ -185,90 +174,50 @@ struct CountChart {
         return [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw * (1 - 1e-12) } ?? 10 * magnitude
     }
 
-    static func draw(_ summary: RunSummary) -> RGBImage {
+    static func svg(_ summary: RunSummary) -> SVGDocument {
         let chart = CountChart(summary)
         let ink = ReportColors.ink
-        var canvas = ImageCanvas(RGBImage(width: width, height: height, fill: ReportColors.bytes(ReportColors.paper)))
-        canvas.drawText(title, at: Point(12, 12), color: ink, scale: 2)
-        canvas.drawText("LABELS", at: Point(12, top - 26), color: ink, scale: 2)
-        // Legend, right-aligned in the band above the plot.
-        let entryWidths = seriesNames.map { 18 + Double(ImageCanvas.textSize($0, scale: 2).width) + 20 }
-        var x = right - entryWidths.reduce(0, +) + 20
-        for (index, name) in seriesNames.enumerated() {
-            swatch(&canvas, x: x, y: top - 28, color: ReportColors.series[index])
-            canvas.drawText(name, at: Point(x + 18, top - 27), color: ink, scale: 2)
-            x += entryWidths[index]
-        }
-        // Gridlines and tick labels.
+        var figure = SVGDocument(width: width, height: height, title: "Figure 3. Labels per iteration")
+        figure.text("Labels per iteration", at: Point(12, 30), size: 18, bold: true)
+        figure.text("labels", at: Point(12, top - 12), size: 13)
+        let entries = zip(seriesNames, ReportColors.series).map { ($0, $1) }
+        drawLegend(&figure, entries, x: right - 250, y: top - 26)
         var tick = 0.0
         while tick <= chart.axisTop + 1e-9 {
             let row = chart.y(tick).rounded() + 0.5
-            if tick > 0 { canvas.drawLine(from: Point(left, row), to: Point(right, row), color: ReportColors.grid, lineWidth: 1) }
-            let label = String(Int(tick))
-            let size = ImageCanvas.textSize(label, scale: 2)
-            canvas.drawText(label, at: Point(left - 10 - Double(size.width), row - 7), color: ink, scale: 2)
+            if tick > 0 { figure.line(from: Point(left, row), to: Point(right, row), stroke: ReportColors.grid) }
+            figure.text(String(Int(tick)), at: Point(left - 8, row + 4), size: 13, anchor: .end)
             tick += chart.step
         }
-        // Bars, with their values above them where the text fits.
         for (group, iteration) in summary.iterations.enumerated() {
             for (series, value) in values(iteration).enumerated() {
                 let (minX, maxX) = chart.bar(group: group, series: series)
                 let barTop = chart.y(Double(value)).rounded()
                 if value > 0 {
-                    canvas.fillPolygon(
-                        [Point(minX, barTop), Point(maxX, barTop), Point(maxX, bottom), Point(minX, bottom)],
-                        color: ReportColors.series[series])
+                    figure.rect(
+                        x: minX, y: barTop, width: maxX - minX, height: bottom - barTop, fill: ReportColors.series[series],
+                        attributes: [("class", "bar"), ("data-iteration", "\(iteration.index)"), ("data-series", seriesNames[series])])
                 }
-                let label = String(value)
-                let size = ImageCanvas.textSize(label)
-                if Double(size.width) <= maxX - minX + 6 {
-                    canvas.drawText(label, at: Point(((minX + maxX - Double(size.width)) / 2).rounded(), barTop - 11), color: ink)
-                }
+                figure.text(String(value), at: Point((minX + maxX) / 2, barTop - 4), size: 11, anchor: .middle)
             }
-            let name = String(iteration.index)
-            let size = ImageCanvas.textSize(name, scale: 2)
             let (first, _) = chart.bar(group: group, series: 0)
             let (_, last) = chart.bar(group: group, series: seriesNames.count - 1)
-            canvas.drawText(name, at: Point(((first + last - Double(size.width)) / 2).rounded(), bottom + 10), color: ink, scale: 2)
+            figure.text(String(iteration.index), at: Point((first + last) / 2, bottom + 20), size: 13, anchor: .middle)
         }
-        // Axes.
-        canvas.drawLine(from: Point(left, top - 4), to: Point(left, bottom), color: ink, lineWidth: 2)
-        canvas.drawLine(from: Point(left, bottom), to: Point(right, bottom), color: ink, lineWidth: 2)
-        let axisName = "ITERATION"
-        let size = ImageCanvas.textSize(axisName, scale: 2)
-        canvas.drawText(axisName, at: Point(((left + right - Double(size.width)) / 2).rounded(), bottom + 36), color: ink, scale: 2)
-        return canvas.image
+        figure.line(from: Point(left, top - 4), to: Point(left, bottom), stroke: ink, lineWidth: 1.5)
+        figure.line(from: Point(left, bottom), to: Point(right, bottom), stroke: ink, lineWidth: 1.5)
+        figure.text("iteration", at: Point((left + right) / 2, bottom + 44), size: 13, anchor: .middle)
+        return figure
     }
 }
 
-// MARK: - Helpers
-
-/// A 12 × 12 legend swatch with its top-left corner at (`x`, `y`).
-private func swatch(_ canvas: inout ImageCanvas, x: Double, y: Double, color: Color) {
-    canvas.fillPolygon([Point(x, y), Point(x + 12, y), Point(x + 12, y + 12), Point(x, y + 12)], color: color)
-}
-
-/// Fills a rectangle of `image`, clipped to it.
-private func fill(_ image: inout RGBImage, x: Int, y: Int, width: Int, height: Int, _ color: Color) {
-    let (r, g, b) = ReportColors.bytes(color)
-    let (x0, x1) = (max(x, 0), min(x + width, image.width))
-    guard x0 < x1 else { return }
-    for row in max(y, 0)..<max(min(y + height, image.height), max(y, 0)) {
-        for column in x0..<x1 {
-            let index = (row * image.width + column) * 3
-            (image.pixels[index], image.pixels[index + 1], image.pixels[index + 2]) = (r, g, b)
-        }
-    }
-}
-
-/// Copies `tile` into `image` with its top-left pixel at (`x`, `y`), clipped to the image.
-private func paste(_ tile: RGBImage, into image: inout RGBImage, x: Int, y: Int) {
-    let (x0, x1) = (max(x, 0), min(x + tile.width, image.width))
-    guard x0 < x1 else { return }
-    for row in max(y, 0)..<max(min(y + tile.height, image.height), max(y, 0)) {
-        let source = ((row - y) * tile.width + (x0 - x)) * 3
-        let target = (row * image.width + x0) * 3
-        let count = (x1 - x0) * 3
-        image.pixels.replaceSubrange(target..<target + count, with: tile.pixels[source..<source + count])
+/// A legend: a 12 × 12 swatch and a name for each entry, left to right from (`x`, `y`).
+private func drawLegend(_ figure: inout SVGDocument, _ entries: [(String, Color)], x: Double, y: Double) {
+    var x = x
+    for (name, color) in entries {
+        figure.rect(x: x, y: y, width: 12, height: 12, fill: color)
+        figure.text(name, at: Point(x + 18, y + 11), size: 13)
+        // about 0.6 em a character in the sans-serif fonts the figure names
+        x += 18 + Double(name.count) * 7.8 + 20
     }
 }

@@ -1,13 +1,15 @@
 import Foundation
+import Imaging
 import PoseData
 
-/// `report.html`: one self-contained page (inline CSS, figures as `data:` URIs, no script and no
-/// other resource) with the run's facts, how to read it, every table and both figures.
+/// `report.html`: one self-contained page (inline CSS, the figures as inline SVG with their images
+/// inside, no script and no other resource) with the run's facts, how to read it, every table and
+/// both figures.
 enum ReportPage {
-    /// The PNG files of the figures, embedded in the page.
+    /// The figures, placed in the page as inline SVG.
     struct Figures {
-        var samples: Data
-        var counts: Data
+        var samples: SVGDocument
+        var counts: SVGDocument
     }
 
     static func html(summary: RunSummary, tables: [ReportTableFile], figures: Figures, samples: [FigureSample]) -> String {
@@ -42,8 +44,7 @@ enum ReportPage {
 
         body.append("<h2>Labels per iteration</h2>")
         if let file = table("table1") { body.append(contentsOf: file.blocks.map(\.table.html)) }
-        body.append(figure(figures.counts, alt: "Figure 3: train, val and total labels per iteration", caption:
-            "Figure 3. Train, val and total labels per iteration."))
+        body.append(figure(figures.counts, caption: "Figure 3. Train, val and total labels per iteration."))
 
         body.append("<h2>Metrics</h2>")
         let fixedNote =
@@ -86,15 +87,17 @@ enum ReportPage {
         }
 
         body.append("<h2>The same images across iterations</h2>")
-        body.append(figure(figures.samples, alt: "Figure 2: sample images with their labels at every iteration", caption:
-            "Figure 2. Columns are iterations, rows are images; original labels in blue, generated labels in the "
-            + "colour of the iteration that added them."))
+        body.append(
+            figure(
+                figures.samples,
+                caption: "Figure 2. Columns are iterations, rows are images; original labels in blue, generated labels in the "
+                    + "colour of the iteration that added them."))
         if !samples.isEmpty {
             let names = samples.map { "<code>\(escape($0.image.lastPathComponent))</code>" }
             body.append("<p class=\"note\">Rows, top to bottom: \(names.joined(separator: ", ")).</p>")
         }
 
-        let files = tables.flatMap { ["\($0.stem).csv", "\($0.stem).md"] } + ["figure2.png", "figure3.png"]
+        let files = tables.flatMap { ["\($0.stem).csv", "\($0.stem).md"] } + ["figure2.svg", "figure3.svg"]
         body.append("<footer>Beside this page: \(files.map { "<code>\($0)</code>" }.joined(separator: ", ")).</footer>")
 
         return """
@@ -133,17 +136,20 @@ enum ReportPage {
         td.text { text-align: left; }
         tbody tr:nth-child(even) { background: #fafafa; }
         figure { margin: 1em 0 1.5em; }
-        figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+        figure svg { display: block; max-width: 100%; height: auto; border: 1px solid #ddd; background: #fff; }
         figcaption { color: #555; font-size: 0.92em; }
         .note { color: #444; }
         footer { margin-top: 2.5em; color: #666; font-size: 0.9em; }
+        @media print {
+          body { margin: 0; max-width: none; font-size: 10pt; }
+          h2 { break-after: avoid; }
+          figure, table { break-inside: avoid; }
+          figure svg { border: none; }
+        }
         """
 
-    static func figure(_ png: Data, alt: String, caption: String) -> String {
-        """
-        <figure><img alt="\(HTMLText.escape(alt))" src="data:image/png;base64,\(png.base64EncodedString())">\
-        <figcaption>\(HTMLText.escape(caption))</figcaption></figure>
-        """
+    static func figure(_ svg: SVGDocument, caption: String) -> String {
+        "<figure>\n\(svg.markup(standalone: false))<figcaption>\(HTMLText.escape(caption))</figcaption></figure>"
     }
 
     /// A threshold as the user would type it: 0.7, 0.35.

@@ -130,8 +130,9 @@ enum ReportTables {
     /// What each labelling pass's filters kept and removed, and (with the truth) how many of the
     /// removed candidates were wrong; nil when no pass filtered beyond the score threshold.
     static func filtering(_ summary: RunSummary) -> ReportTable? {
-        guard let filtering = summary.filtering, filtering.values.contains(where: { $0.flagged > 0 || !$0.dropped.isEmpty })
-            || summary.settings.autolabel.maxDisagreement != nil || summary.settings.autolabel.shapeCheck != .off
+        guard let filtering = summary.filtering,
+            filtering.values.contains(where: { $0.flagged > 0 || !$0.dropped.isEmpty })
+                || summary.settings.autolabel.maxDisagreement != nil || summary.settings.autolabel.shapeCheck != .off
         else { return nil }
         let reasons: [FilterDecision] = [.droppedByFlip, .droppedAsSingleView, .droppedByShape, .droppedByOverlap]
         let withTruth = filtering.values.contains { $0.rightlyDropped != nil }

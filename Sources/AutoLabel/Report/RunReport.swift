@@ -9,8 +9,9 @@ import PoseData
 ///   iteration's own val, and on the fixed (original) val when the run measured it; the CSV tells
 ///   the two apart by its leading `val` column (`own`, `fixed`);
 /// - `quality.csv`, `quality.md` (runs with `--truth`): the generated labels against the truth;
-/// - `figure2.png`: the same images across iterations, original and generated labels in
-///   different colours; `figure3.png`: label counts per iteration;
+/// - `figure2.svg`: the same images across iterations, original and generated labels in
+///   different colours; `figure3.svg`: label counts per iteration (SVG with real text, the
+///   images inside);
 /// - `report.html`: all of it in one self-contained page.
 ///
 /// CSV holds raw numbers (fractions as fractions, missing values empty); Markdown and HTML show
@@ -63,15 +64,14 @@ public enum RunReport {
     static func files(summary: RunSummary, samples: [FigureSample]) throws -> [(name: String, data: Data)] {
         let tables = ReportTables.files(summary)
         let figures = ReportPage.Figures(
-            samples: try ImageCodec.encodePNG(SampleGrid.draw(samples, iterations: summary.iterations.count)),
-            counts: try ImageCodec.encodePNG(CountChart.draw(summary)))
+            samples: try SampleGrid.svg(samples, iterations: summary.iterations.count), counts: CountChart.svg(summary))
         var files: [(name: String, data: Data)] = []
         for table in tables {
             files.append(("\(table.stem).csv", Data(table.csv.utf8)))
             files.append(("\(table.stem).md", Data(table.markdown.utf8)))
         }
-        files.append(("figure2.png", figures.samples))
-        files.append(("figure3.png", figures.counts))
+        files.append(("figure2.svg", Data(figures.samples.markup(standalone: true).utf8)))
+        files.append(("figure3.svg", Data(figures.counts.markup(standalone: true).utf8)))
         let page = ReportPage.html(summary: summary, tables: tables, figures: figures, samples: samples)
         files.append((pageName, Data(page.utf8)))
         return files

@@ -22,27 +22,36 @@ public enum TrainOn: String, Sendable, Codable, CaseIterable {
 /// Everything a refinement run is started with; saved in the ledger and reused by `--resume`.
 public struct RefineSettings: Sendable, Codable, Equatable {
     /// Iterations after iteration 0 (the paper: 4, giving Iter0…Iter4).
-    public var iterations = 4
-    public var training = TrainingConfig()
-    public var autolabel = AutolabelSettings()
-    public var protocolName = RefineProtocol.default
+    public var iterations: Int
+    public var training: TrainingConfig
+    public var autolabel: AutolabelSettings
+    public var protocolName: RefineProtocol
     /// Stop (default protocol) after an iteration that adds fewer labels than this. Once the
-    /// unlabelled faces are found, further passes add mostly false detections (on the 600-image
-    /// synthetic benchmark the third pass added 16 labels, 13 of them wrong), so the default stops
-    /// when a pass adds under 2% of the labels.
-    public var stopBelow = StopThreshold.percent(2)
+    /// unlabelled faces are found, further passes add mostly false detections (see
+    /// docs/method.md, "Choosing --conf, and when to stop"), so the default stops when a pass adds
+    /// under 2% of the labels.
+    public var stopBelow: StopThreshold
     /// `n`…`x` for fresh weights, or a weights file iteration 0 starts from.
-    public var model = "n"
+    public var model: String
     /// The truth data set (same images) for measuring the generated labels.
     public var truth: String?
-    public var trainOn = TrainOn.all
+    public var trainOn: TrainOn
     /// A fully labelled val set for Table 2b when there is no truth (`--gold-val`).
     public var goldVal: String?
     /// A reviewed run this run starts from: its iteration 0 holds that run's originals and the
     /// labels a person confirmed there; its rejections block predictions here too.
     public var startRun: String?
 
-    public init() {}
+    public init(
+        iterations: Int = 4, training: TrainingConfig = TrainingConfig(), autolabel: AutolabelSettings = AutolabelSettings(),
+        protocolName: RefineProtocol = .default, stopBelow: StopThreshold = .percent(2), model: String = "n", truth: String? = nil,
+        trainOn: TrainOn = .all, goldVal: String? = nil, startRun: String? = nil
+    ) {
+        (self.iterations, self.training, self.autolabel, self.protocolName) = (iterations, training, autolabel, protocolName)
+        (self.stopBelow, self.model, self.truth, self.trainOn, self.goldVal, self.startRun) = (
+            stopBelow, model, truth, trainOn, goldVal, startRun
+        )
+    }
 
     /// Reads saved settings; one they lack (written by an earlier version) keeps its default.
     public init(from decoder: any Decoder) throws {

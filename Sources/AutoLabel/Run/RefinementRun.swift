@@ -34,7 +34,8 @@ public struct RefinementRun: Sendable {
         public var description: String {
             switch self {
             case .notARun(let folder, let reason): "\(folder): not a refinement run (\(reason)); give a folder made by 'facelabel refine'"
-            case .alreadyARun(let folder): "\(folder): already holds a refinement run; pass --resume to continue it, or choose another folder"
+            case .alreadyARun(let folder):
+                "\(folder): already holds a refinement run; pass --resume to continue it, or choose another folder"
             case .notEmpty(let folder): "\(folder): exists and holds other files; a new run needs a missing or empty folder"
             }
         }
@@ -108,7 +109,8 @@ public struct RefinementRun: Sendable {
             throw Failure.notARun(folder.path, reason: "\(ledgerName) records no run")
         }
         let inputData = URL(fileURLWithPath: data)
-        let shape = try stored[Ledger.Setting.keypointShape.rawValue].flatMap(Self.keypointShape)
+        let shape =
+            try stored[Ledger.Setting.keypointShape.rawValue].flatMap(Self.keypointShape)
             ?? Self.keypointShapeOfEarlierRun(folder: folder, inputData: inputData)
         return RefinementRun(folder: folder, ledger: try Ledger(url: ledgerURL, keypointShape: shape, access: access), inputData: inputData)
     }
@@ -168,7 +170,9 @@ public struct RefinementRun: Sendable {
 
     /// What the run was started with (as extended since).
     public func settings() throws -> RefineSettings {
-        guard let saved = try ledger.setting(.settings) else { throw Failure.notARun(folder.path, reason: "\(Self.ledgerName) records no settings") }
+        guard let saved = try ledger.setting(.settings) else {
+            throw Failure.notARun(folder.path, reason: "\(Self.ledgerName) records no settings")
+        }
         return try JSONDecoder().decode(RefineSettings.self, from: Data(saved.utf8))
     }
 

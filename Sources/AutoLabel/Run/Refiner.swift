@@ -11,7 +11,7 @@ public protocol RefineObserver: AnyObject {
     func trainingObservers(iteration index: Int) -> [any TrainingObserver]
 }
 
-/// The iterative refinement loop (reference/method.md): train on the labels as given; then, each
+/// The iterative refinement loop (docs/reference/method.md): train on the labels as given; then, each
 /// iteration, label the unlabelled faces with the previous iteration's best weights, merge,
 /// fine-tune from those weights, and measure. Each phase's files are written completely before the
 /// ledger records it, so a killed run resumes where it stopped and ends as an uninterrupted one.
@@ -132,7 +132,9 @@ public final class Refiner {
         let confirmedCount = confirmed.values.reduce(0) { $0 + $1.count }
         observer?.message(
             "iteration 0: \(originalCount) original labels"
-                + (carried.map { ", \(confirmedCount) confirmed and \($0.count - confirmedCount) rejected labels from \(settings.startRun!)" } ?? ""))
+                + (carried.map {
+                    ", \(confirmedCount) confirmed and \($0.count - confirmedCount) rejected labels from \(settings.startRun!)"
+                } ?? ""))
     }
 
     /// `lines` after `text`, one per line.
@@ -157,7 +159,8 @@ public final class Refiner {
                 let key = ImageKey(split, image.relativePath)
                 let text = try Autolabeler.Existing.labelFile(of: image, in: base).text
                 let lines = reviewed.image(key).lines + (additions[key] ?? []).map { run.ledger.line($0.instance) }
-                return DatasetWriter.Entry(image: image.url, relativePath: image.relativePath, keptText: Self.appending(lines, to: text), instances: [])
+                return DatasetWriter.Entry(
+                    image: image.url, relativePath: image.relativePath, keptText: Self.appending(lines, to: text), instances: [])
             }
         }
         try Self.write(base.config, splits, to: run.dataFolder(index))
@@ -184,7 +187,8 @@ public final class Refiner {
         if let starting = runConfig.startingWeights, !resuming { try network.loadMatching(from: URL(fileURLWithPath: starting)) }
         network.move(to: device)
         let trainer = directory.trainer(
-            model: network, config: runConfig, trainImages: dataset.labelledImages(.train).images, valImages: dataset.labelledImages(.val).images)
+            model: network, config: runConfig, trainImages: dataset.labelledImages(.train).images,
+            valImages: dataset.labelledImages(.val).images)
         trainer.observers = observer?.trainingObservers(iteration: index) ?? []
         if resuming {
             try directory.resume(trainer)
@@ -192,7 +196,8 @@ public final class Refiner {
         }
         if trainer.state.nextEpoch < settings.training.epochs { try await trainer.train() }
         let previous = try run.ledger.seconds(index).training
-        try run.ledger.markTrained(index, weights: run.relativePath(directory.bestURL), seconds: previous + Date().timeIntervalSince(started))
+        try run.ledger.markTrained(
+            index, weights: run.relativePath(directory.bestURL), seconds: previous + Date().timeIntervalSince(started))
     }
 
     private func evaluate(_ index: Int) async throws {

@@ -1,7 +1,6 @@
 import Foundation
 import PoseData
 
-
 /// CVAT's "CVAT for images 1.1" XML, for faces: per face a `<box>` of its class and a
 /// `<skeleton>` of the layout's points, tied by one `group_id`. A point with visibility 0 is
 /// `outside="1"`, one with visibility 1 `occluded="1"`. Coordinates are pixels, written in Swift's
@@ -21,7 +20,9 @@ public enum CVATXML {
         /// `auto` for a model's labels, `manual` for a person's (CVAT's `source`).
         public var source: String
 
-        public init(instance: PoseInstance, id: LabelReference?, source: String) { (self.instance, self.id, self.source) = (instance, id, source) }
+        public init(instance: PoseInstance, id: LabelReference?, source: String) {
+            (self.instance, self.id, self.source) = (instance, id, source)
+        }
     }
 
     /// A ledger label and the number of decisions it had when exported, written `id:version`.
@@ -55,8 +56,10 @@ public enum CVATXML {
     // MARK: Writing
 
     static func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+            of: ">", with: "&gt;"
+        )
+        .replacingOccurrences(of: "\"", with: "&quot;")
     }
 
     static func number(_ value: Double) -> String {
@@ -67,25 +70,32 @@ public enum CVATXML {
     /// and the skeleton with one `points` label per keypoint), then the images.
     public static func document(_ images: [Image], classNames: [String], pointNames: [String], taskName: String) -> String {
         var lines = [#"<?xml version="1.0" encoding="utf-8"?>"#, "<annotations>", "  <version>1.1</version>", "  <meta>", "    <task>"]
-        lines += ["      <name>\(escaped(taskName))</name>", "      <size>\(images.count)</size>", "      <mode>annotation</mode>", "      <labels>"]
+        lines += [
+            "      <name>\(escaped(taskName))</name>", "      <size>\(images.count)</size>", "      <mode>annotation</mode>",
+            "      <labels>",
+        ]
         for name in classNames {
             lines += [
                 "        <label>", "          <name>\(escaped(name))</name>", "          <type>rectangle</type>", "          <attributes>",
                 "            <attribute>", "              <name>\(idAttribute)</name>", "              <mutable>False</mutable>",
-                "              <input_type>text</input_type>", "              <default_value></default_value>", "              <values></values>",
+                "              <input_type>text</input_type>", "              <default_value></default_value>",
+                "              <values></values>",
                 "            </attribute>", "          </attributes>", "        </label>",
             ]
         }
         let circles = pointNames.enumerated().map { index, name in
-            #"<circle r="1.5" cx="\#(10 + index % 10 * 8)" cy="\#(10 + index / 10 * 8)" data-type="element node" data-element-id="\#(index + 1)" data-node-id="\#(index + 1)" data-label-name="\#(escaped(name))"></circle>"#
+            #"<circle r="1.5" cx="\#(10 + index % 10 * 8)" cy="\#(10 + index / 10 * 8)" data-type="element node" "#
+                + #"data-element-id="\#(index + 1)" data-node-id="\#(index + 1)" data-label-name="\#(escaped(name))"></circle>"#
         }.joined()
         lines += [
-            "        <label>", "          <name>\(skeletonName)</name>", "          <type>skeleton</type>", "          <attributes>", "          </attributes>",
+            "        <label>", "          <name>\(skeletonName)</name>", "          <type>skeleton</type>", "          <attributes>",
+            "          </attributes>",
             "          <svg>\(escaped(circles))</svg>", "        </label>",
         ]
         for name in pointNames {
             lines += [
-                "        <label>", "          <name>\(escaped(name))</name>", "          <type>points</type>", "          <attributes>", "          </attributes>",
+                "        <label>", "          <name>\(escaped(name))</name>", "          <type>points</type>", "          <attributes>",
+                "          </attributes>",
                 "          <parent>\(skeletonName)</parent>", "        </label>",
             ]
         }
@@ -96,7 +106,9 @@ public enum CVATXML {
             for (position, face) in image.faces.enumerated() {
                 let (box, group) = (face.instance.box, position + 1)
                 lines.append(
-                    #"    <box label="\#(escaped(classNames[face.instance.classIndex]))" source="\#(face.source)" occluded="0" xtl="\#(number(box.minX * w))" ytl="\#(number(box.minY * h))" xbr="\#(number(box.maxX * w))" ybr="\#(number(box.maxY * h))" z_order="0" group_id="\#(group)">"#
+                    #"    <box label="\#(escaped(classNames[face.instance.classIndex]))" source="\#(face.source)" occluded="0" "#
+                        + #"xtl="\#(number(box.minX * w))" ytl="\#(number(box.minY * h))" xbr="\#(number(box.maxX * w))" "#
+                        + #"ybr="\#(number(box.maxY * h))" z_order="0" group_id="\#(group)">"#
                 )
                 if let id = face.id { lines.append(#"      <attribute name="\#(idAttribute)">\#(id)</attribute>"#) }
                 lines.append("    </box>")
@@ -104,7 +116,8 @@ public enum CVATXML {
                 for (point, name) in zip(face.instance.keypoints, pointNames) {
                     let (outside, occluded) = (point.visibility <= 0 ? 1 : 0, point.visibility > 0 && point.visibility < 1.5 ? 1 : 0)
                     lines.append(
-                        #"      <points label="\#(escaped(name))" source="\#(face.source)" outside="\#(outside)" occluded="\#(occluded)" points="\#(number(point.x * w)),\#(number(point.y * h))">"#
+                        #"      <points label="\#(escaped(name))" source="\#(face.source)" outside="\#(outside)" "#
+                            + #"occluded="\#(occluded)" points="\#(number(point.x * w)),\#(number(point.y * h))">"#
                     )
                     lines.append("      </points>")
                 }
@@ -159,11 +172,13 @@ public enum CVATXML {
         var images: [Image] = []
         var sawRoot = false
 
-        struct Box { var classIndex: Int; var rect: [Double]; var group: String?; var source: String; var id: LabelReference? }
-        struct Skeleton { var group: String?; var source: String; var points: [Keypoint?] }
+        /// A `<box>` element read: its class, corners in pixels, group, source and ledger label.
+        struct BoxElement { var classIndex: Int; var rect: [Double]; var group: String?; var source: String; var id: LabelReference? }
+        /// A `<skeleton>` element read: its group, source and points.
+        struct SkeletonElement { var group: String?; var source: String; var points: [Keypoint?] }
         var image: (name: String, width: Int, height: Int)?
-        var boxes: [Box] = []
-        var skeletons: [Skeleton] = []
+        var boxes: [BoxElement] = []
+        var skeletons: [SkeletonElement] = []
         /// The text of the `facelabel_id` attribute being read, if one is.
         var idText: String?
 
@@ -194,7 +209,8 @@ public enum CVATXML {
             switch element {
             case "annotations": sawRoot = true
             case "image":
-                guard let name = attributes["name"], let width = attributes["width"].flatMap(Int.init), let height = attributes["height"].flatMap(Int.init),
+                guard let name = attributes["name"], let width = attributes["width"].flatMap(Int.init),
+                    let height = attributes["height"].flatMap(Int.init),
                     width > 0, height > 0
                 else { throw fault(line, "<image> needs a name and a positive width and height") }
                 (image, boxes, skeletons) = ((name, width, height), [], [])
@@ -205,13 +221,21 @@ public enum CVATXML {
                     throw fault(line, "<box> of label '\(label)', not one of the classes \(classNames)")
                 }
                 let corners = try ["xtl", "ytl", "xbr", "ybr"].map { try number(attributes, $0, in: "box", line: line) }
-                if let rotation = attributes["rotation"].flatMap(Double.init), rotation != 0 { throw fault(line, "<box> is rotated; faces are upright boxes") }
-                boxes.append(Box(classIndex: classIndex, rect: corners, group: attributes["group_id"], source: attributes["source"] ?? "manual", id: nil))
+                if let rotation = attributes["rotation"].flatMap(Double.init), rotation != 0 {
+                    throw fault(line, "<box> is rotated; faces are upright boxes")
+                }
+                boxes.append(
+                    BoxElement(
+                        classIndex: classIndex, rect: corners, group: attributes["group_id"], source: attributes["source"] ?? "manual",
+                        id: nil))
             case "attribute" where attributes["name"] == CVATXML.idAttribute && !boxes.isEmpty:
                 idText = ""
             case "skeleton":
                 guard image != nil else { throw fault(line, "<skeleton> outside an <image>") }
-                skeletons.append(Skeleton(group: attributes["group_id"], source: attributes["source"] ?? "manual", points: Array(repeating: nil, count: pointIndex.count)))
+                skeletons.append(
+                    SkeletonElement(
+                        group: attributes["group_id"], source: attributes["source"] ?? "manual",
+                        points: Array(repeating: nil, count: pointIndex.count)))
             case "points" where !skeletons.isEmpty:
                 let label = attributes["label"] ?? ""
                 guard let index = pointIndex[label] else { throw fault(line, "<points> of label '\(label)', not a keypoint of the layout") }
@@ -249,26 +273,34 @@ public enum CVATXML {
             var unpaired = skeletons
             var faces: [Face] = []
             for box in boxes {
-                let match = box.group.flatMap { group in unpaired.firstIndex { $0.group == group } } ?? (box.group == nil ? unpaired.firstIndex { $0.group == nil } : nil)
+                let match =
+                    box.group.flatMap { group in unpaired.firstIndex { $0.group == group } }
+                    ?? (box.group == nil ? unpaired.firstIndex { $0.group == nil } : nil)
                 let skeleton = match.map { unpaired.remove(at: $0) }
                 let absent = Keypoint(x: 0, y: 0, visibility: 0)
                 let keypoints = skeleton?.points.map { $0 ?? absent } ?? Array(repeating: absent, count: pointIndex.count)
                 let clamp = { (v: Double, limit: Double) in min(max(v, 0), limit) }
                 let bounds = BoundingBox(
-                    minX: clamp(box.rect[0], w) / w, minY: clamp(box.rect[1], h) / h, maxX: clamp(box.rect[2], w) / w, maxY: clamp(box.rect[3], h) / h)
+                    minX: clamp(box.rect[0], w) / w, minY: clamp(box.rect[1], h) / h, maxX: clamp(box.rect[2], w) / w,
+                    maxY: clamp(box.rect[3], h) / h)
                 guard bounds.maxX > bounds.minX, bounds.maxY > bounds.minY else { throw fault(line, "image '\(name)': a box of no area") }
-                faces.append(Face(instance: PoseInstance(classIndex: box.classIndex, box: bounds, keypoints: keypoints), id: box.id, source: box.source))
+                faces.append(
+                    Face(
+                        instance: PoseInstance(classIndex: box.classIndex, box: bounds, keypoints: keypoints), id: box.id,
+                        source: box.source))
             }
             for lone in unpaired {
                 // a skeleton a person drew without a box: the extent of its points
                 let placed = lone.points.compactMap { $0 }.filter { $0.visibility > 0 }
-                guard placed.count >= 2, let minX = placed.map(\.x).min(), let maxX = placed.map(\.x).max(), let minY = placed.map(\.y).min(),
+                guard placed.count >= 2, let minX = placed.map(\.x).min(), let maxX = placed.map(\.x).max(),
+                    let minY = placed.map(\.y).min(),
                     let maxY = placed.map(\.y).max(), maxX > minX, maxY > minY
                 else { throw fault(line, "image '\(name)': a skeleton without its box, and too few points to place one") }
                 let keypoints = lone.points.map { $0 ?? Keypoint(x: 0, y: 0, visibility: 0) }
                 faces.append(
                     Face(
-                        instance: PoseInstance(classIndex: 0, box: BoundingBox(minX: minX, minY: minY, maxX: maxX, maxY: maxY), keypoints: keypoints),
+                        instance: PoseInstance(
+                            classIndex: 0, box: BoundingBox(minX: minX, minY: minY, maxX: maxX, maxY: maxY), keypoints: keypoints),
                         id: nil, source: lone.source))
             }
             images.append(Image(name: name, width: width, height: height, faces: faces))

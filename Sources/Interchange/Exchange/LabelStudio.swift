@@ -28,7 +28,9 @@ public enum LabelStudio {
 
         /// The person's answer: the latest annotation not cancelled (nil when there is none).
         public var latestAnnotation: Annotation? {
-            (annotations ?? []).filter { $0.wasCancelled != true }.max { ($0.createdAt ?? "", $0.id ?? 0) < ($1.createdAt ?? "", $1.id ?? 0) }
+            (annotations ?? []).filter { $0.wasCancelled != true }.max {
+                ($0.createdAt ?? "", $0.id ?? 0) < ($1.createdAt ?? "", $1.id ?? 0)
+            }
         }
     }
 
@@ -125,11 +127,14 @@ public enum LabelStudio {
         public var value: Value?
 
         public init(
-            id: String?, parentID: String? = nil, type: String, fromName: String?, toName: String?, originalWidth: Int?, originalHeight: Int?,
+            id: String?, parentID: String? = nil, type: String, fromName: String?, toName: String?, originalWidth: Int?,
+            originalHeight: Int?,
             score: Double?, value: Value?
         ) {
             (self.id, self.parentID, self.type, self.fromName, self.toName) = (id, parentID, type, fromName, toName)
-            (self.originalWidth, self.originalHeight, self.imageRotation, self.score, self.value) = (originalWidth, originalHeight, 0, score, value)
+            (self.originalWidth, self.originalHeight, self.imageRotation, self.score, self.value) = (
+                originalWidth, originalHeight, 0, score, value
+            )
         }
 
         enum CodingKeys: String, CodingKey {
@@ -170,7 +175,8 @@ public enum LabelStudio {
         let box = instance.box
         var regions = [
             Region(
-                id: id, type: "rectanglelabels", fromName: boxesName, toName: imageName, originalWidth: width, originalHeight: height, score: score,
+                id: id, type: "rectanglelabels", fromName: boxesName, toName: imageName, originalWidth: width, originalHeight: height,
+                score: score,
                 value: Value(
                     x: box.minX * 100, y: box.minY * 100, width: box.width * 100, height: box.height * 100, rotation: 0,
                     rectanglelabels: [className]))
@@ -178,7 +184,8 @@ public enum LabelStudio {
         for (index, point) in instance.keypoints.enumerated() where point.visibility > 0 {
             regions.append(
                 Region(
-                    id: "\(id)-\(index)", parentID: id, type: "keypointlabels", fromName: pointsName, toName: imageName, originalWidth: width,
+                    id: "\(id)-\(index)", parentID: id, type: "keypointlabels", fromName: pointsName, toName: imageName,
+                    originalWidth: width,
                     originalHeight: height, score: nil,
                     value: Value(x: point.x * 100, y: point.y * 100, width: 0.5, keypointlabels: [pointNames[index]])))
         }
@@ -198,7 +205,8 @@ public enum LabelStudio {
     /// not named in `pointNames`, or a box not of a class in `classNames`, is an error).
     ///
     /// - Throws: ``DataProblem`` naming `file` and the task.
-    public static func faces(in regions: [Region], classNames: [String], pointNames: [String], file: String, task: String) throws -> [Face] {
+    public static func faces(in regions: [Region], classNames: [String], pointNames: [String], file: String, task: String) throws -> [Face]
+    {
         func problem(_ text: String) -> DataProblem { DataProblem(file: file, reason: .malformed("\(task): \(text)")) }
         let points = Dictionary(grouping: regions.filter { $0.type == "keypointlabels" }) { $0.parentID ?? "" }
         if let orphans = points[""], !orphans.isEmpty {
@@ -206,21 +214,30 @@ public enum LabelStudio {
         }
         let boxes = regions.filter { $0.type == "rectanglelabels" }
         let known = Set(boxes.compactMap(\.id))
-        if let stray = points.keys.first(where: { !known.contains($0) }) { throw problem("keypoints with parentID '\(stray)' have no such box") }
+        if let stray = points.keys.first(where: { !known.contains($0) }) {
+            throw problem("keypoints with parentID '\(stray)' have no such box")
+        }
         return try boxes.map { region in
             guard let value = region.value, let x = value.x, let y = value.y, let w = value.width, let h = value.height,
                 [x, y, w, h].allSatisfy(\.isFinite), w > 0, h > 0
             else { throw problem("box '\(region.id ?? "?")' has no x, y, width and height") }
-            if let rotation = value.rotation, rotation != 0 { throw problem("box '\(region.id ?? "?")' is rotated; faces are upright boxes") }
+            if let rotation = value.rotation, rotation != 0 {
+                throw problem("box '\(region.id ?? "?")' is rotated; faces are upright boxes")
+            }
             let name = value.rectanglelabels?.first ?? ""
-            guard let classIndex = classNames.firstIndex(of: name) else { throw problem("box '\(region.id ?? "?")' has class '\(name)', not one of \(classNames)") }
+            guard let classIndex = classNames.firstIndex(of: name) else {
+                throw problem("box '\(region.id ?? "?")' has class '\(name)', not one of \(classNames)")
+            }
             let clamp = { (v: Double) in min(max(v, 0), 1) }
             var keypoints = [Keypoint](repeating: Keypoint(x: 0, y: 0, visibility: 0), count: pointNames.count)
             for point in points[region.id ?? ""] ?? [] {
                 guard let name = point.value?.keypointlabels?.first, let index = pointNames.firstIndex(of: name) else {
-                    throw problem("a point of box '\(region.id ?? "?")' is named '\(point.value?.keypointlabels?.first ?? "")', not a keypoint of the layout")
+                    let name = point.value?.keypointlabels?.first ?? ""
+                    throw problem("a point of box '\(region.id ?? "?")' is named '\(name)', not a keypoint of the layout")
                 }
-                guard let px = point.value?.x, let py = point.value?.y, px.isFinite, py.isFinite else { throw problem("point '\(name)' has no x and y") }
+                guard let px = point.value?.x, let py = point.value?.y, px.isFinite, py.isFinite else {
+                    throw problem("point '\(name)' has no x and y")
+                }
                 keypoints[index] = Keypoint(x: clamp(px / 100), y: clamp(py / 100), visibility: 2)
             }
             let box = BoundingBox(minX: clamp(x / 100), minY: clamp(y / 100), maxX: clamp((x + w) / 100), maxY: clamp((y + h) / 100))
@@ -233,7 +250,8 @@ public enum LabelStudio {
     /// COCO and YOLO keypoint exports need to put the points in order.
     public static func labellingConfig(classNames: [String], pointNames: [String]) -> String {
         func escaped(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "<", with: "&lt;")
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(
+                of: "<", with: "&lt;")
         }
         var lines = ["<View>", "  <Image name=\"\(imageName)\" value=\"$image\" zoom=\"true\" zoomControl=\"true\"/>"]
         lines.append("  <RectangleLabels name=\"\(boxesName)\" toName=\"\(imageName)\">")

@@ -113,7 +113,9 @@ enum XMLReader {
 
         mutating func skip(_ literal: String) -> Bool {
             let expected = Array(literal.utf8)
-            guard position + expected.count <= bytes.count, bytes[position..<(position + expected.count)].elementsEqual(expected) else { return false }
+            guard position + expected.count <= bytes.count, bytes[position..<(position + expected.count)].elementsEqual(expected) else {
+                return false
+            }
             advance(expected.count)
             return true
         }
@@ -154,12 +156,15 @@ enum XMLReader {
         mutating func name() throws -> String {
             let start = position
             while let byte = peek(),
-                (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":") || byte >= 0x80
+                (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":")
+                    || byte >= 0x80
                     || (position > start && ((0x30...0x39).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")))
             {
                 position += 1
             }
-            guard position > start else { throw fault("expected a name, found \(peek().map { "'\(Character(Unicode.Scalar($0)))'" } ?? "the end")") }
+            guard position > start else {
+                throw fault("expected a name, found \(peek().map { "'\(Character(Unicode.Scalar($0)))'" } ?? "the end")")
+            }
             return String(decoding: bytes[start..<position], as: UTF8.self)
         }
 
@@ -195,8 +200,11 @@ enum XMLReader {
             let named: [String: String] = ["amp": "&", "lt": "<", "gt": ">", "quot": "\"", "apos": "'"]
             if let value = named[name] { return Array(value.utf8) }
             var code: UInt32?
-            if name.hasPrefix("#x") || name.hasPrefix("#X") { code = UInt32(name.dropFirst(2), radix: 16) }
-            else if name.hasPrefix("#") { code = UInt32(name.dropFirst()) }
+            if name.hasPrefix("#x") || name.hasPrefix("#X") {
+                code = UInt32(name.dropFirst(2), radix: 16)
+            } else if name.hasPrefix("#") {
+                code = UInt32(name.dropFirst())
+            }
             guard let code, code != 0, let scalar = Unicode.Scalar(code) else {
                 position = start
                 throw fault("unknown reference &\(name);")

@@ -164,7 +164,9 @@ public enum COCOConversion {
     ///
     /// - Throws: ``DataProblems`` listing every fault, or ``DataProblem`` when the output exists.
     @discardableResult
-    public static func importDataset(json: URL, images folder: URL, output: URL, options: ImportOptions = .init()) throws
+    public static func importDataset(
+        json: URL, images folder: URL, output: URL, options: ImportOptions = .init()
+    ) throws
         -> ImportSummary
     {
         precondition((0...1).contains(options.valFraction), "COCOConversion: valFraction \(options.valFraction) outside [0, 1]")

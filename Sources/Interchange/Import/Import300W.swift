@@ -3,7 +3,7 @@ import Imaging
 import PoseData
 
 /// Imports a 300-W-style tree (300W, AFW, HELEN, IBUG, LFPW: images with same-stem iBUG `.pts`
-/// files) as a YOLO-pose face data set, following the method's rules (`reference/method.md`):
+/// files) as a YOLO-pose face data set, following the method's rules (docs/reference/method.md):
 ///
 /// - 68-point files lose the 17 jaw points (51-index k = 68-index k + 17) unless
 ///   ``Options/keepsJaw``; 51-point files are taken as they are.
@@ -192,7 +192,9 @@ public enum Import300W {
     ///
     /// - Returns: the label, and how many points were outside; nil when the box is empty (the
     ///   face lies outside the image).
-    public static func instance(points: [Point], imageWidth: Int, imageHeight: Int, boxMargin: Double)
+    public static func instance(
+        points: [Point], imageWidth: Int, imageHeight: Int, boxMargin: Double
+    )
         -> (instance: PoseInstance, outside: Int)?
     {
         let (width, height) = (Double(imageWidth), Double(imageHeight))
@@ -237,7 +239,9 @@ public enum Import300W {
     /// saved twice; a JPEG re-encode at ordinary quality stays well under it.
     static let sameImageTolerance: Float = 3
 
-    static func readAll(_ pairs: [(image: URL, pts: URL)], options: Options, progress: (@Sendable (Int, Int) -> Void)?)
+    static func readAll(
+        _ pairs: [(image: URL, pts: URL)], options: Options, progress: (@Sendable (Int, Int) -> Void)?
+    )
         async -> [(face: Face?, problems: [DataProblem])]
     {
         var results = [(face: Face?, problems: [DataProblem])](repeating: (nil, []), count: pairs.count)

@@ -31,7 +31,9 @@ public struct RunDirectory: Sendable {
         public var sigmas: [Float]
         public var flipIndex: [Int]?
 
-        public init(data: String, model: PoseModelConfig, training: TrainingConfig, startingWeights: String?, sigmas: [Float], flipIndex: [Int]?) {
+        public init(
+            data: String, model: PoseModelConfig, training: TrainingConfig, startingWeights: String?, sigmas: [Float], flipIndex: [Int]?
+        ) {
             (self.data, self.model, self.training, self.startingWeights, self.sigmas, self.flipIndex) =
                 (data, model, training, startingWeights, sigmas, flipIndex)
         }
@@ -79,7 +81,8 @@ public struct RunDirectory: Sendable {
         if isBest { try trainer.average.save(to: bestURL, metadata: metadata) }
         try writeResults(trainer.state.history)
         let stateJSON = try String(decoding: JSONEncoder().encode(trainer.state), as: UTF8.self)
-        let tensors = trainer.model.store.stateDict.map { ("train.\($0.name)", $0.tensor) }
+        let tensors =
+            trainer.model.store.stateDict.map { ("train.\($0.name)", $0.tensor) }
             + trainer.average.store.stateDict.map { ("average.\($0.name)", $0.tensor) }
             + trainer.optimizer.stateTensors().map { ("optimizer.\($0.name)", $0.tensor) }
         try Safetensors.write(tensors, metadata: ["state": stateJSON], to: stateURL)
@@ -108,19 +111,22 @@ public struct RunDirectory: Sendable {
         trainer.restore(state)
     }
 
-    /// `results.csv` with the reference's columns (§4.9).
+    /// `results.csv` with the reference's columns (reference §4.9).
     func writeResults(_ history: [EpochRecord]) throws {
-        let header = ["epoch"] + LossItems.names.map { "train/\($0)" } + [
-            "metrics/precision(B)", "metrics/recall(B)", "metrics/mAP50(B)", "metrics/mAP50-95(B)",
-            "metrics/precision(P)", "metrics/recall(P)", "metrics/mAP50(P)", "metrics/mAP50-95(P)",
-        ] + LossItems.names.map { "val/\($0)" } + ["lr/pg0", "lr/pg1", "lr/pg2"]
+        let header =
+            ["epoch"] + LossItems.names.map { "train/\($0)" } + [
+                "metrics/precision(B)", "metrics/recall(B)", "metrics/mAP50(B)", "metrics/mAP50-95(B)",
+                "metrics/precision(P)", "metrics/recall(P)", "metrics/mAP50(P)", "metrics/mAP50-95(P)",
+            ] + LossItems.names.map { "val/\($0)" } + ["lr/pg0", "lr/pg1", "lr/pg2"]
         var lines = [header.joined(separator: ",")]
         for record in history {
             let box = record.metrics?.box ?? DetectionScores()
             let pose = record.metrics?.pose ?? DetectionScores()
             var values = [String(record.epoch + 1)]
             values += record.trainLoss.values.map { format($0) }
-            values += [box.precision, box.recall, box.map50, box.map50_95, pose.precision, pose.recall, pose.map50, pose.map50_95].map { format($0) }
+            values += [box.precision, box.recall, box.map50, box.map50_95, pose.precision, pose.recall, pose.map50, pose.map50_95].map {
+                format($0)
+            }
             values += (record.metrics?.loss?.values ?? [Double](repeating: .nan, count: 5)).map { format($0) }
             values += record.learningRates.map { format($0) }
             lines.append(values.joined(separator: ","))

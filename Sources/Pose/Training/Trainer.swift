@@ -46,7 +46,7 @@ public struct TrainingState: Sendable, Codable, Equatable {
     }
 }
 
-/// Trains a ``PoseModel`` as the reference trainer does (§4): parameter groups, warmup, per-epoch
+/// Trains a ``PoseModel`` as the reference trainer does (reference §4): parameter groups, warmup, per-epoch
 /// schedule, accumulation to the nominal batch, gradient clipping at 10, EMA, close-mosaic, best
 /// checkpoint by fitness and early stopping.
 public final class Trainer {
@@ -88,7 +88,8 @@ public final class Trainer {
         average.move(to: device)
         ema = ModelEMA(model: model.store, average: average.store)
 
-        let (choice, rate, momentum) = Self.resolveOptimizer(config: config, imageCount: loader.images.count, classCount: model.config.classCount)
+        let (choice, rate, momentum) = Self.resolveOptimizer(
+            config: config, imageCount: loader.images.count, classCount: model.config.classCount)
         var biases: [Parameter] = []
         var normWeights: [Parameter] = []
         var weights: [Parameter] = []
@@ -103,7 +104,8 @@ public final class Trainer {
         }
         let groups = [
             ParameterGroup(name: "bias", parameters: biases, learningRate: rate, weightDecay: 0, momentum: momentum),
-            ParameterGroup(name: "weight", parameters: weights, learningRate: rate, weightDecay: config.scaledWeightDecay, momentum: momentum),
+            ParameterGroup(
+                name: "weight", parameters: weights, learningRate: rate, weightDecay: config.scaledWeightDecay, momentum: momentum),
             ParameterGroup(name: "bn", parameters: normWeights, learningRate: rate, weightDecay: 0, momentum: momentum),
         ]
         optimizer = choice == .sgd ? SGD(groups: groups, nesterov: true) : AdamW(groups: groups)
@@ -150,7 +152,7 @@ public final class Trainer {
         return scores <= 0.05 && boxes <= 0.5 && keypoints <= 0.5
     }
 
-    /// The reference's `build_optimizer` choice (§4.2): the optimizer, its learning rate and momentum.
+    /// The reference's `build_optimizer` choice (reference §4.2): the optimizer, its learning rate and momentum.
     static func resolveOptimizer(config: TrainingConfig, imageCount: Int, classCount: Int) -> (OptimizerChoice, Double, Double) {
         switch config.optimizer {
         case .sgd: return (.sgd, config.initialLearningRate, config.momentum)

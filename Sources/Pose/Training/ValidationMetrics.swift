@@ -11,7 +11,7 @@ public struct DetectionScores: Sendable, Codable, Equatable {
         (self.precision, self.recall, self.map50, self.map50_95) = (precision, recall, map50, map50_95)
     }
 
-    /// The reference's `Metric.fitness` of one task: 0.1 · mAP50 + 0.9 · mAP50-95; P and R weigh 0 (§4.9).
+    /// The reference's `Metric.fitness` of one task: 0.1 · mAP50 + 0.9 · mAP50-95; P and R weigh 0 (reference §4.9).
     public var fitness: Double { 0.1 * map50 + 0.9 * map50_95 }
 }
 
@@ -77,7 +77,7 @@ public struct ValidationMetrics: Sendable, Codable, Equatable {
             images: result.images, instances: result.instances, loss: loss)
     }
 
-    /// The reference's `PoseMetrics.fitness`, which picks `best` checkpoints (§4.9):
+    /// The reference's `PoseMetrics.fitness`, which picks `best` checkpoints (reference §4.9):
     /// `0.1·mAP50(B) + 0.9·mAP50-95(B) + 0.1·mAP50(P) + 0.9·mAP50-95(P)`.
     public var fitness: Double { box.fitness + pose.fitness }
 }

@@ -21,7 +21,7 @@ struct RuntimeOptions: ParsableArguments {
         guard device == "auto" || Device(device) != nil else {
             throw ValidationError("--device must be auto, cpu, cuda or cuda:N, not '\(device)'.")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+        if let threads { try OptionCheck.workers(threads, "--threads") }
     }
 
     /// Applies the settings and returns the device to compute on; throws when it cannot be used.
@@ -50,20 +50,4 @@ struct DeviceUnavailable: Error, CustomStringConvertible {
     let option: String
     let reason: String
     var description: String { "--device \(option): \(reason)" }
-}
-
-/// `--half` of `predict` and `val` (the reference's `half`).
-struct PrecisionOption: ParsableArguments {
-    @Flag(help: "Half precision: float16 on a GPU; on a CPU bfloat16 where it computes it natively (AVX512-BF16, AMX), 1.6-1.8x faster; results move by a fraction of a pixel.")
-    var half = false
-
-    /// Folds the model's BatchNorm for inference (on the model's device), in float16 on a GPU and
-    /// in bfloat16 on a CPU that has it with `--half` (else float32, with a warning).
-    func prepare(_ model: PoseModel) {
-        guard half else { return model.foldBatchNorm(computeType: .float32) }
-        if model.device != .cpu { return model.foldBatchNorm(computeType: .float16) }
-        let native = DType.cpuHasNativeBFloat16
-        if !native { note("warning: --half: this CPU has no native bfloat16, so inference stays in float32") }
-        model.foldBatchNorm(computeType: native ? .bfloat16 : .float32)
-    }
 }

@@ -10,7 +10,11 @@ import Torch
 struct MeasureCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "measure",
-        abstract: "Periocular measurements (fissure width and height, canthal tilt, brow heights, intercanthal distances, MRD with pupils, asymmetries) from landmarks.",
+        abstract:
+            """
+            Periocular measurements (fissure width and height, canthal tilt, brow heights, intercanthal distances, MRD with pupils, \
+            asymmetries) from landmarks.
+            """,
         discussion: """
             Measures every face that --weights finds in --source (images, folders or globs), or the \
             labels of --data's --split, or with --weights and --data the predictions on that split's \
@@ -23,22 +27,23 @@ struct MeasureCommand: AsyncParsableCommand {
 
     @Option(help: "Weights: measure the faces this model finds.") var weights: String?
     @Option(help: "Images, a folder or a glob to measure (with --weights).") var source: String?
-    @Option(help: "A data.yaml: measure its labels, or with --weights the predictions on its images; its kpt_names name pupils and iris edges.")
+    @Option(
+        help: "A data.yaml: measure its labels, or with --weights the predictions on its images; its kpt_names name pupils and iris edges.")
     var data: String?
-    @Option(help: "The split of --data.") var split = "val"
+    @Option(help: "The split of --data: train, val or test.") var split = Split.val
     @Option(parsing: .upToNextOption, help: "Two photos of one person (before and after): measure both and report each change.")
     var compare: [String] = []
-    @Option(help: "Inference size.") var imgsz = 640
-    @Option(help: "Detection confidence.") var conf: Float = 0.25
-    @Option(help: "NMS IoU.") var iou: Float = 0.7
-    @Option(help: "Keypoints below this confidence are not measured on.") var kptConf = 0.5
     @Option(help: "Millimetres per pixel, when the photo's scale is known.") var mmPerPx: Double?
     @Option(help: "A known length between two points, A:B=Lmm (e.g. 19:28=95mm).") var scale: String?
     @Flag(help: "Also measure the mirrored image and report each measure's difference (a per-measure uncertainty).")
     var flip = false
-    @Flag(help: "Write images with the measured segments drawn and labelled.") var saveImg = false
-    @Flag(inversion: .prefixedNo, help: "Decode large JPEGs at the smallest DCT scale (1/2, 1/4, 1/8) that keeps their long side at least --imgsz: several times faster on camera photos; measures stay in full-size pixels, the drawings and eye crops are at the reduced size. --no-fast-decode decodes at full size.") var fastDecode = true
+    @Flag(help: "Write images with the measured segments drawn (the values are in the CSV and the HTML).") var saveImg = false
     @Option(help: "Output folder.") var out = "runs/measure"
+    @OptionGroup var size: ImageSizeOption<MeasureDefaults>
+    @OptionGroup var precision: PrecisionOption
+    @OptionGroup var detection: DetectionOptions<MeasureDefaults>
+    @OptionGroup var keypoints: KeypointConfidenceOption
+    @OptionGroup var decoding: DecodingOption<MeasureDefaults>
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -50,12 +55,7 @@ struct MeasureCommand: AsyncParsableCommand {
         if !compare.isEmpty && compare.count != 2 { throw ValidationError("--compare takes two photos.") }
         if source != nil && data != nil { throw ValidationError("give --source or --data, not both.") }
         if flip && !predicting { throw ValidationError("--flip measures a model's predictions: it needs --weights.") }
-        guard Split(rawValue: split) != nil else { throw ValidationError("--split must be train, val or test.") }
-        guard imgsz >= 32, imgsz % 32 == 0 else { throw ValidationError("--imgsz must be a multiple of 32.") }
-        guard (0...1).contains(kptConf), (0...1).contains(conf), (0...1).contains(iou) else {
-            throw ValidationError("--conf, --iou and --kpt-conf must be in [0, 1].")
-        }
-        if let mmPerPx, !(mmPerPx > 0) { throw ValidationError("--mm-per-px must be positive.") }
+        if let mmPerPx { try OptionCheck.positive(mmPerPx, "--mm-per-px") }
         if mmPerPx != nil && scale != nil { throw ValidationError("give --mm-per-px or --scale, not both.") }
         if let scale, MillimetreScale(reference: scale) == nil {
             throw ValidationError("--scale must be A:B=Lmm with two point numbers and a length, e.g. 19:28=95mm.")
@@ -75,27 +75,30 @@ struct MeasureCommand: AsyncParsableCommand {
         let device = try runtime.apply()
         let dataset = try data.map { try DataLoading.dataset($0) }
         let model = try weights.map { try PoseModel.load(URL(fileURLWithPath: $0), device: device) }
-        model?.foldBatchNorm()
+        model.map(precision.prepare)
         let keypointCount = model?.config.keypointCount ?? dataset!.config.keypointShape.count
         guard let layout = PeriocularLayout(keypointCount: keypointCount, names: dataset?.config.keypointNames) else {
             throw ValidationError(
-                "the \(keypointCount) keypoints have no eye, lid and brow points of the iBUG scheme: name them with kpt_names in the data.yaml (right_eye_0 ... left_brow_4).")
+                "the \(keypointCount) keypoints have no eye, lid and brow points of the iBUG scheme: "
+                    + "name them with kpt_names in the data.yaml (right_eye_0 ... left_brow_4).")
         }
         let millimetres: MillimetreScale? = mmPerPx.map { .perPixel($0) } ?? scale.flatMap { MillimetreScale(reference: $0) }
-        let measurer = PeriocularMeasurer(layout: layout, minimumConfidence: kptConf, scale: millimetres)
+        let measurer = PeriocularMeasurer(layout: layout, minimumConfidence: Double(keypoints.kptConf), scale: millimetres)
         let flipIndex = dataset?.config.flipIndex ?? KeypointScheme.standard(forCount: keypointCount).flipIndex
 
         let files: [URL] =
             if !compare.isEmpty { compare.map { URL(fileURLWithPath: $0) } } else if let source { try ImageSource.files(source) } else {
-                try DataLoading.images(dataset!, split: Split(rawValue: split)!).map(\.url)
+                try DataLoading.images(dataset!, split: split).map(\.url)
             }
         let labels: [URL: [PoseInstance]] =
             model == nil
-            ? Dictionary(uniqueKeysWithValues: try DataLoading.images(dataset!, split: Split(rawValue: split)!).map { ($0.url, $0.instances) })
+            ? Dictionary(uniqueKeysWithValues: try DataLoading.images(dataset!, split: split).map { ($0.url, $0.instances) })
             : [:]
         if flip && flipIndex == nil { throw ValidationError("--flip needs a flip_idx (the data.yaml's) for \(keypointCount) keypoints.") }
 
-        let predictor = model.map { Predictor(model: $0, imageSize: imgsz, options: SuppressionOptions(confidence: conf, iou: iou)) }
+        let predictor = model.map {
+            Predictor(model: $0, imageSize: size.imgsz, options: SuppressionOptions(confidence: detection.conf, iou: detection.iou))
+        }
         let progress = ProgressLine("measure", plainEvery: 50)
         var faces: [FaceMeasurements] = []
         var samples: [Sample] = []
@@ -104,11 +107,17 @@ struct MeasureCommand: AsyncParsableCommand {
             let group = Array(files[start..<min(start + 8, files.count)])
             // labels are measured on the full-size image; predictions may come from a reduced decode,
             // their points then multiplied back to full-size pixels
-            let decoded = try group.map { try ImageCodec.decode(contentsOf: $0, forLongSide: predictor != nil && fastDecode ? imgsz : nil) }
+            let decoded = try group.map {
+                try ImageCodec.decode(contentsOf: $0, forLongSide: predictor != nil && decoding.fastDecode ? size.imgsz : nil)
+            }
             let images = decoded.map(\.image)
-            func fullSize(_ faces: [(score: Double?, points: [MeasuredPoint])], _ scale: Int) -> [(score: Double?, points: [MeasuredPoint])] {
+            func fullSize(_ faces: [(score: Double?, points: [MeasuredPoint])], _ scale: Int) -> [(score: Double?, points: [MeasuredPoint])]
+            {
                 faces.map { face in
-                    (face.score, face.points.map { MeasuredPoint(x: $0.x * Double(scale), y: $0.y * Double(scale), confidence: $0.confidence) })
+                    (
+                        face.score,
+                        face.points.map { MeasuredPoint(x: $0.x * Double(scale), y: $0.y * Double(scale), confidence: $0.confidence) }
+                    )
                 }
             }
             var found: [[(score: Double?, points: [MeasuredPoint])]]
@@ -136,7 +145,8 @@ struct MeasureCommand: AsyncParsableCommand {
                 if flip {
                     for face in measured.indices {
                         guard let twin = layout.sameFace(as: measured[face].points, among: mirrored[index].map(\.points)) else { continue }
-                        measured[face].compare(mirrored: FaceMeasurements(image: url.path, face: face, score: nil, points: twin, measurer: measurer))
+                        measured[face].compare(
+                            mirrored: FaceMeasurements(image: url.path, face: face, score: nil, points: twin, measurer: measurer))
                     }
                 }
                 faces += measured
@@ -151,7 +161,10 @@ struct MeasureCommand: AsyncParsableCommand {
             try printJSON(["faces": faces])
         } else {
             for face in faces { print(Self.summary(face)) }
-            print(String(format: "%d faces in %d images (%.1f faces/s); results in %@", faces.count, files.count, Double(faces.count) / max(seconds, 1e-9), out))
+            print(
+                String(
+                    format: "%d faces in %d images (%.1f faces/s); results in %@", faces.count, files.count,
+                    Double(faces.count) / max(seconds, 1e-9), out))
         }
     }
 
@@ -159,7 +172,8 @@ struct MeasureCommand: AsyncParsableCommand {
     func write(_ faces: [FaceMeasurements], samples: [Sample], layout: PeriocularLayout) throws {
         let folder = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try Data(MeasurementTable.csv(faces, flip: flip).utf8).write(to: folder.appendingPathComponent("measurements.csv"), options: .atomic)
+        try Data(MeasurementTable.csv(faces, flip: flip).utf8).write(
+            to: folder.appendingPathComponent("measurements.csv"), options: .atomic)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(faces).write(to: folder.appendingPathComponent("measurements.json"), options: .atomic)
@@ -169,7 +183,8 @@ struct MeasureCommand: AsyncParsableCommand {
             return try ImageCodec.encodeJPEG(region, quality: 90)
         }
         let crops = try samples.indices.flatMap { sample in try samples[sample].faces.map { try crop($0, sample) } }
-        try Data(MeasurementPage.html(faces, crops: crops).utf8).write(to: folder.appendingPathComponent("measurements.html"), options: .atomic)
+        try Data(MeasurementPage.html(faces, crops: crops).utf8).write(
+            to: folder.appendingPathComponent("measurements.html"), options: .atomic)
         if compare.count == 2 {
             for (sample, photo) in zip(samples, compare) where sample.faces.isEmpty {
                 throw ValidationError("--compare: no face found in \(photo)")
@@ -179,7 +194,8 @@ struct MeasureCommand: AsyncParsableCommand {
             try Data(html.utf8).write(to: folder.appendingPathComponent("compare.html"), options: .atomic)
             for (x, y) in zip(a.measures, b.measures) {
                 let change = x.value.flatMap { v in y.value.map { String(format: "%+.3f", $0 - v) } } ?? "–"
-                print("\(x.name)  A \(x.value.map { String(format: "%.3f", $0) } ?? "–")  B \(y.value.map { String(format: "%.3f", $0) } ?? "–")  change \(change)")
+                func shown(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "–" }
+                print("\(x.name)  A \(shown(x.value))  B \(shown(y.value))  change \(change)")
             }
         }
         if saveImg {
@@ -194,7 +210,10 @@ struct MeasureCommand: AsyncParsableCommand {
 
     static func faces(_ prediction: ImagePrediction) -> [(score: Double?, points: [MeasuredPoint])] {
         prediction.detections.map { detection in
-            (Double(detection.score), detection.keypoints.map { MeasuredPoint(x: Double($0.x), y: Double($0.y), confidence: Double($0.confidence)) })
+            (
+                Double(detection.score),
+                detection.keypoints.map { MeasuredPoint(x: Double($0.x), y: Double($0.y), confidence: Double($0.confidence)) }
+            )
         }
     }
 
@@ -209,7 +228,9 @@ struct MeasureCommand: AsyncParsableCommand {
     }
 
     static func summary(_ face: FaceMeasurements) -> String {
-        let shown = ["right_fissure_height", "left_fissure_height", "right_canthal_tilt", "left_canthal_tilt", "fissure_height_asymmetry_ratio"]
+        let shown = [
+            "right_fissure_height", "left_fissure_height", "right_canthal_tilt", "left_canthal_tilt", "fissure_height_asymmetry_ratio",
+        ]
         let values = shown.map { name in "\(name) " + (face[name]?.value.map { String(format: "%.2f", $0) } ?? "–") }
         return "\(face.image) face \(face.face + 1): " + values.joined(separator: "  ")
     }

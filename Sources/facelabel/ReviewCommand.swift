@@ -28,7 +28,8 @@ struct ReviewCommand: AsyncParsableCommand {
     @Flag(help: "With --history, print JSON.") var json = false
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535.") }
+        try OptionCheck.atLeast(port, 0, "--port", atMost: 65535)
+        if let iteration { try OptionCheck.atLeast(iteration, 1, "--iteration") }
     }
 
     func run() async throws {
@@ -54,10 +55,14 @@ struct ReviewCommand: AsyncParsableCommand {
         let format = ISO8601DateFormatter()
         for entry in labels {
             let label = entry.label
-            let origin = label.iteration == 0 ? "original" : "iteration \(label.iteration)" + (label.score.map { String(format: ", score %.3f", $0) } ?? "")
+            let origin =
+                label.iteration == 0
+                ? "original" : "iteration \(label.iteration)" + (label.score.map { String(format: ", score %.3f", $0) } ?? "")
             print("label \(label.id) (\(origin)): \(label.status.rawValue)")
             for decision in entry.decisions {
-                print("  \(format.string(from: decision.decidedAt))  \(decision.status.rawValue) by \(decision.reviewer) (\(decision.source))")
+                print(
+                    "  \(format.string(from: decision.decidedAt))  \(decision.status.rawValue) by \(decision.reviewer) (\(decision.source))"
+                )
             }
         }
     }
