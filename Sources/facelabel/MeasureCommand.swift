@@ -105,39 +105,12 @@ struct MeasureCommand: AsyncParsableCommand {
         let started = Date()
         for start in stride(from: 0, to: files.count, by: 8) {
             let group = Array(files[start..<min(start + 8, files.count)])
-            // labels are measured on the full-size image; predictions may come from a reduced decode,
-            // their points then multiplied back to full-size pixels
+            // labels are measured on the full-size image; predictions may come from a reduced decode
             let decoded = try group.map {
                 try ImageCodec.decode(contentsOf: $0, forLongSide: predictor != nil && decoding.fastDecode ? size.imgsz : nil)
             }
             let images = decoded.map(\.image)
-            func fullSize(_ faces: [(score: Double?, points: [MeasuredPoint])], _ scale: Int) -> [(score: Double?, points: [MeasuredPoint])]
-            {
-                faces.map { face in
-                    (
-                        face.score,
-                        face.points.map { MeasuredPoint(x: $0.x * Double(scale), y: $0.y * Double(scale), confidence: $0.confidence) }
-                    )
-                }
-            }
-            var found: [[(score: Double?, points: [MeasuredPoint])]]
-            var mirrored: [[(score: Double?, points: [MeasuredPoint])]] = []
-            if let predictor {
-                found = zip(predictor.predict(images: images, names: group.map(\.path)), decoded).map { fullSize(Self.faces($0), $1.scale) }
-                if flip, let flipIndex {
-                    let predictions = predictor.predict(images: images.map { $0.mirrored() }, names: group.map(\.path))
-                    mirrored = zip(predictions, decoded).map { prediction, image in
-                        fullSize(
-                            Self.faces(prediction).map { face in
-                                (face.score, Self.unmirrored(face.points, width: image.image.width, flipIndex: flipIndex))
-                            }, image.scale)
-                    }
-                }
-            } else {
-                found = zip(group, images).map { url, image in
-                    (labels[url] ?? []).map { (nil, MeasuredPoint.points(of: $0, width: image.width, height: image.height)) }
-                }
-            }
+            let (found, mirrored) = points(of: group, decoded: decoded, predictor: predictor, labels: labels, flipIndex: flipIndex)
             for (index, (url, image)) in zip(group, images).enumerated() {
                 var measured = found[index].enumerated().map { face, detection in
                     FaceMeasurements(image: url.path, face: face, score: detection.score, points: detection.points, measurer: measurer)
@@ -166,6 +139,39 @@ struct MeasureCommand: AsyncParsableCommand {
                     format: "%d faces in %d images (%.1f faces/s); results in %@", faces.count, files.count,
                     Double(faces.count) / max(seconds, 1e-9), out))
         }
+    }
+
+    /// A face's score (nil for a label) and its points.
+    typealias FacePoints = (score: Double?, points: [MeasuredPoint])
+
+    /// The faces of one batch of images (`decoded` from `group`), in full-size pixels: predicted by
+    /// `predictor` (with `--flip`, predicted on the mirror too and mapped back through
+    /// `flipIndex`), or else the images' `labels`, measured on the full-size image.
+    func points(
+        of group: [URL], decoded: [ScaledImage], predictor: Predictor?, labels: [URL: [PoseInstance]], flipIndex: [Int]?
+    ) -> (found: [[FacePoints]], mirrored: [[FacePoints]]) {
+        let images = decoded.map(\.image)
+        guard let predictor else {
+            let found = zip(group, images).map { url, image in
+                (labels[url] ?? []).map { FacePoints(nil, MeasuredPoint.points(of: $0, width: image.width, height: image.height)) }
+            }
+            return (found, [])
+        }
+        // a reduced decode's points are multiplied back to full-size pixels
+        func fullSize(_ faces: [FacePoints], _ scale: Int) -> [FacePoints] {
+            faces.map { face in
+                (face.score, face.points.map { MeasuredPoint(x: $0.x * Double(scale), y: $0.y * Double(scale), confidence: $0.confidence) })
+            }
+        }
+        let found = zip(predictor.predict(images: images, names: group.map(\.path)), decoded).map { fullSize(Self.faces($0), $1.scale) }
+        guard flip, let flipIndex else { return (found, []) }
+        let predictions = predictor.predict(images: images.map { $0.mirrored() }, names: group.map(\.path))
+        let mirrored = zip(predictions, decoded).map { prediction, image in
+            fullSize(
+                Self.faces(prediction).map { ($0.score, Self.unmirrored($0.points, width: image.image.width, flipIndex: flipIndex)) },
+                image.scale)
+        }
+        return (found, mirrored)
     }
 
     /// The outputs: CSV, JSON, HTML, and with --compare and --save-img their pages and images.
@@ -208,7 +214,7 @@ struct MeasureCommand: AsyncParsableCommand {
         }
     }
 
-    static func faces(_ prediction: ImagePrediction) -> [(score: Double?, points: [MeasuredPoint])] {
+    static func faces(_ prediction: ImagePrediction) -> [FacePoints] {
         prediction.detections.map { detection in
             (
                 Double(detection.score),

@@ -13,79 +13,12 @@ enum ReportPage {
     }
 
     static func html(summary: RunSummary, tables: [ReportTableFile], figures: Figures, samples: [FigureSample]) -> String {
-        let escape = HTMLText.escape
-        let table = { (stem: String) in tables.first { $0.stem == stem } }
-        var body: [String] = []
-
-        body.append("<h1>Iterative labelling report</h1>")
-        body.append("<dl class=\"facts\">")
-        body.append("<dt>Data set</dt><dd><code>\(escape(summary.data))</code></dd>")
-        let settings = summary.settings
-        body.append(
-            "<dt>Protocol</dt><dd><b>\(settings.protocolName.rawValue)</b>: \(escape(protocolText(settings.protocolName)))</dd>")
-        body.append("<dt>Iterations</dt><dd>\(escape(iterationsText(summary)))</dd>")
-        body.append("<dt>Labels</dt><dd>\(escape(growthText(summary)))</dd>")
-        let stopped = summary.stoppedBecause.map { "yes: \($0)" + (summary.stoppingPass.map { "; \($0.advice())" } ?? "") } ?? "no"
-        body.append("<dt>Stopped early</dt><dd>\(escape(stopped))</dd>")
-        body.append("</dl>")
-
-        body.append("<h2>How the run works</h2>")
-        body.append(
-            """
-            <p>Iteration 0 trains on the labels as given. Each later iteration predicts on the images with the \
-            previous iteration's best weights, keeps the detections at or above the confidence threshold \
-            (<code>--conf</code>, here \(format(settings.autolabel.confidence))), drops every prediction whose box \
-            overlaps an existing label by more than <code>--merge-iou</code> (here \(format(settings.autolabel.mergeIoU))), \
-            appends the rest as new labels (keypoints under <code>--kpt-conf</code> \
-            \(format(settings.autolabel.keypointConfidence)) are written invisible), and fine-tunes from the previous \
-            best weights. Existing labels, original or generated earlier, are never changed or removed. Each \
-            iteration trains \(settings.training.epochs) epochs at \(settings.training.imageSize) px.</p>
-            """)
-
-        body.append("<h2>Labels per iteration</h2>")
-        if let file = table("table1") { body.append(contentsOf: file.blocks.map(\.table.html)) }
+        let table = { (stem: String) in tables.first { $0.stem == stem }?.blocks.map(\.table.html) ?? [] }
+        var body = ["<h1>Iterative labelling report</h1>"] + facts(summary) + process(summary.settings)
+        body += ["<h2>Labels per iteration</h2>"] + table("table1")
         body.append(figure(figures.counts, caption: "Figure 3. Train, val and total labels per iteration."))
-
-        body.append("<h2>Metrics</h2>")
-        let fixedNote =
-            ReportTables.hasFixedValidation(summary)
-            ? ". Table 2b measures on \(escape(summary.fixedVal?.description ?? "the original val labels"))"
-            : "; this run did not measure them (the paper protocol has no fixed val)"
-        body.append(
-            """
-            <p class="note">The own val labels grow as the run labels the val split, so metrics on them measure \
-            each model against a different, partly self-made answer key: they are <b>not comparable across \
-            iterations</b> (this is what the paper reports). Metrics on a fixed val use the same \
-            labels every time and <b>are comparable</b>\(fixedNote). P and R are taken at the \
-            confidence of maximum F1; AP50 and AP50-95 by 101-point interpolation, over box IoU for box and \
-            keypoint OKS for pose. MSE is the mean squared landmark error in pixels² and NME the mean landmark \
-            error over the inter-ocular distance (in %), both on the faces the model found. The paper's \
-            "MSE" column is a competition score and is not reproduced here.</p>
-            """)
-        if let file = table("table2") { body.append(contentsOf: file.blocks.map(\.table.html)) }
-
-        if let file = table("quality") {
-            body.append("<h2>Quality of the generated labels</h2>")
-            body.append(
-                """
-                <p class="note">Against the true labels: a generated label is correct when its box overlaps a \
-                face that had no original label with IoU ≥ 0.5; precision is correct / generated, recall the \
-                share of those unlabelled faces recovered, NME the landmark error of the correct ones.</p>
-                """)
-            body.append(contentsOf: file.blocks.map(\.table.html))
-        }
-        if let file = table("filters") {
-            body.append(
-                """
-                <p class="note">The filters beyond the score threshold: the flip check removes a face whose \
-                landmarks move when the image is mirrored, or that only one view finds; the shape check removes \
-                (or flags for review) a face whose shape the original labels make implausible. With the truth, \
-                a removed candidate was wrong when it found no unlabelled face, or placed its landmarks more \
-                than 10% of the inter-ocular distance away.</p>
-                """)
-            body.append(contentsOf: file.blocks.map(\.table.html))
-        }
-
+        body += ["<h2>Metrics</h2>", metricsNote(summary)] + table("table2")
+        body += quality(table("quality"), filters: table("filters"))
         body.append("<h2>The same images across iterations</h2>")
         body.append(
             figure(
@@ -93,20 +26,18 @@ enum ReportPage {
                 caption: "Figure 2. Columns are iterations, rows are images; original labels in blue, generated labels in the "
                     + "colour of the iteration that added them."))
         if !samples.isEmpty {
-            let names = samples.map { "<code>\(escape($0.image.lastPathComponent))</code>" }
+            let names = samples.map { "<code>\(HTMLText.escape($0.image.lastPathComponent))</code>" }
             body.append("<p class=\"note\">Rows, top to bottom: \(names.joined(separator: ", ")).</p>")
         }
-
         let files = tables.flatMap { ["\($0.stem).csv", "\($0.stem).md"] } + ["figure2.svg", "figure3.svg"]
         body.append("<footer>Beside this page: \(files.map { "<code>\($0)</code>" }.joined(separator: ", ")).</footer>")
-
         return """
             <!DOCTYPE html>
             <html lang="en">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>facelabel report: \(escape(summary.data))</title>
+            <title>facelabel report: \(HTMLText.escape(summary.data))</title>
             <style>
             \(style)
             </style>
@@ -117,6 +48,84 @@ enum ReportPage {
             </html>
 
             """
+    }
+
+    /// The run's facts: its data set, protocol, iterations, label growth, and whether it stopped early.
+    static func facts(_ summary: RunSummary) -> [String] {
+        let escape = HTMLText.escape
+        let settings = summary.settings
+        let stopped = summary.stoppedBecause.map { "yes: \($0)" + (summary.stoppingPass.map { "; \($0.advice())" } ?? "") } ?? "no"
+        return [
+            "<dl class=\"facts\">",
+            "<dt>Data set</dt><dd><code>\(escape(summary.data))</code></dd>",
+            "<dt>Protocol</dt><dd><b>\(settings.protocolName.rawValue)</b>: \(escape(protocolText(settings.protocolName)))</dd>",
+            "<dt>Iterations</dt><dd>\(escape(iterationsText(summary)))</dd>",
+            "<dt>Labels</dt><dd>\(escape(growthText(summary)))</dd>",
+            "<dt>Stopped early</dt><dd>\(escape(stopped))</dd>",
+            "</dl>",
+        ]
+    }
+
+    /// How the run works, with the run's own thresholds and schedule.
+    static func process(_ settings: RefineSettings) -> [String] {
+        [
+            "<h2>How the run works</h2>",
+            """
+            <p>Iteration 0 trains on the labels as given. Each later iteration predicts on the images with the \
+            previous iteration's best weights, keeps the detections at or above the confidence threshold \
+            (<code>--conf</code>, here \(format(settings.autolabel.confidence))), drops every prediction whose box \
+            overlaps an existing label by more than <code>--merge-iou</code> (here \(format(settings.autolabel.mergeIoU))), \
+            appends the rest as new labels (keypoints under <code>--kpt-conf</code> \
+            \(format(settings.autolabel.keypointConfidence)) are written invisible), and fine-tunes from the previous \
+            best weights. Existing labels, original or generated earlier, are never changed or removed. Each \
+            iteration trains \(settings.training.epochs) epochs at \(settings.training.imageSize) px.</p>
+            """,
+        ]
+    }
+
+    /// How to read the metrics: which are comparable across iterations, and what each measures.
+    static func metricsNote(_ summary: RunSummary) -> String {
+        let fixedNote =
+            ReportTables.hasFixedValidation(summary)
+            ? ". Table 2b measures on \(HTMLText.escape(summary.fixedVal?.description ?? "the original val labels"))"
+            : "; this run did not measure them (the paper protocol has no fixed val)"
+        return """
+            <p class="note">The own val labels grow as the run labels the val split, so metrics on them measure \
+            each model against a different, partly self-made answer key: they are <b>not comparable across \
+            iterations</b> (this is what the paper reports). Metrics on a fixed val use the same \
+            labels every time and <b>are comparable</b>\(fixedNote). P and R are taken at the \
+            confidence of maximum F1; AP50 and AP50-95 by 101-point interpolation, over box IoU for box and \
+            keypoint OKS for pose. MSE is the mean squared landmark error in pixels² and NME the mean landmark \
+            error over the inter-ocular distance (in %), both on the faces the model found. The paper's \
+            "MSE" column is a competition score and is not reproduced here.</p>
+            """
+    }
+
+    /// The quality of the generated labels and what the filters removed, when the run measured them.
+    static func quality(_ quality: [String], filters: [String]) -> [String] {
+        var section: [String] = []
+        if !quality.isEmpty {
+            section.append("<h2>Quality of the generated labels</h2>")
+            section.append(
+                """
+                <p class="note">Against the true labels: a generated label is correct when its box overlaps a \
+                face that had no original label with IoU ≥ 0.5; precision is correct / generated, recall the \
+                share of those unlabelled faces recovered, NME the landmark error of the correct ones.</p>
+                """)
+            section += quality
+        }
+        if !filters.isEmpty {
+            section.append(
+                """
+                <p class="note">The filters beyond the score threshold: the flip check removes a face whose \
+                landmarks move when the image is mirrored, or that only one view finds; the shape check removes \
+                (or flags for review) a face whose shape the original labels make implausible. With the truth, \
+                a removed candidate was wrong when it found no unlabelled face, or placed its landmarks more \
+                than 10% of the inter-ocular distance away.</p>
+                """)
+            section += filters
+        }
+        return section
     }
 
     static let style = """

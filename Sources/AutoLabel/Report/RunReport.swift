@@ -18,8 +18,8 @@ import PoseData
 /// fractions as percentages with one decimal, as the paper does, and missing values as "–".
 ///
 /// ```swift
-/// try RunReport.write(summary: try refiner.summary(), samples: try refiner.figureSamples(),
-///                     to: run.appendingPathComponent("report"))
+/// let run = try RefinementRun.open(folder)
+/// try RunReport.write(summary: try run.summary(), samples: try run.figureSamples(), to: run.reportFolder)
 /// ```
 public enum RunReport {
     /// What keeps a report from being written.
