@@ -112,20 +112,10 @@ public final class Refiner {
         let carried = try settings.startRun.map { try RefinementRun.open(URL(fileURLWithPath: $0)).ledger.carriedLabels() }
         let confirmed = Dictionary(grouping: (carried ?? []).map(\.label).filter(\.status.isVerified), by: \.image)
         var originals: [(image: ImageKey, lines: [String])] = []
-        var splits: [Split: [DatasetWriter.Entry]] = [:]
-        for split in dataset.config.splits {
-            let (images, problems) = dataset.images(split)
-            if !problems.isEmpty { throw DataProblems(problems) }
-            splits[split] = try images.map { image in
-                let key = ImageKey(split, image.relativePath)
-                let existing = try Autolabeler.Existing.labelFile(of: image, in: dataset)  // parsing checks every line first
-                originals.append((key, existing.text.split(separator: "\n").map(String.init)))
-                let lines = (confirmed[key] ?? []).map(\.currentLine)
-                return DatasetWriter.Entry(
-                    image: image.url, relativePath: image.relativePath, keptText: Self.appending(lines, to: existing.text), instances: [])
-            }
+        try Self.write(dataset, to: run.dataFolder(0)) { key, text in
+            originals.append((key, text.split(separator: "\n").map(String.init)))
+            return (confirmed[key] ?? []).map(\.currentLine)
         }
-        try Self.write(dataset.config, splits, to: run.dataFolder(0))
         try run.ledger.recordOriginals(originals, carried: carried ?? [], from: settings.startRun ?? "")
         try run.ledger.markLabelled(0, seconds: Date().timeIntervalSince(started))
         let originalCount = originals.reduce(0) { $0 + $1.lines.filter { !$0.allSatisfy(\.isWhitespace) }.count }
@@ -151,24 +141,27 @@ public final class Refiner {
         let verifiedOnly = settings.trainOn == .reviewed
         let reviewed = try run.ledger.reviewedLabels(upTo: index - 1, verifiedOnly: verifiedOnly)
         let additions = verifiedOnly ? [:] : Dictionary(grouping: new, by: \.image)
-        var splits: [Split: [DatasetWriter.Entry]] = [:]
-        for split in base.config.splits {
-            let (images, problems) = base.images(split)
-            if !problems.isEmpty { throw DataProblems(problems) }
-            splits[split] = try images.map { image in
-                let key = ImageKey(split, image.relativePath)
-                let text = try Autolabeler.Existing.labelFile(of: image, in: base).text
-                let lines = reviewed.image(key).lines + (additions[key] ?? []).map { run.ledger.line($0.instance) }
-                return DatasetWriter.Entry(
-                    image: image.url, relativePath: image.relativePath, keptText: Self.appending(lines, to: text), instances: [])
-            }
+        try Self.write(base, to: run.dataFolder(index)) { key, _ in
+            reviewed.image(key).lines + (additions[key] ?? []).map { run.ledger.line($0.instance) }
         }
-        try Self.write(base.config, splits, to: run.dataFolder(index))
     }
 
-    /// Writes a data set of the run (its images linked, `path` left out so that it is where the yaml is).
-    static func write(_ config: DatasetConfig, _ splits: [Split: [DatasetWriter.Entry]], to folder: URL) throws {
-        var config = config
+    /// Writes a data set of the run in `folder`: `dataset`'s images (linked) with their label files
+    /// byte for byte, each followed by the lines `appended` gives for the image and its label text
+    /// (`path` left out of the yaml, so that the data set is where the yaml is).
+    static func write(_ dataset: Dataset, to folder: URL, appending appended: (ImageKey, String) throws -> [String]) throws {
+        var splits: [Split: [DatasetWriter.Entry]] = [:]
+        for split in dataset.config.splits {
+            let (images, problems) = dataset.images(split)
+            if !problems.isEmpty { throw DataProblems(problems) }
+            splits[split] = try images.map { image in
+                let text = try Autolabeler.Existing.labelFile(of: image, in: dataset).text  // parsing checks every line first
+                let lines = try appended(ImageKey(split, image.relativePath), text)
+                return DatasetWriter.Entry(
+                    image: image.url, relativePath: image.relativePath, keptText: appending(lines, to: text), instances: [])
+            }
+        }
+        var config = dataset.config
         config.path = nil
         try DatasetWriter(overwrite: true).write(config: config, splits: splits, to: folder)
     }
