@@ -19,6 +19,10 @@ if [ -z "$data" ]; then
   [ -f "$data" ] || .build/release/facelabel synth --out "$root/.build/bench-data" --images 240 --imgsz 320 --seed 0 >&2
 fi
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# which machine the figures come from: an AVX512 figure and an AVX2 one are not comparable
+cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+facts="$(.build/release/facelabel env --json | python3 -c 'import json,sys; e=json.load(sys.stdin); print(e["cpu_capability"], "native bfloat16" if e["cpu_bfloat16"] else "no native bfloat16")')"
+echo "machine: $cpu, $(nproc) cores, SIMD $facts, commit $(git rev-parse --short HEAD)"
 results="$(mktemp)"
 for round in 1 2; do
   .build/release/PoseBench train-speed --data "$data" --imgsz 320 --batch 16 | tee -a "$results"
@@ -46,10 +50,10 @@ for autocast, name in (("none", "float32 (default)"), ("bfloat16", "mixed precis
           f"ratio {best(ours, 'img_per_s') / best(theirs, 'img_per_s'):.2f} (per round, each against the reference run beside it: "
           f"{rounds}); peak RSS facelabel {min(r['peak_rss_mb'] for r in ours):.0f} MB, "
           f"reference {min(r['peak_rss_mb'] for r in theirs):.0f} MB")
-for precision, name in (("float32", "float32 (default)"), ("bfloat16", "bfloat16 (--half)")):
+for half, name in ((False, "float32 (default)"), (True, "--half")):
     for b in (1, 16):
-        o, t = pick("infer-speed", "facelabel", batch=b, precision=precision)[0], pick("infer-speed", "reference", batch=b)[0]
-        line = f"inference 640 b{b}, facelabel {name}: network {o['net_ms_per_img']:.1f} vs {t['net_ms_per_img']:.1f} ms/img (speed-up {t['net_ms_per_img'] / o['net_ms_per_img']:.2f})"
+        o, t = pick("infer-speed", "facelabel", batch=b, half=half)[0], pick("infer-speed", "reference", batch=b)[0]
+        line = f"inference 640 b{b}, facelabel {name} (computing in {o['precision']}): network {o['net_ms_per_img']:.1f} vs {t['net_ms_per_img']:.1f} ms/img (speed-up {t['net_ms_per_img'] / o['net_ms_per_img']:.2f})"
         if "predict_ms_per_img" in o and "predict_ms_per_img" in t:
             line += f"; whole predict {o['predict_ms_per_img']:.1f} vs {t['predict_ms_per_img']:.1f} ms/img (speed-up {t['predict_ms_per_img'] / o['predict_ms_per_img']:.2f})"
         print(line)

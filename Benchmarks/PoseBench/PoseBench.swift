@@ -151,7 +151,9 @@ struct InferSpeed: AsyncParsableCommand {
     func run() async throws {
         let (dataset, modelConfig) = try common.setUp()
         let model = PoseModel(modelConfig)
-        model.foldBatchNorm(computeType: half ? .bfloat16 : .float32)
+        if let fallback = model.prepareForInference(half: half) {
+            FileHandle.standardError.write(Data("warning: --half: \(fallback)\n".utf8))
+        }
         let files = (dataset.images(.train).images + dataset.images(.val).images).map(\.url)
         for size in batch {
             let input = Tensor.rand([size, 3, imgsz, imgsz], generator: Generator(seed: 0))
@@ -167,7 +169,7 @@ struct InferSpeed: AsyncParsableCommand {
             }
             let network = withNoGrad { timed { _ = model.decode(model(input, mode: .eval)) } }
             var result: [String: Any] = [
-                "what": "infer-speed", "impl": "facelabel", "imgsz": imgsz, "batch": size, "net_ms_per_img": network,
+                "what": "infer-speed", "impl": "facelabel", "imgsz": imgsz, "batch": size, "net_ms_per_img": network, "half": half,
                 "precision": model.evaluationType.description,
             ]
             if !files.isEmpty {

@@ -1,4 +1,5 @@
 import CTorch
+import Foundation
 
 extension Tensor {
     /// Whether autograd records operations on this tensor. Set it on leaf tensors only.
@@ -66,7 +67,19 @@ public func withAutocast<R>(_ dtype: DType?, device: Device = .cpu, _ body: () t
 }
 
 extension DType {
-    /// Whether this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX), so that bfloat16
-    /// autocast makes convolutions faster rather than slower.
-    public static var cpuHasNativeBFloat16: Bool { ctorch_cpu_has_native_bfloat16() }
+    /// Whether this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX: oneDNN's own check), so
+    /// that bfloat16 makes convolutions faster rather than several times slower.
+    /// `FACELABEL_CPU_BFLOAT16=0` overrides the check (to run, and test, the float32 fallback on a
+    /// CPU that has it).
+    public static var cpuHasNativeBFloat16: Bool {
+        ProcessInfo.processInfo.environment["FACELABEL_CPU_BFLOAT16"] == "0" ? false : ctorch_cpu_has_native_bfloat16()
+    }
+
+    /// Why this CPU computes in float32 what was asked in bfloat16 (nil where it computes bfloat16
+    /// natively), for a warning: names the instructions it lacks and its SIMD level.
+    public static var cpuBFloat16Fallback: String? {
+        guard !cpuHasNativeBFloat16 else { return nil }
+        return "this CPU computes bfloat16 natively only with AVX512-BF16 or AMX, and has neither "
+            + "(SIMD level \(String(cString: ctorch_cpu_capability()))), so it computes in float32"
+    }
 }

@@ -70,6 +70,33 @@ func jsonObject(_ text: String) throws -> [String: Any] {
         #expect(try runFaceLabel(["val", "--data", data, "--weights", half, "--imgsz", "64"]).status == 0)
     }
 
+    /// Issue 32: on a CPU without native bfloat16, `--half` ran emulated bfloat16, five times slower
+    /// than float32. `FACELABEL_CPU_BFLOAT16=0` makes any CPU take the fallback.
+    @Test func `without native bfloat16, --half and --amp compute in float32 and say once why`() throws {
+        let scratch = try Scratch()
+        #expect(try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "6", "--imgsz", "64"]).status == 0)
+        let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Weights/yolov8n-pose-synth51.safetensors").standardizedFileURL.path
+        let predict = ["predict", "--weights", weights, "--source", scratch.path("data/images/train"), "--imgsz", "64", "--json"]
+        let noBFloat16 = ["FACELABEL_CPU_BFLOAT16": "0"]
+        let plain = try runFaceLabel(predict, environment: noBFloat16)
+        let half = try runFaceLabel(predict + ["--half"], environment: noBFloat16)
+        #expect(plain.status == 0 && half.status == 0)
+        #expect(half.output == plain.output)  // float32, the same numbers
+        let warnings = half.errors.components(separatedBy: "\n").filter { $0.hasPrefix("warning: --half:") }
+        #expect(warnings.count == 1 && warnings[0].contains("AVX512-BF16 or AMX") && warnings[0].contains("SIMD level"), "\(half.errors)")
+        #expect(!plain.errors.contains("warning"))
+        let train = try runFaceLabel(
+            [
+                "train", "--data", scratch.path("data/data.yaml"), "--epochs", "1", "--imgsz", "64", "--batch", "2", "--amp", "--no-val",
+                "--out", scratch.path("run"),
+            ], environment: noBFloat16)
+        #expect(train.status == 0)
+        #expect(
+            train.errors.components(separatedBy: "\n").filter { $0.contains("mixed precision (--amp): this CPU") }.count == 1,
+            "\(train.errors)")
+    }
+
     @Test func `a weights file that does not exist is a clear error and a non-zero exit`() throws {
         let scratch = try Scratch()
         let missing = scratch.path("missing.safetensors")

@@ -184,6 +184,9 @@ public final class Trainer {
             warmupEpochs: config.warmupEpochs, batchesPerEpoch: batchesPerEpoch, biasLearningRate: warmupBiasRate,
             startMomentum: config.warmupMomentum)
         var augmenter = Augmenter(settings: config.augmentation, imageSize: config.imageSize, flipIndex: flipIndex)
+        if config.mixedPrecision && device == .cpu, let fallback = DType.cpuBFloat16Fallback {
+            for observer in observers { observer.warning("mixed precision (--amp): \(fallback)") }
+        }
         if autocastType == .float16 && !Self.mixedPrecisionAgrees(model, autocast: .float16) {
             (autocastType, scaler) = (nil, nil)
             for observer in observers {

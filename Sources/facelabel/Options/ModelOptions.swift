@@ -1,6 +1,5 @@
 import ArgumentParser
 import Pose
-import Torch
 
 /// `--imgsz`, with a command's default.
 struct ImageSizeOption<Defaults: CommandDefaults>: ParsableArguments {
@@ -19,14 +18,10 @@ struct PrecisionOption: ParsableArguments {
             """)
     var half = false
 
-    /// Folds the model's BatchNorm for inference (on the model's device), in float16 on a GPU and
-    /// in bfloat16 on a CPU that has it with `--half` (else float32, with a warning).
+    /// Folds the model's BatchNorm for inference, in half precision with `--half` where the
+    /// hardware computes it (``PoseModel/prepareForInference(half:)``); says so when it does not.
     func prepare(_ model: PoseModel) {
-        guard half else { return model.foldBatchNorm(computeType: .float32) }
-        if model.device != .cpu { return model.foldBatchNorm(computeType: .float16) }
-        let native = DType.cpuHasNativeBFloat16
-        if !native { note("warning: --half: this CPU has no native bfloat16 (AVX512-BF16 or AMX), so inference stays in float32") }
-        model.foldBatchNorm(computeType: native ? .bfloat16 : .float32)
+        if let fallback = model.prepareForInference(half: half) { note("warning: --half: \(fallback)") }
     }
 }
 
