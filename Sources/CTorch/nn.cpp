@@ -46,10 +46,10 @@ ctorch_error *ctorch_conv2d(ctorch_tensor *out, ctorch_tensor input, ctorch_tens
 bool ctorch_has_onednn(void) { return at::hasMKLDNN(); }
 
 ctorch_error *ctorch_onednn_pack_conv_weight(ctorch_tensor *out, ctorch_tensor weight, const int64_t *stride,
-                                             const int64_t *padding, int64_t groups) {
+                                             const int64_t *padding, int64_t groups, const int64_t *input_size) {
+  c10::IValue size = input_size ? c10::IValue(sizes(input_size, 4).vec()) : c10::IValue();
   CTORCH_RETURN(call_operator("mkldnn::_reorder_convolution_weight", "",
-                              {unwrap(weight), pair(padding), pair(stride), std::vector<int64_t>{1, 1}, groups,
-                               c10::IValue()}))
+                              {unwrap(weight), pair(padding), pair(stride), std::vector<int64_t>{1, 1}, groups, size}))
 }
 
 ctorch_error *ctorch_onednn_conv2d(ctorch_tensor *out, ctorch_tensor input, ctorch_tensor packed_weight,

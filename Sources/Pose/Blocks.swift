@@ -7,9 +7,15 @@ final class ConvBlock {
     let conv: Conv2d
     let norm: BatchNorm2d
     /// The BatchNorm folded into the convolution, for evaluation (see ``fold(computeType:)``): the
-    /// weight in the compute type, in oneDNN's own layout when `packed` (with a float32 bias), else
-    /// channels-last (with the bias in the compute type). Inputs come in that type.
-    private var folded: (weight: Tensor, bias: Tensor, packed: Bool)?
+    /// weight in the compute type, to be packed into oneDNN's layout for each input shape when
+    /// `packs` (with a float32 bias), else channels-last (with the bias in the compute type). Inputs
+    /// come in that type.
+    private var folded: (weight: Tensor, bias: Tensor, packs: Bool)?
+    /// The folded weight packed for oneDNN, by the input shape it was packed for.
+    private var packed: [[Int]: Tensor] = [:]
+    /// The most input shapes whose packed weights are kept: a run meets a few (the batch and the
+    /// image size, or the letterboxes of a few aspect ratios); photos of many shapes repack.
+    static let maximumPackedShapes = 8
 
     init(_ scope: Scope, input: Int, output: Int, kernel: Int = 1, stride: Int = 1) {
         conv = Conv2d(scope / "conv", input: input, output: output, kernel: kernel, stride: stride, bias: false)
@@ -20,9 +26,10 @@ final class ConvBlock {
     func callAsFunction(_ x: Tensor, mode: Mode) -> Tensor {
         if mode == .eval, let folded {
             let (stride, padding) = ((conv.stride, conv.stride), (conv.padding, conv.padding))
-            if folded.packed {
-                return x.channelsLast().fusedConv2d(
-                    packedWeight: folded.weight, bias: folded.bias, stride: stride, padding: padding, activation: .silu)
+            if folded.packs {
+                let input = x.channelsLast()
+                return input.fusedConv2d(
+                    packedWeight: packedWeight(for: input.shape), bias: folded.bias, stride: stride, padding: padding, activation: .silu)
             }
             return x.conv2d(weight: folded.weight, bias: folded.bias, stride: stride, padding: padding).silu()
         }
@@ -44,17 +51,34 @@ final class ConvBlock {
             // GPU (cuDNN), and for bfloat16 on a CPU that does not compute it natively (oneDNN's
             // packed bfloat16 path needs AVX512-BF16 or AVX-NE-CONVERT), channels-last weights
             let packable = computeType == .float32 || DType.cpuHasNativeBFloat16
+            packed = [:]
             if Tensor.hasOneDNN && weight.device == .cpu && packable {
-                let packed = weight.packedConvolutionWeight(stride: (conv.stride, conv.stride), padding: (conv.padding, conv.padding))
-                folded = (packed, bias.detached(), true)
+                folded = (weight.detached(), bias.detached(), true)
             } else {
                 folded = (weight.detached().channelsLast(), bias.to(computeType).detached(), false)
             }
         }
     }
 
+    /// The folded weight in oneDNN's layout for inputs of `shape` (`[N, C, H, W]`), packed at the
+    /// first such input: the layout oneDNN picks depends on the shape, and a weight packed for
+    /// another is reordered again on every call.
+    private func packedWeight(for shape: [Int]) -> Tensor {
+        if let weight = packed[shape] { return weight }
+        if packed.count >= Self.maximumPackedShapes { packed = [:] }
+        let weight = withNoGrad {
+            folded!.weight.packedConvolutionWeight(
+                stride: (conv.stride, conv.stride), padding: (conv.padding, conv.padding), inputShape: shape)
+        }
+        packed[shape] = weight
+        return weight
+    }
+
     /// Drops the folded copy (evaluation uses the separate layers again).
-    func unfold() { folded = nil }
+    func unfold() {
+        folded = nil
+        packed = [:]
+    }
 
     var isFolded: Bool { folded != nil }
 }

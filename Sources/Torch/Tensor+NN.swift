@@ -116,12 +116,17 @@ extension Tensor {
     /// ``fusedConv2d(packedWeight:bias:stride:padding:groups:activation:)``.
     public static var hasOneDNN: Bool { ctorch_has_onednn() }
 
-    /// This `[O, I/groups, kH, kW]` convolution weight reordered once into oneDNN's own layout: an
-    /// opaque tensor that only ``fusedConv2d(packedWeight:bias:stride:padding:groups:activation:)`` reads.
-    public func packedConvolutionWeight(stride: (Int, Int), padding: (Int, Int), groups: Int = 1) -> Tensor {
+    /// This `[O, I/groups, kH, kW]` convolution weight reordered once into oneDNN's own layout for
+    /// inputs of `inputShape` (`[N, C, H, W]`): an opaque tensor that only
+    /// ``fusedConv2d(packedWeight:bias:stride:padding:groups:activation:)`` reads. The layout oneDNN
+    /// picks depends on the input's shape and the CPU; a weight packed for another shape is
+    /// reordered again on every call (on an AVX2 CPU, 50% longer for the keypoint head's layers).
+    public func packedConvolutionWeight(stride: (Int, Int), padding: (Int, Int), groups: Int = 1, inputShape: [Int]) -> Tensor {
         let (strides, paddings) = ([Int64(stride.0), Int64(stride.1)], [Int64(padding.0), Int64(padding.1)])
+        precondition(inputShape.count == 4, "packedConvolutionWeight: inputShape \(inputShape) is not [N, C, H, W]")
+        let size = inputShape.map(Int64.init)
         return Tensor.make("packedConvolutionWeight", [self]) {
-            ctorch_onednn_pack_conv_weight($0, handle, strides, paddings, Int64(groups))
+            ctorch_onednn_pack_conv_weight($0, handle, strides, paddings, Int64(groups), size)
         }
     }
 

@@ -78,10 +78,15 @@ import TorchTestSupport
         // give the BatchNorms non-trivial statistics first
         _ = model(Tensor.randn([2, 3, 64, 64], generator: Generator(seed: 1)), mode: .train)
         let input = Tensor.randn([1, 3, 96, 64], generator: Generator(seed: 3))
+        let other = Tensor.randn([2, 3, 64, 128], generator: Generator(seed: 4))
         let plain = withNoGrad { model.decode(model(input, mode: .eval)) }
+        let plainOther = withNoGrad { model.decode(model(other, mode: .eval)) }
         model.foldBatchNorm()
-        let folded = withNoGrad { model.decode(model(input, mode: .eval)) }
-        expectClose(folded, plain, rtol: 1e-4, atol: 1e-3)
+        // the folded weights are packed for each input shape they meet; each shape gives its own outputs
+        for _ in 0..<2 {
+            expectClose(withNoGrad { model.decode(model(input, mode: .eval)) }, plain, rtol: 1e-4, atol: 1e-3)
+            expectClose(withNoGrad { model.decode(model(other, mode: .eval)) }, plainOther, rtol: 1e-4, atol: 1e-3)
+        }
         // reference §8.3: 3,289,964 parameters after fuse() for n with K = 17
         #expect(model.store.parameterCount - model.batchNormChannels == 3_289_964)
         model.unfoldBatchNorm()

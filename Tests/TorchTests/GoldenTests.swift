@@ -33,12 +33,17 @@ import TorchTestSupport
         #expect(Tensor.hasOneDNN)
         let (x, weight, bias) = try (golden.required("conv2d_s2.x"), golden.required("conv2d_s2.w"), golden.required("conv2d_s2.b"))
         let expected = try golden.required("conv2d_s2.output")
-        let packed = weight.packedConvolutionWeight(stride: (2, 2), padding: (1, 1))
+        let packed = weight.packedConvolutionWeight(stride: (2, 2), padding: (1, 1), inputShape: x.shape)
         let plain = x.fusedConv2d(packedWeight: packed, bias: bias, stride: (2, 2), padding: (1, 1), activation: .none)
         expectClose(plain, expected, rtol: 1e-5, atol: 1e-5)
         let activated = x.channelsLast().fusedConv2d(packedWeight: packed, bias: nil, stride: (2, 2), padding: (1, 1), activation: .silu)
         #expect(activated.isChannelsLast)
         expectClose(activated, x.conv2d(weight: weight, stride: (2, 2), padding: (1, 1)).silu(), rtol: 1e-5, atol: 1e-5)
+        // packed for another input shape, the weight still gives the same result (oneDNN reorders it)
+        let other = weight.packedConvolutionWeight(stride: (2, 2), padding: (1, 1), inputShape: [4, x.size(1), 64, 64])
+        expectClose(
+            x.fusedConv2d(packedWeight: other, bias: bias, stride: (2, 2), padding: (1, 1), activation: .none), expected, rtol: 1e-5,
+            atol: 1e-5)
     }
 
     @Test func `batch norm in training updates the running statistics as torch does`() throws {

@@ -311,12 +311,14 @@ ctorch_error *ctorch_conv2d(ctorch_tensor *out, ctorch_tensor input, ctorch_tens
                             const int64_t *stride, const int64_t *padding, const int64_t *dilation, int64_t groups);
 /* oneDNN's fused inference convolution (CPU). ctorch_has_onednn says whether this libtorch has
  * oneDNN; ctorch_onednn_pack_conv_weight reorders a [O, I/groups, kH, kW] weight once into oneDNN's
- * own layout (an opaque tensor that only ctorch_onednn_conv2d reads); ctorch_onednn_conv2d is a
- * convolution (dilation 1) with the activation applied in the same pass. No autograd. */
+ * own layout (an opaque tensor that only ctorch_onednn_conv2d reads) for inputs of input_size
+ * ([N, C, H, W]; NULL: oneDNN's guess, which may make every call reorder the weight again);
+ * ctorch_onednn_conv2d is a convolution (dilation 1) with the activation applied in the same pass.
+ * No autograd. */
 typedef enum { CTORCH_FUSED_NONE = 0, CTORCH_FUSED_SILU = 1 } ctorch_fused_activation;
 bool ctorch_has_onednn(void);
 ctorch_error *ctorch_onednn_pack_conv_weight(ctorch_tensor *out, ctorch_tensor weight, const int64_t *stride,
-                                             const int64_t *padding, int64_t groups);
+                                             const int64_t *padding, int64_t groups, const int64_t *input_size);
 ctorch_error *ctorch_onednn_conv2d(ctorch_tensor *out, ctorch_tensor input, ctorch_tensor packed_weight,
                                    ctorch_tensor bias, const int64_t *stride, const int64_t *padding, int64_t groups,
                                    ctorch_fused_activation activation);
