@@ -146,10 +146,11 @@ public struct Autolabeler {
 
     /// Predicts on the chosen splits of `dataset`; `existing` gives each image's labels (nil: its
     /// label file); `shapes` is the shape model of ``AutolabelSettings/shapeCheck`` (nil: fitted
-    /// on the data set's own labels when the check is on).
+    /// on the data set's own labels when the check is on); with a `shard`, only its images are
+    /// looked at, and each gets the labels it gets in the whole pass.
     public func label(
         _ dataset: Dataset, model: PoseModel, existing: ((Dataset.Image, ImageKey) throws -> Existing)? = nil, shapes: ShapeModel? = nil,
-        progress: (Int, Int) -> Void = { _, _ in }
+        shard: Shard? = nil, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> Pass {
         let shape = dataset.config.keypointShape
         guard model.config.keypointCount == shape.count, model.config.keypointDimensions == shape.dimensions else {
@@ -165,10 +166,15 @@ public struct Autolabeler {
         let finder = CandidateFinder(model: model, settings: settings, flipIndex: dataset.config.flipIndex, shapes: shapeModel)
         var pass = Pass(splits: [:], generated: [], dropped: [], existing: [:])
         let labelled = Set(settings.splits)
-        let total = Split.allCases.filter { labelled.contains($0) }.reduce(0) { $0 + dataset.images($1).images.count }
+        func images(_ split: Split) -> (images: [Dataset.Image], problems: [DataProblem]) {
+            let (images, problems) = dataset.images(split)
+            guard let shard else { return (images, problems) }
+            return (images.filter { shard.contains(ImageKey(split, $0.relativePath)) }, problems)
+        }
+        let total = Split.allCases.filter { labelled.contains($0) }.reduce(0) { $0 + images($1).images.count }
         var done = 0
         for split in dataset.config.splits {
-            let (images, problems) = dataset.images(split)
+            let (images, problems) = images(split)
             if !problems.isEmpty { throw DataProblems(problems) }
             var summary = AutolabelResult.SplitSummary(images: images.count, existing: 0, added: 0)
             var splitExisting: [(image: Dataset.Image, existing: Existing)] = []
@@ -247,6 +253,12 @@ public struct Autolabeler {
     ) throws -> AutolabelResult {
         let dataset = try Dataset.load(data)
         let pass = try label(dataset, model: model, progress: progress)
+        return AutolabelResult(splits: pass.splits, generated: pass.generated, data: try Self.write(pass, of: dataset, to: output))
+    }
+
+    /// Writes what `pass` found on `dataset` as a new data set in `output` (replaced when it
+    /// exists) and returns its yaml.
+    static func write(_ pass: Pass, of dataset: Dataset, to output: URL) throws -> URL {
         let additions = Dictionary(grouping: pass.generated, by: \.image)
         var entries: [Split: [DatasetWriter.Entry]] = [:]
         for (split, images) in pass.existing {
@@ -258,7 +270,6 @@ public struct Autolabeler {
         }
         var config = dataset.config
         config.path = nil
-        let yaml = try DatasetWriter(overwrite: true).write(config: config, splits: entries, to: output)
-        return AutolabelResult(splits: pass.splits, generated: pass.generated, data: yaml)
+        return try DatasetWriter(overwrite: true).write(config: config, splits: entries, to: output)
     }
 }

@@ -72,12 +72,20 @@ public struct Predictor {
     /// (``ImageCodec/decode(contentsOf:forLongSide:)``): many times faster on camera photos, the
     /// detections mapped back to the full-size pixels; off, the pixels are the reference's.
     public var fastDecode: Bool
+    /// Letterbox every image to the `imageSize` square, also one predicted alone (which otherwise
+    /// gets the smallest stride-aligned input, as the reference's predict gives it), so that an
+    /// image's detections do not depend on the images predicted beside it.
+    public var squareInputs: Bool
 
-    public init(model: PoseModel, imageSize: Int = 640, options: SuppressionOptions = SuppressionOptions(), fastDecode: Bool = false) {
+    public init(
+        model: PoseModel, imageSize: Int = 640, options: SuppressionOptions = SuppressionOptions(), fastDecode: Bool = false,
+        squareInputs: Bool = false
+    ) {
         self.model = model
         self.imageSize = imageSize
         self.options = options
         self.fastDecode = fastDecode
+        self.squareInputs = squareInputs
     }
 
     /// Predicts on `urls` in batches of `batchSize`. An unreadable image throws its `ImageError`.
@@ -97,10 +105,10 @@ public struct Predictor {
         return results
     }
 
-    /// Predicts on decoded images; one image gets the smallest stride-aligned input, several get
-    /// `imageSize` squares.
+    /// Predicts on decoded images; one image gets the smallest stride-aligned input (unless
+    /// `squareInputs`), several get `imageSize` squares.
     public func predict(images: [RGBImage], names: [String]) -> [ImagePrediction] {
-        let minimal = images.count == 1 ? 32 : nil
+        let minimal = images.count == 1 && !squareInputs ? 32 : nil
         let size = imageSize
         let boxed = Self.parallelMap(images) { $0.letterboxed(width: size, height: size, minimalPadding: minimal) }
         let (width, height) = (boxed[0].0.width, boxed[0].0.height)

@@ -15,6 +15,7 @@ struct FaceLabel: AsyncParsableCommand {
             Val.self,
             Predict.self,
             Autolabel.self,
+            Shards.self,
             Refine.self,
             Calibrate.self,
             Report.self,

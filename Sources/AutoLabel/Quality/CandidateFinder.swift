@@ -85,9 +85,11 @@ public struct CandidateFinder {
         // for below the threshold, since one scored 0.75 in one look and 0.65 in the other is a
         // face of score 0.7
         let floor = seesMirror || settings.closerLook ? settings.confidence / 2 : settings.confidence
+        // square inputs always: a label must not depend on the images that shared its batch (a
+        // pass split into shards gives the labels of the whole pass)
         predictor = Predictor(
             model: model, imageSize: settings.imageSize, options: SuppressionOptions(confidence: floor, iou: settings.nmsIoU),
-            fastDecode: false)
+            fastDecode: false, squareInputs: true)
         flip =
             seesMirror
             ? FlipConsistency(flipIndex: flipIndex!, eyeCorners: EyeCorners.standard(keypointCount: model.config.keypointCount)) : nil
