@@ -87,7 +87,7 @@ struct TrainSpeed: AsyncParsableCommand {
         guard steady.count >= 2 else { throw ValidationError("too few batches: use a larger data set") }
         let perBatch = (steady.last! - steady.first!) / Double(steady.count - 1)
         emit([
-            "what": "train-speed", "impl": "facelabel", "imgsz": imgsz, "batch": batch, "threads": common.threads,
+            "what": "train-speed", "impl": "facelabel", "imgsz": imgsz, "batch": batch, "threads": common.threads, "amp": common.amp,
             "autocast": trainer.autocastType?.description ?? "none",
             "img_per_s": Double(batch) / perBatch, "s_per_batch": perBatch, "batches_measured": steady.count - 1,
             "peak_rss_mb": peakResidentMegabytes(),
