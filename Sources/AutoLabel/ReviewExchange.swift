@@ -132,9 +132,12 @@ public enum ReviewExchange {
 
     // MARK: Import
 
-    /// Records a Label Studio JSON export's answers in the ledger of `run`.
+    /// Records a Label Studio JSON export's answers in the ledger of `run`. Each decision is
+    /// recorded as `reviewer`'s when one is named (the person importing knows who reviewed), else
+    /// as the annotation's `completed_by` (an email, or `user N` where Label Studio gives only an
+    /// id), else as `fallback`'s.
     public static func importLabelStudio(
-        _ tasks: [LabelStudio.Task], into run: RefinementRun, reviewer: String, file: String
+        _ tasks: [LabelStudio.Task], into run: RefinementRun, reviewer: String?, fallback: String, file: String
     ) throws -> ImportSummary {
         let config = try run.config()
         var summary = ImportSummary()
@@ -155,7 +158,7 @@ public enum ReviewExchange {
             decisions += try self.decisions(
                 faces: faces.map { face in (face.instance, face.id.flatMap { reference.labels?[$0] }) }, versions: exported,
                 rejectable: Set(exported.keys), visibilityKnown: false, image: ImageKey(split, reference.path),
-                who: answer.completedBy ?? reviewer,
+                who: reviewer ?? answer.completedBy ?? fallback,
                 ledger: run.ledger)
         }
         try record(decisions, ledger: run.ledger, source: "labelstudio", summary: &summary)

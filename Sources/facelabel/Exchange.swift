@@ -99,10 +99,14 @@ struct ReviewImportOptions: ParsableArguments {
     @Option(help: "The refinement run whose ledger receives the decisions.") var run: String
     @Option(name: [.customLong("file"), .customLong("xml")], help: "The tool's export (Label Studio's JSON export, or CVAT's XML).")
     var file: String
-    @Option(help: "The reviewer recorded where the file names none (default: the login name).") var reviewer: String?
+    @Option(help: "The reviewer recorded with every decision (default: the file's reviewer, else the login name).")
+    var reviewer: String?
     @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
 
-    var name: String { reviewer ?? ProcessInfo.processInfo.environment["USER"] ?? NSUserName() }
+    /// The login name, recorded when neither --reviewer nor the file names the reviewer.
+    static var loginName: String { ProcessInfo.processInfo.environment["USER"] ?? NSUserName() }
+
+    var name: String { reviewer ?? Self.loginName }
 
     /// The run, opened to record the decisions.
     func refinementRun() throws -> RefinementRun { try RefinementRun.open(URL(fileURLWithPath: run), access: .readWrite) }
@@ -133,7 +137,9 @@ struct ImportLabelStudioCommand: AsyncParsableCommand {
     func run() async throws {
         let run = try options.refinementRun()
         let tasks = try LabelStudio.read(URL(fileURLWithPath: options.file))
-        try options.report(try ReviewExchange.importLabelStudio(tasks, into: run, reviewer: options.name, file: options.file))
+        try options.report(
+            try ReviewExchange.importLabelStudio(
+                tasks, into: run, reviewer: options.reviewer, fallback: ReviewImportOptions.loginName, file: options.file))
     }
 }
 

@@ -42,7 +42,8 @@ let twoPointFace = PoseInstance(
     }
 
     /// A Label Studio JSON export as its documentation and exports show it: a person object in
-    /// completed_by, an `origin` on each region, a relation item, a cancelled and an older annotation.
+    /// completed_by, an `origin` on each region, a relation item, a cancelled and an older
+    /// annotation, and the task's predictions listed by id (what Label Studio 1.23 writes).
     static let labelStudioExport = #"""
         [{"id": 3, "data": {"image": "/data/local-files/?d=run/a.jpg", "facelabel": {"split": "train", "path": "a.jpg"}},
           "annotations": [
@@ -59,8 +60,14 @@ let twoPointFace = PoseInstance(
                 "value": {"x": 31.25, "y": 50, "width": 0.5, "keypointlabels": ["eye"]}},
                {"from_id": "YuLAREYKpq", "to_id": "hplPm0Szvc", "type": "relation", "direction": "right"}]},
             {"id": 13, "was_cancelled": true, "created_at": "2025-05-04T09:00:00.000000Z", "completed_by": 2, "result": []}],
-          "predictions": []}]
+          "predictions": [1, 4]}]
         """#
+
+    @Test func `a JSON-min export is refused with the reason`() throws {
+        let minimal = #"[{"image": "/data/local-files/?d=a.jpg", "id": 3, "face": [], "annotator": "ann@clinic.org", "annotation_id": 12}]"#
+        let error = #expect(throws: DataProblem.self) { try LabelStudio.decode(Data(minimal.utf8), file: "min.json") }
+        #expect(error?.description.contains("min.json") == true && error?.description.contains("JSON-min export") == true)
+    }
 
     @Test func `a Label Studio export reads its latest answer that is not cancelled`() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ls-\(UUID()).json")
@@ -206,7 +213,7 @@ let twoPointFace = PoseInstance(
                     || $0.data.image.hasPrefix("/data/local-files/?d=data/images/")
             })
         #expect(tasks.allSatisfy { task in task.predictions?.first?.score == task.predictions?.first?.result.compactMap(\.score).min() })
-        var untouched = try ReviewExchange.importLabelStudio(tasks, into: refiner.run, reviewer: "ann", file: "t.json")
+        var untouched = try ReviewExchange.importLabelStudio(tasks, into: refiner.run, reviewer: nil, fallback: "ann", file: "t.json")
         #expect(untouched.unanswered == tasks.count && untouched.accepted + untouched.corrected + untouched.rejected + untouched.added == 0)
         #expect(try ledger.labels(matching: ReviewFilter()).allSatisfy { $0.version == 0 })
 
@@ -232,14 +239,19 @@ let twoPointFace = PoseInstance(
                 try LabelStudio.json(answered).write(to: url)
                 return url
             }())
-        let edited = try ReviewExchange.importLabelStudio(roundTrip, into: refiner.run, reviewer: "ann", file: "export.json")
+        // the file names its reviewer for the first two tasks; --reviewer, when given, wins for the third
+        let edited = try ReviewExchange.importLabelStudio(
+            Array(roundTrip.prefix(2)), into: refiner.run, reviewer: nil, fallback: "ann", file: "export.json")
+        let named = try ReviewExchange.importLabelStudio(
+            Array(roundTrip.suffix(1)), into: refiner.run, reviewer: "lee", fallback: "ann", file: "export.json")
         let faces = answered.map { task in task.predictions![0].result.filter { $0.type == "rectanglelabels" }.count }
-        #expect(
-            edited.corrected == 1 && edited.rejected == 1 && edited.added == 1 && edited.accepted == faces.reduce(0, +) - 2, "\(edited)")
-        #expect(
-            try ledger.labels(matching: ReviewFilter()).filter { $0.status == .corrected }.allSatisfy { $0.reviewer == "ann@clinic.org" })
+        #expect(edited.corrected == 1 && named.rejected == 1 && named.added == 1, "\(edited) \(named)")
+        #expect(edited.accepted + named.accepted == faces.reduce(0, +) - 2, "\(edited) \(named)")
+        let decided = try ledger.labels(matching: ReviewFilter())
+        #expect(decided.filter { $0.status == .corrected }.allSatisfy { $0.reviewer == "ann@clinic.org" })
+        #expect(decided.filter { $0.status == .rejected }.map(\.reviewer) == ["lee"])
         // importing the same answers again decides nothing twice: the labels moved on
-        let again = try ReviewExchange.importLabelStudio(roundTrip, into: refiner.run, reviewer: "ann", file: "export.json")
+        let again = try ReviewExchange.importLabelStudio(roundTrip, into: refiner.run, reviewer: nil, fallback: "ann", file: "export.json")
         #expect(again.accepted == 0 && again.corrected == 0 && !again.conflicts.isEmpty)
 
         // CVAT, on images Label Studio did not touch: the file as exported accepts, and corrects nothing
@@ -268,7 +280,7 @@ let twoPointFace = PoseInstance(
         #expect(
             try ledger.labels().filter { $0.iteration <= 1 && $0.status != .corrected && $0.status != .added }.map(\.line).allSatisfy(
                 linesBefore.contains))
-        untouched = try ReviewExchange.importLabelStudio(tasks.suffix(1), into: refiner.run, reviewer: "ann", file: "t.json")
+        untouched = try ReviewExchange.importLabelStudio(tasks.suffix(1), into: refiner.run, reviewer: nil, fallback: "ann", file: "t.json")
         #expect(untouched.unanswered == 1)
     }
 }

@@ -26,6 +26,23 @@ public enum LabelStudio {
             (self.id, self.data, self.predictions, self.annotations) = (id, data, predictions, annotations)
         }
 
+        enum CodingKeys: String, CodingKey { case id, data, predictions, annotations }
+
+        /// Reads a task file's task or an export's: Label Studio's JSON export lists a task's
+        /// predictions by their ids (`"predictions": [1]`), read as none (the answer is in the
+        /// annotations).
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decodeIfPresent(Int.self, forKey: .id)
+            data = try c.decode(TaskData.self, forKey: .data)
+            annotations = try c.decodeIfPresent([Annotation].self, forKey: .annotations)
+            if (try? c.decodeIfPresent([Int].self, forKey: .predictions)) != nil {
+                predictions = nil
+            } else {
+                predictions = try c.decodeIfPresent([Prediction].self, forKey: .predictions)
+            }
+        }
+
         /// The person's answer: the latest annotation not cancelled (nil when there is none).
         public var latestAnnotation: Annotation? {
             (annotations ?? []).filter { $0.wasCancelled != true }.max {
@@ -270,6 +287,15 @@ public enum LabelStudio {
 
     /// Decodes Label Studio JSON; `file` names it in problems, with the JSON path of the fault.
     public static func decode(_ data: Data, file: String) throws(DataProblem) -> [Task] {
+        // JSON-min flattens each task and drops the region ids that tie a point to its face
+        if let tasks = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]], let first = tasks.first,
+            first["data"] == nil, first["annotation_id"] != nil || first["annotator"] != nil
+        {
+            throw DataProblem(
+                file: file,
+                reason: .malformed(
+                    "[0]: Label Studio's JSON-min export, which drops the ids that tie points to their faces: export as JSON"))
+        }
         do {
             return try JSONDecoder().decode([Task].self, from: data)
         } catch let error as DecodingError {
