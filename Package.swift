@@ -106,11 +106,11 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["PoseData", "CImageCodecs"]),
         // Augmentation and the training and validation loader; `check`, which reads what they will.
         .target(name: "Loader", dependencies: ["PoseData", "Imaging"]),
-        // Other formats and tools: 300-W, COCO keypoints (streamed), Label Studio, CVAT.
+        // Other formats and tools: 300-W, COCO keypoints (streamed), Label Studio, CVAT, PyTorch checkpoints' pickles.
         .target(name: "Interchange", dependencies: ["PoseData", "Imaging"]),
         // The synthetic face data set with exact landmarks.
         .target(name: "Synth", dependencies: ["PoseData", "Imaging"]),
-        .target(name: "Pose", dependencies: ["TorchNN", "PoseData", "Imaging", "Loader", "PoseMetrics"]),
+        .target(name: "Pose", dependencies: ["TorchNN", "PoseData", "Imaging", "Loader", "Interchange", "PoseMetrics"]),
         .target(name: "PoseMetrics"),
         // Periocular measurements from landmarks: plain Swift values, no Torch.
         .target(name: "Measure", dependencies: ["PoseData", "Imaging"]),

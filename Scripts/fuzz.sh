@@ -4,7 +4,7 @@
 # FUZZ_SEED fixes libFuzzer's random seed (CI: the same inputs on every run). Targets: labels (YOLO-pose label lines), pts
 # (iBUG .pts), coco (COCO keypoints JSON), yaml (data.yaml), images (header readers and the JPEG and
 # PNG decoders of CImageCodecs), labelstudio (Label Studio JSON exports), cvat (CVAT for images XML),
-# safetensors. Each starts from its seeds (Fuzz/seeds/<target> and the
+# pickle (the restricted unpickler of PyTorch checkpoints), safetensors. Each starts from its seeds (Fuzz/seeds/<target> and the
 # test fixtures of its format) and the corpus of earlier runs (.build-fuzz/corpus), with its token
 # dictionary (Fuzz/dicts). A crash, a leak, a timeout or a failed invariant stops with the input in
 # .build-fuzz/crashes: fix it, and keep the input in Fuzz/regressions/<target>/ (make test replays those).
@@ -14,7 +14,7 @@ cd "$root"
 seconds="${FUZZ_SECONDS:-60}"
 runs_limit="${FUZZ_RUNS:--1}"
 seed="${FUZZ_SEED:-0}"  # 0: libFuzzer picks one
-read -ra targets <<< "${FUZZ_TARGETS:-labels pts coco yaml images labelstudio cvat safetensors}"
+read -ra targets <<< "${FUZZ_TARGETS:-labels pts coco yaml images labelstudio cvat pickle safetensors}"
 scratch="$root/.build-fuzz"
 export FACELABEL_FUZZ=1 FACELABEL_SANITIZE=1
 flags=(-c debug --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library

@@ -94,7 +94,17 @@ public enum FuzzHarness {
 
     /// The harness of each fuzz target of the PoseData parsers, by target name (`FUZZ_TARGET`, and
     /// the folders of Fuzz/seeds, Fuzz/dicts and Fuzz/regressions).
+    /// Bytes through the restricted unpickler of PyTorch checkpoints and the reading of a
+    /// checkpoint from what it rebuilt; every tensor it hands over has as many strides as sizes.
+    public static func pickle(_ bytes: UnsafeRawBufferPointer) {
+        guard let document = try? Unpickler.load(Array(bytes)), let checkpoint = try? TorchCheckpoint.read(document) else { return }
+        for (name, tensor) in checkpoint.tensors {
+            precondition(tensor.size.count == tensor.stride.count && tensor.offset >= 0, "pickle: tensor \(name) is malformed")
+        }
+    }
+
     public static let targets: [String: @Sendable (UnsafeRawBufferPointer) -> Void] = [
         "labels": labelFile, "pts": pts, "coco": coco, "yaml": dataYAML, "images": image, "labelstudio": labelStudio, "cvat": cvat,
+        "pickle": pickle,
     ]
 }

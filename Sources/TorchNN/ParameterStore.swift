@@ -127,6 +127,21 @@ public final class ParameterStore {
         public var missing: [String]
         /// Keys of the source that the store does not have.
         public var unexpected: [String]
+
+        public init(loaded: [String], missing: [String], unexpected: [String]) {
+            (self.loaded, self.missing, self.unexpected) = (loaded, missing, unexpected)
+        }
+
+        /// "transferred 355/361 tensors from yolov8n-pose.pt", then the keys left as they were
+        /// (the first ten), out of the store's `total`.
+        public func summary(from source: String, of total: Int) -> String {
+            var line = "transferred \(loaded.count)/\(total) tensors from \(source)"
+            if !missing.isEmpty {
+                let named = missing.prefix(10).joined(separator: ", ")
+                line += "; left as initialised: \(named)\(missing.count > 10 ? " and \(missing.count - 10) more" : "")"
+            }
+            return line
+        }
     }
 
     /// Copies values from `contents` into the registered tensors (converting dtype).

@@ -63,7 +63,7 @@ struct Train: AsyncParsableCommand {
         let network = PoseModel(runConfig.model, seed: training.seed)
         if let start = runConfig.startingWeights, !resumesState {
             let report = try network.loadMatching(from: URL(fileURLWithPath: start))
-            note("started from \(start): \(report.loaded.count) of \(network.store.entries.count) tensors transferred")
+            note(report.summary(from: URL(fileURLWithPath: start).lastPathComponent, of: network.store.entries.count))
         }
         network.move(to: device)
         let trainer = run.trainer(model: network, config: runConfig, trainImages: trainImages, valImages: valImages)

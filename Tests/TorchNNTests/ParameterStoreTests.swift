@@ -98,6 +98,12 @@ func temporaryFile(_ name: String = "weights") -> URL {
         #expect(report.missing.count == 5 && report.unexpected.isEmpty)
         #expect(conv.weight.value.toArray(of: Float.self) == before.toArray(of: Float.self))
         #expect(bn.batchesTracked.value.itemInt() == 0)
+        #expect(
+            report.summary(from: "small.pt", of: target.entries.count)
+                == "transferred 1/6 tensors from small.pt; left as initialised: model.0.conv.weight, model.0.bn.weight, "
+                + "model.0.bn.bias, model.0.bn.running_mean, model.0.bn.running_var")
+        let many = ParameterStore.LoadReport(loaded: [], missing: (0..<12).map { "t\($0)" }, unexpected: [])
+        #expect(many.summary(from: "x.pt", of: 12).hasSuffix("left as initialised: t0, t1, t2, t3, t4, t5, t6, t7, t8, t9 and 2 more"))
     }
 
     @Test func `a truncated weights file is an error naming the file`() throws {

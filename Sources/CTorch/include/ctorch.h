@@ -146,6 +146,22 @@ bool ctorch_tensor_is_same(ctorch_tensor a, ctorch_tensor b);
 /* A printable description (libtorch's `operator<<`); free with ctorch_free. */
 char *ctorch_tensor_description(ctorch_tensor tensor);
 
+/* ---- PyTorch archives ---------------------------------------------------------------------- */
+/* The zip archive that torch.save writes (libtorch's reader: records are named without the
+ * archive's top folder, e.g. "data.pkl" and "data/0"). ctorch_archive_read copies a record into a
+ * malloc'ed buffer (free it with ctorch_free); ctorch_archive_storage reads one into a new 1-D CPU
+ * tensor of `dtype`, refusing a record that is not a whole number of values. */
+typedef struct { void *ptr; } ctorch_archive;
+ctorch_error *ctorch_archive_open(ctorch_archive *out, const char *path);
+void ctorch_archive_free(ctorch_archive archive);
+bool ctorch_archive_has_record(ctorch_archive archive, const char *name);
+ctorch_error *ctorch_archive_read(void **data, size_t *size, ctorch_archive archive, const char *name);
+ctorch_error *ctorch_archive_storage(ctorch_tensor *out, ctorch_archive archive, const char *name, ctorch_dtype dtype);
+/* A new contiguous tensor of `sizes` whose element i0..in sits at `offset` + sum(ik * strides[k])
+ * of the 1-D `storage` (a tensor rebuilt from a storage); an element past its end is an error. */
+ctorch_error *ctorch_strided_copy(ctorch_tensor *out, ctorch_tensor storage, const int64_t *sizes,
+                                  const int64_t *strides, int64_t dim, int64_t offset);
+
 /* ---- Creation ---------------------------------------------------------------------------- */
 /* Copies `byte_count` bytes of packed, row-major `dtype` values into a new CPU tensor, in
  * page-locked memory when `pinned` and a GPU is usable (a GPU then copies it without blocking). */

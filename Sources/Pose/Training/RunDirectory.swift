@@ -139,7 +139,8 @@ public struct RunDirectory: Sendable {
 
 extension RunDirectory.RunConfig {
     /// A run that trains `model` on `dataset`: `model` is a scale (n, s, m, l, x: fresh weights) or
-    /// a .safetensors file to start from, whose scale is kept while the head follows the data set's
+    /// a weights file to start from (safetensors, or a PyTorch checkpoint such as the reference's
+    /// `yolov8n-pose.pt` or a detection model's), whose scale is kept while the head follows the data set's
     /// classes and keypoint layout.
     public init(dataset: Dataset, model: String, training: TrainingConfig) throws {
         let scale: ModelScale
@@ -148,7 +149,7 @@ extension RunDirectory.RunConfig {
             scale = named
         } else {
             let url = URL(fileURLWithPath: model)
-            scale = try PoseModel.architecture(of: Safetensors.read(from: url), path: url.path).scale
+            scale = try PoseModel.scale(of: PoseModel.readWeights(url), path: url.path)
             startingWeights = url.path
         }
         let shape = dataset.config.keypointShape
