@@ -69,12 +69,7 @@ public struct DatasetWriter: Sendable {
     public func write(config: DatasetConfig, splits: [Split: [Entry]], to output: URL) throws -> URL {
         let fileManager = FileManager.default
         let output = output.standardizedFileURL
-        if fileManager.fileExists(atPath: output.path), !overwrite {
-            throw DataProblem(file: output.path, reason: .io("already exists; choose a new folder or overwrite it"))
-        }
-        let parent = output.deletingLastPathComponent()
-        try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
-        let staging = parent.appendingPathComponent(".\(output.lastPathComponent).partial-\(UUID().uuidString)")
+        let staging = try Self.staging(for: output, overwrite: overwrite)
         try fileManager.createDirectory(at: staging, withIntermediateDirectories: false)
         do {
             var derived = config
@@ -131,6 +126,18 @@ public struct DatasetWriter: Sendable {
             throw error
         }
         return output.appendingPathComponent("data.yaml")
+    }
+
+    /// A new hidden folder's place beside `output`, to write into before
+    /// ``moveIntoPlace(_:_:)``; an existing output is an error unless `overwrite`.
+    package static func staging(for output: URL, overwrite: Bool) throws -> URL {
+        let fileManager = FileManager.default
+        if fileManager.fileExists(atPath: output.path), !overwrite {
+            throw DataProblem(file: output.path, reason: .io("already exists; choose a new folder or overwrite it"))
+        }
+        let parent = output.deletingLastPathComponent()
+        try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
+        return parent.appendingPathComponent(".\(output.lastPathComponent).partial-\(UUID().uuidString)")
     }
 
     /// Renames `staging` to `output`; an existing output is first moved aside and removed after.

@@ -153,12 +153,7 @@ public enum SynthDataset {
         precondition(options.images >= 1 && options.imageSize >= 32 && options.faces.lowerBound >= 0)
         let fileManager = FileManager.default
         let output = output.standardizedFileURL
-        if fileManager.fileExists(atPath: output.path), !overwrite {
-            throw DataProblem(file: output.path, reason: .io("already exists; choose a new folder or overwrite it"))
-        }
-        let parent = output.deletingLastPathComponent()
-        try fileManager.createDirectory(at: parent, withIntermediateDirectories: true)
-        let staging = parent.appendingPathComponent(".\(output.lastPathComponent).partial-\(UUID().uuidString)")
+        let staging = try DatasetWriter.staging(for: output, overwrite: overwrite)
         let valCount = min(options.images, Int((Double(options.images) * options.valFraction).rounded()))
         let trainCount = options.images - valCount
         var summary = Summary(

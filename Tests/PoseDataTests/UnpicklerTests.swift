@@ -80,6 +80,14 @@ import Testing
         #expect(list.items.isEmpty)
     }
 
+    @Test func `tuples nested a million deep are read, described and freed without recursion`() throws {
+        let pickle = [UInt8(ascii: "N")] + [UInt8](repeating: 0x85, count: 1_000_000) + [UInt8(ascii: ".")]
+        let document = try Unpickler.load(pickle)
+        defer { withExtendedLifetime(document) {} }
+        #expect(document.root.description == "((…))")
+        #expect(document.root.items?.count == 1)
+    }
+
     @Test func `malformed pickles are errors that name the byte and the reason`() {
         let cases: [([UInt8], String)] = [
             ([0x80, 0x02, UInt8(ascii: "]")], "the pickle ends without STOP"),

@@ -1,9 +1,11 @@
 import Foundation
 
 /// A value of a Python pickle, as ``Unpickler`` rebuilds it: plain values, containers, and inert
-/// stand-ins for everything else. Lists, dicts and objects are shared references, as in Python
-/// (a pickle mutates them after it has memoised them).
-public indirect enum PickleValue: CustomStringConvertible {
+/// stand-ins for everything else. Tuples, lists, dicts and objects are shared references, as in
+/// Python (a pickle mutates lists and dicts after it has memoised them), owned by their
+/// ``PickleDocument``: however deep a pickle nests them, no value holds another directly, so
+/// none is freed, or described, by recursion.
+public enum PickleValue: CustomStringConvertible {
     case none
     case bool(Bool)
     case int(Int)
@@ -12,7 +14,7 @@ public indirect enum PickleValue: CustomStringConvertible {
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
+    case tuple(PickleTuple)
     case list(PickleList)
     case dict(PickleDict)
     /// A class or function named by the pickle; never imported or called.
@@ -32,7 +34,7 @@ public indirect enum PickleValue: CustomStringConvertible {
         case .float(let value): String(value)
         case .string(let value): "'\(value)'"
         case .bytes(let value): "<\(value.count) bytes>"
-        case .tuple(let items): "(" + items.map(\.description).joined(separator: ", ") + ")"
+        case .tuple(let tuple): "(" + tuple.items.map { if case .tuple = $0 { "(…)" } else { $0.description } }.joined(separator: ", ") + ")"
         case .list(let list): "[\(list.items.count) items]"
         case .dict(let dict): "{\(dict.entries.count) entries}"
         case .global(let global): global.description
@@ -51,7 +53,7 @@ public indirect enum PickleValue: CustomStringConvertible {
     /// The items of a tuple or a list.
     public var items: [PickleValue]? {
         switch self {
-        case .tuple(let items): items
+        case .tuple(let tuple): tuple.items
         case .list(let list): list.items
         default: nil
         }
@@ -61,6 +63,12 @@ public indirect enum PickleValue: CustomStringConvertible {
 /// What a ``PickleDocument`` empties when it goes: a pickle can make containers hold each other.
 protocol PickleContainer: AnyObject {
     func release()
+}
+
+public final class PickleTuple: PickleContainer {
+    public private(set) var items: [PickleValue]
+    init(_ items: [PickleValue]) { self.items = items }
+    func release() { items = [] }
 }
 
 public final class PickleList: PickleContainer {
@@ -109,7 +117,7 @@ public final class PickleObject: PickleContainer {
     public subscript(name: String) -> PickleValue? {
         switch state {
         case .dict(let dict): dict[name]
-        case .tuple(let parts): parts.first?.dict?[name]
+        case .tuple(let parts): parts.items.first?.dict?[name]
         default: nil
         }
     }
@@ -180,7 +188,9 @@ public struct Unpickler {
         }
     }
 
-    /// A new list, dict or object, which the document will empty.
+    private mutating func tuple(_ items: [PickleValue]) -> PickleValue { .tuple(made(PickleTuple(items))) }
+
+    /// A new tuple, list, dict or object, which the document will empty.
     private mutating func made<Container: PickleContainer>(_ container: Container) -> Container {
         containers.append(container)
         return container
@@ -322,16 +332,16 @@ public struct Unpickler {
         case UInt8(ascii: "C"): try push(.bytes(Array(try take(try length(1)))))  // SHORT_BINBYTES
         case 0x8e, 0x96: try push(.bytes(Array(try take(try length(8)))))  // BINBYTES8, BYTEARRAY8
 
-        case UInt8(ascii: ")"): try push(.tuple([]))
-        case UInt8(ascii: "t"): try push(.tuple(try popToMark()))
-        case 0x85: try push(.tuple([try pop()]))
+        case UInt8(ascii: ")"): try push(tuple([]))
+        case UInt8(ascii: "t"): try push(tuple(try popToMark()))
+        case 0x85: try push(tuple([try pop()]))
         case 0x86:
             let second = try pop()
-            try push(.tuple([try pop(), second]))
+            try push(tuple([try pop(), second]))
         case 0x87:
             let third = try pop()
             let second = try pop()
-            try push(.tuple([try pop(), second, third]))
+            try push(tuple([try pop(), second, third]))
         case UInt8(ascii: "]"): try push(.list(made(PickleList())))
         case UInt8(ascii: "l"): try push(.list(made(PickleList(try popToMark()))))
         case UInt8(ascii: "a"):  // APPEND
