@@ -34,7 +34,8 @@ public enum PickleValue: CustomStringConvertible {
         case .float(let value): String(value)
         case .string(let value): "'\(value)'"
         case .bytes(let value): "<\(value.count) bytes>"
-        case .tuple(let tuple): "(" + tuple.items.map { if case .tuple = $0 { "(…)" } else { $0.description } }.joined(separator: ", ") + ")"
+        case .tuple(let tuple):  // one level: a tuple inside is "(…)"
+            "(" + tuple.items.map { if case .tuple = $0 { "(…)" } else { $0.description } }.joined(separator: ", ") + ")"
         case .list(let list): "[\(list.items.count) items]"
         case .dict(let dict): "{\(dict.entries.count) entries}"
         case .global(let global): global.description
