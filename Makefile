@@ -11,7 +11,7 @@ RELEASE_DIR = $(if $(filter cuda,$(TORCH)),.build-cuda,.build)/release
 # Spinning OpenMP waits make two processes fight over two cores (DESIGN.md, performance notes).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: bootstrap build test lint format demo bench-torch bench-pose bench-accuracy bench-import bench-photos bench-review goldens device-check-cpu fuzz test-asan clean
+.PHONY: bootstrap build test test-labelstudio lint format demo bench-torch bench-pose bench-accuracy bench-import bench-photos bench-review goldens device-check-cpu fuzz test-asan clean
 
 bootstrap:
 	@bash Scripts/bootstrap.sh
@@ -22,6 +22,11 @@ build: bootstrap
 test: bootstrap
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+
+# The Label Studio round trip against the real Label Studio from PyPI, on loopback (CI runs it after
+# `make test`; it skips, saying so, where Label Studio cannot be installed).
+test-labelstudio: bootstrap
+	@bash Scripts/test-labelstudio.sh
 
 # swift-format's strict lint with .swift-format (CI runs it); `make format` rewrites the files first.
 lint:

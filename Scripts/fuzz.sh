@@ -23,8 +23,13 @@ say() { echo "fuzz: $*" >&2; }
 
 for product in FuzzParsers FuzzSafetensors; do
   say "building $product"
-  swift build "${flags[@]}" --product "$product" 2>&1 | grep -E "error|warning: var|Compiling Fuzz" >&2 || true
-  [ -x "$scratch/debug/$product" ] || { say "$product did not build"; exit 1; }
+  # a failed build must not leave an earlier binary to be fuzzed in its place
+  if ! swift build "${flags[@]}" --product "$product" >"$scratch/build-$product.log" 2>&1; then
+    grep -E "error" "$scratch/build-$product.log" >&2 || tail -20 "$scratch/build-$product.log" >&2
+    say "$product did not build"
+    exit 1
+  fi
+  grep -E "warning: var|Compiling Fuzz" "$scratch/build-$product.log" >&2 || true
 done
 
 seeds_of() {  # the seed files of a target: its own, and the test fixtures of its format
