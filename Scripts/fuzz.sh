@@ -21,6 +21,7 @@ flags=(-c debug --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address -Xsw
   -Xcc -fsanitize=fuzzer-no-link,address -Xcxx -fsanitize=fuzzer-no-link,address)
 say() { echo "fuzz: $*" >&2; }
 
+mkdir -p "$scratch"
 for product in FuzzParsers FuzzSafetensors; do
   say "building $product"
   # a failed build must not leave an earlier binary to be fuzzed in its place

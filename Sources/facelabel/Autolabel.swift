@@ -79,14 +79,21 @@ struct Autolabel: AsyncParsableCommand {
             progress.update(done, of: total)
         }
         progress.finish()
-        let splitSummaries = Dictionary(uniqueKeysWithValues: result.splits.map { ($0.key.rawValue, $0.value) })
-        if runtime.json {
-            try printJSON(Output(splits: splitSummaries, data: result.data.path))
-        } else {
-            for (split, summary) in splitSummaries.sorted(by: { $0.key > $1.key }) {
-                print("\(split): \(summary.images) images, \(summary.existing) existing labels, \(summary.added) added")
-            }
-            print("data set: \(result.data.path)")
+        try Self.report(result.splits, data: result.data, json: runtime.json)
+    }
+
+    /// What a pass wrote: each split's images, existing labels and additions, and the data set.
+    static func report(_ splits: [Split: AutolabelResult.SplitSummary], data: URL, json: Bool) throws {
+        let splitSummaries = Dictionary(uniqueKeysWithValues: splits.map { ($0.key.rawValue, $0.value) })
+        if json { return try printJSON(Output(splits: splitSummaries, data: data.path)) }
+        printSummaries(splitSummaries)
+        print("data set: \(data.path)")
+    }
+
+    /// One line per split, train first.
+    static func printSummaries(_ splits: [String: AutolabelResult.SplitSummary]) {
+        for (split, summary) in splits.sorted(by: { $0.key > $1.key }) {
+            print("\(split): \(summary.images) images, \(summary.existing) existing labels, \(summary.added) added")
         }
     }
 
@@ -113,9 +120,7 @@ struct Autolabel: AsyncParsableCommand {
             return
         }
         if alreadyDone { print("shard \(shard) was finished already (\(folder)/manifest.json); nothing to do") }
-        for (split, summary) in manifest.splits.sorted(by: { $0.key > $1.key }) {
-            print("\(split): \(summary.images) images, \(summary.existing) existing labels, \(summary.added) added")
-        }
+        Self.printSummaries(manifest.splits)
         print("shard \(shard): \(folder); when every shard is finished: facelabel shards merge \(out)")
     }
 }

@@ -55,17 +55,9 @@ struct Shards: AsyncParsableCommand {
         @Flag(help: "Print the result as one JSON object on stdout.") var json = false
 
         func run() async throws {
-            let result = try ShardedAutolabel(folder: URL(fileURLWithPath: folder)).merge(
+            let merged = try ShardedAutolabel(folder: URL(fileURLWithPath: folder)).merge(
                 into: into.map { URL(fileURLWithPath: $0) }, overwrite: overwrite)
-            let splitSummaries = Dictionary(uniqueKeysWithValues: result.splits.map { ($0.key.rawValue, $0.value) })
-            if json {
-                try printJSON(Autolabel.Output(splits: splitSummaries, data: result.data.path))
-            } else {
-                for (split, summary) in splitSummaries.sorted(by: { $0.key > $1.key }) {
-                    print("\(split): \(summary.images) images, \(summary.existing) existing labels, \(summary.added) added")
-                }
-                print("data set: \(result.data.path)")
-            }
+            try Autolabel.report(merged.splits, data: merged.data, json: json)
         }
     }
 }

@@ -24,7 +24,9 @@ public struct Shard: Sendable, Hashable, Codable, CustomStringConvertible {
     public var description: String { "\(index)/\(count)" }
 
     /// The folder a shard writes into, below the run's output folder: `shard-3-of-10`.
-    public var folderName: String { "shard-\(index)-of-\(count)" }
+    public var folderName: String { Self.folderName(index, of: count) }
+
+    static func folderName(_ index: Int, of count: Int) -> String { "shard-\(index)-of-\(count)" }
 
     /// Reads a folder name written by ``folderName``; nil for any other name.
     public init?(folderName: String) {

@@ -54,7 +54,11 @@ public struct ShardedAutolabel {
         public var splits: [String: AutolabelResult.SplitSummary]
         public var finished: Date
 
-        public var shard: Shard { try! Shard(index, of: pass.count) }
+        /// nil for a manifest whose index and count describe no shard (``manifests()`` refuses those).
+        public var shard: Shard? { try? Shard(index, of: pass.count) }
+
+        /// Its shard folder's name, as the manifest says.
+        var folderName: String { Shard.folderName(index, of: pass.count) }
     }
 
     public enum Outcome {
@@ -77,7 +81,8 @@ public struct ShardedAutolabel {
         for manifest in try manifests() {
             if let difference = pass.difference(from: manifest.pass) {
                 throw ShardProblem(
-                    "\(folder(of: manifest.shard).path) is a shard of another pass (\(difference)): give this pass another --out")
+                    "\(folder.appendingPathComponent(manifest.folderName).path) is a shard of another pass (\(difference)): "
+                        + "give this pass another --out")
             }
             if manifest.index == shard.index { return .alreadyDone(manifest) }
         }
@@ -110,7 +115,9 @@ public struct ShardedAutolabel {
             } catch {
                 throw ShardProblem("\(file.path): not a shard manifest (\(error))")
             }
-            guard manifest.shard == shard else { throw ShardProblem("\(file.path): written by shard \(manifest.shard), not \(shard)") }
+            guard manifest.shard == shard else {
+                throw ShardProblem("\(file.path): written by shard \(manifest.index)/\(manifest.pass.count), not \(shard)")
+            }
             return manifest
         }.sorted { $0.index < $1.index }
     }
@@ -158,12 +165,13 @@ public struct ShardedAutolabel {
     /// for byte; only `data.yaml`'s `path` names the new place), in `output` (default: `data`
     /// below the pass's folder). Refuses when a shard is missing, when the shards are of different
     /// passes, or when the data set's images are no longer those the shards labelled.
-    public func merge(into output: URL? = nil, overwrite: Bool = false) throws -> AutolabelResult {
+    public func merge(into output: URL? = nil, overwrite: Bool = false) throws -> (splits: [Split: AutolabelResult.SplitSummary], data: URL)
+    {
         let manifests = try manifests()
         guard let first = manifests.first else { throw ShardProblem("\(folder.path) holds no finished shard") }
         for manifest in manifests {
             if let difference = first.pass.difference(from: manifest.pass) {
-                throw ShardProblem("\(folder(of: manifest.shard).path) is a shard of another pass (\(difference))")
+                throw ShardProblem("\(folder.appendingPathComponent(manifest.folderName).path) is a shard of another pass (\(difference))")
             }
         }
         let status = try status()
@@ -205,7 +213,6 @@ public struct ShardedAutolabel {
         var config = dataset.config
         config.path = nil
         let target = output ?? folder.appendingPathComponent("data", isDirectory: true)
-        let yaml = try DatasetWriter(overwrite: overwrite).write(config: config, splits: entries, to: target)
-        return AutolabelResult(splits: summaries, generated: [], data: yaml)
+        return (summaries, try DatasetWriter(overwrite: overwrite).write(config: config, splits: entries, to: target))
     }
 }

@@ -160,8 +160,10 @@ public final class PickleDocument {
 /// inert ``PickleObject``. Malformed input is a ``PickleError`` naming the offset and the reason.
 public struct Unpickler {
     /// Limits that bound what a hostile pickle can make the reader allocate.
-    public static let maximumDepth = 10_000
-    public static let maximumMemo = 10_000_000
+    /// Open MARKs at a time.
+    public static let maximumMarks = 10_000
+    /// Values on the stack, and the largest memo index.
+    public static let maximumValues = 10_000_000
 
     private let bytes: [UInt8]
     private var position = 0
@@ -241,7 +243,7 @@ public struct Unpickler {
     // MARK: The stack
 
     private mutating func push(_ value: PickleValue) throws(PickleError) {
-        guard stack.count < Self.maximumMemo else { throw fail("the stack holds more than \(Self.maximumMemo) values") }
+        guard stack.count < Self.maximumValues else { throw fail("the stack holds more than \(Self.maximumValues) values") }
         stack.append(value)
     }
 
@@ -264,7 +266,7 @@ public struct Unpickler {
     }
 
     private mutating func remember(_ index: Int) throws(PickleError) {
-        guard index >= 0, index < Self.maximumMemo else { throw fail("memo index \(index) is out of range") }
+        guard index >= 0, index < Self.maximumValues else { throw fail("memo index \(index) is out of range") }
         memo[index] = try top()
     }
 
@@ -282,7 +284,7 @@ public struct Unpickler {
         case 0x95: _ = try take(8)  // FRAME: frames are only a hint for buffered reading
         case UInt8(ascii: "."): return try pop()  // STOP
         case UInt8(ascii: "("):  // MARK
-            guard marks.count < Self.maximumDepth else { throw fail("MARKs nest deeper than \(Self.maximumDepth)") }
+            guard marks.count < Self.maximumMarks else { throw fail("MARKs nest deeper than \(Self.maximumMarks)") }
             marks.append(stack.count)
         case UInt8(ascii: "0"): _ = try pop()  // POP
         case UInt8(ascii: "1"): _ = try popToMark()  // POP_MARK
