@@ -121,6 +121,14 @@ import Testing
         #expect(otherCount.status != 0 && otherCount.errors.contains("it has 2 shards, this pass 3"), "\(otherCount.errors)")
         #expect(try runFaceLabel(["autolabel"] + common + ["--shard", "0/2"]).status == 0)
 
+        // a manifest edited to name a shard that does not exist is refused, not trusted
+        let manifest = scratch.path("pass/shard-1-of-2/manifest.json")
+        let text = try String(contentsOfFile: manifest, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"index\" : 1", with: "\"index\" : 9").write(toFile: manifest, atomically: true, encoding: .utf8)
+        let edited = try runFaceLabel(["shards", "status", scratch.path("pass")])
+        #expect(edited.status != 0 && edited.errors.contains("written by shard 9/2, not 1/2"), "\(edited.errors)")
+        try text.write(toFile: manifest, atomically: true, encoding: .utf8)
+
         // an image added after the shards ran is not in any of them
         let image = try #require(try FileManager.default.contentsOfDirectory(atPath: scratch.path("data/images/train")).sorted().first)
         try FileManager.default.copyItem(
