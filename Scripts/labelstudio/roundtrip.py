@@ -54,15 +54,19 @@ answers[ids[0]] = task["predictions"][0]["result"]
 moved = call("GET", f"/api/tasks/{ids[1]}")["predictions"][0]["result"]
 next(r for r in moved if r["type"] == "keypointlabels")["value"]["x"] += 1
 answers[ids[1]] = moved
-# task 3: its first face deleted, and a face drawn: a copy of it 5% lower, with new region ids
+# task 3: its first face deleted, and a face drawn where it was not (a copy of it moved sideways by
+# its width, so that no one could take the new face for the old one moved), with new region ids
 regions = call("GET", f"/api/tasks/{ids[2]}")["predictions"][0]["result"]
-face = next(r["id"] for r in regions if r["type"] == "rectanglelabels")
+box = next(r for r in regions if r["type"] == "rectanglelabels")
+face, left, width = box["id"], box["value"]["x"], box["value"]["width"]
+shift = width if left + 2 * width <= 100 else -width
+check(0 <= left + shift and left + shift + width <= 100, f"no room beside the face at x {left}% of width {width}%")
 drawn = [json.loads(json.dumps(r)) for r in regions if r.get("id") == face or r.get("parentID") == face]
 for region in drawn:
     region["id"] = "drawn-" + region["id"]
     if "parentID" in region:
         region["parentID"] = "drawn-" + region["parentID"]
-    region["value"]["y"] = min(region["value"]["y"] + 5, 90)
+    region["value"]["x"] += shift
     region.pop("score", None)
 answers[ids[2]] = [r for r in regions if r.get("id") != face and r.get("parentID") != face] + drawn
 for task_id, result in answers.items():

@@ -155,14 +155,39 @@ public enum ReviewExchange {
             let faces = try LabelStudio.faces(
                 in: answer.result, classNames: config.names, pointNames: pointNames(config), file: file, task: name)
             let exported = Dictionary(uniqueKeysWithValues: (reference.labels ?? [:]).map { ($0.value, reference.versions?[$0.key] ?? 0) })
+            let labels =
+                task.regionIDsLost
+                ? try matchedByPlace(faces.map(\.instance), exported: Array(exported.keys), ledger: run.ledger)
+                : faces.map { face in face.id.flatMap { reference.labels?[$0] } }
             decisions += try self.decisions(
-                faces: faces.map { face in (face.instance, face.id.flatMap { reference.labels?[$0] }) }, versions: exported,
+                faces: Array(zip(faces.map(\.instance), labels)), versions: exported,
                 rejectable: Set(exported.keys), visibilityKnown: false, image: ImageKey(split, reference.path),
                 who: reviewer ?? answer.completedBy ?? fallback,
                 ledger: run.ledger)
         }
         try record(decisions, ledger: run.ledger, source: "labelstudio", summary: &summary)
         return summary
+    }
+
+    /// The exported label each face comes from, where the export kept no region ids (JSON-min):
+    /// the label whose box, as the ledger holds it, overlaps the face's most, at IoU 0.5 or more,
+    /// each label to one face, the best overlaps first; nil for a face drawn anew.
+    static func matchedByPlace(_ faces: [PoseInstance], exported: [Int64], ledger: Ledger) throws -> [Int64?] {
+        var pairs: [(face: Int, label: Int64, overlap: Double)] = []
+        for id in exported.sorted() {
+            guard let label = try ledger.label(id) else { continue }
+            for (index, face) in faces.enumerated() {
+                let overlap = Merge.iou(face.box, label.current.box)
+                if overlap >= 0.5 { pairs.append((index, id, overlap)) }
+            }
+        }
+        var matched = [Int64?](repeating: nil, count: faces.count)
+        var used = Set<Int64>()
+        for pair in pairs.sorted(by: { $0.overlap > $1.overlap }) where matched[pair.face] == nil && !used.contains(pair.label) {
+            matched[pair.face] = pair.label
+            used.insert(pair.label)
+        }
+        return matched
     }
 
     /// Records a CVAT file's faces in the ledger of `run`: each image of the file is an answer

@@ -41,14 +41,10 @@ extension PoseModel {
     /// The tensors and metadata of a weights file: safetensors, or a PyTorch checkpoint (`.pt`,
     /// told by its zip signature, whatever its name: ``readCheckpoint(_:)``).
     public static func readWeights(_ url: URL) throws(Safetensors.Error) -> Safetensors.Contents {
-        let head: Data
-        do {
-            let file = try FileHandle(forReadingFrom: url)
-            defer { try? file.close() }
-            head = try file.read(upToCount: 4) ?? Data()
-        } catch {
-            throw Safetensors.Error(path: url.path, reason: "cannot be read: \(error.localizedDescription)")
-        }
+        // a file that cannot be opened gets the reader's own message
+        guard let file = try? FileHandle(forReadingFrom: url) else { return try Safetensors.read(from: url) }
+        defer { try? file.close() }
+        let head = (try? file.read(upToCount: 4)) ?? Data()
         if head.first == 0x80 {  // a pickle's PROTO: torch.save's format before PyTorch 1.6
             throw Safetensors.Error(
                 path: url.path,

@@ -63,10 +63,28 @@ let twoPointFace = PoseInstance(
           "predictions": [1, 4]}]
         """#
 
-    @Test func `a JSON-min export is refused with the reason`() throws {
-        let minimal = #"[{"image": "/data/local-files/?d=a.jpg", "id": 3, "face": [], "annotator": "ann@clinic.org", "annotation_id": 12}]"#
-        let error = #expect(throws: DataProblem.self) { try LabelStudio.decode(Data(minimal.utf8), file: "min.json") }
-        #expect(error?.description.contains("min.json") == true && error?.description.contains("JSON-min export") == true)
+    @Test func `a JSON-min export is read with each point tied to the face whose box holds it`() throws {
+        // two faces, the second overlapping the first's corner; the nose lies in both, nearer the second's centre
+        let minimal = #"""
+            [{"image": "/data/local-files/?d=a.jpg", "id": 3, "facelabel": {"split": "train", "path": "a.jpg", "labels": {"L7": 7}},
+              "face": [{"x": 25, "y": 12.5, "width": 50, "height": 75, "rotation": 0, "rectanglelabels": ["face"], "original_width": 200, "original_height": 100},
+                       {"x": 60, "y": 70, "width": 30, "height": 28, "rotation": 0, "rectanglelabels": ["face"], "original_width": 200, "original_height": 100}],
+              "keypoints": [{"x": 31.25, "y": 50, "width": 0.5, "keypointlabels": ["eye"], "original_width": 200, "original_height": 100},
+                            {"x": 72, "y": 84, "width": 0.5, "keypointlabels": ["nose"], "original_width": 200, "original_height": 100}],
+              "annotator": 7, "annotation_id": 12, "created_at": "2026-12-07T11:01:50Z", "lead_time": null}]
+            """#
+        let task = try #require(try LabelStudio.decode(Data(minimal.utf8), file: "min.json").first)
+        #expect(task.regionIDsLost && task.data.facelabel?.labels == ["L7": 7])
+        let answer = try #require(task.latestAnnotation)
+        #expect(answer.completedBy == "user 7" && answer.id == 12)
+        let faces = try LabelStudio.faces(in: answer.result, classNames: ["face"], pointNames: ["eye", "nose"], file: "f", task: "t")
+        #expect(faces.count == 2 && faces[0].instance == twoPointFace)
+        #expect(faces[1].instance.keypoints[1].visibility > 0 && faces[1].instance.keypoints[0].visibility == 0)
+        // a point in no face's box is an error naming the file, the task and the point
+        let stray = minimal.replacingOccurrences(of: #""x": 72, "y": 84"#, with: #""x": 5, "y": 5"#)
+        let error = #expect(throws: DataProblem.self) { try LabelStudio.decode(Data(stray.utf8), file: "min.json") }
+        let reason = "[0]: keypoints[1] (nose) lies in no face's box"
+        #expect(error?.description.contains("min.json") == true && error?.description.contains(reason) == true)
     }
 
     @Test func `a Label Studio export reads its latest answer that is not cancelled`() throws {

@@ -21,6 +21,9 @@ public enum LabelStudio {
         public var data: TaskData
         public var predictions: [Prediction]?
         public var annotations: [Annotation]?
+        /// Set for a task read from a JSON-min export, whose regions lost their ids: its faces are
+        /// tied to the exported labels by where they are, not by id.
+        public var regionIDsLost = false
 
         public init(id: Int? = nil, data: TaskData, predictions: [Prediction]? = nil, annotations: [Annotation]? = nil) {
             (self.id, self.data, self.predictions, self.annotations) = (id, data, predictions, annotations)
@@ -280,28 +283,125 @@ public enum LabelStudio {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Reads a Label Studio JSON export (or a task file): a list of tasks.
+    /// Reads a Label Studio export, JSON or JSON-min (or a task file): a list of tasks.
     public static func read(_ url: URL) throws -> [Task] {
         try decode(InputFile.exchange.read(url)!, file: url.path)
     }
 
     /// Decodes Label Studio JSON; `file` names it in problems, with the JSON path of the fault.
     public static func decode(_ data: Data, file: String) throws(DataProblem) -> [Task] {
-        // JSON-min flattens each task and drops the region ids that tie a point to its face
-        if let tasks = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]], let first = tasks.first,
-            first["data"] == nil, first["annotation_id"] != nil || first["annotator"] != nil
-        {
-            throw DataProblem(
-                file: file,
-                reason: .malformed(
-                    "[0]: Label Studio's JSON-min export, which drops the ids that tie points to their faces: export as JSON"))
-        }
         do {
+            // JSON-min: one flat object per annotation, without "data"
+            if let tasks = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]], let first = tasks.first,
+                first["data"] == nil, first["annotation_id"] != nil || first["annotator"] != nil
+            {
+                let minimal = try JSONDecoder().decode([MinimalTask].self, from: data)
+                return try minimal.enumerated().map { position, task in try task.task(position: position, file: file) }
+            }
             return try JSONDecoder().decode([Task].self, from: data)
+        } catch let error as DataProblem {
+            throw error
         } catch let error as DecodingError {
             throw DataProblem(file: file, reason: .malformed(COCOKeypoints.describe(error)))
         } catch {
             throw DataProblem(file: file, reason: .malformed("\(error)"))
+        }
+    }
+
+    /// One object of Label Studio's JSON-min export: the task's data flattened, each control's
+    /// regions as a list of bare values (under the control's name), and who annotated. Regions have
+    /// no ids: a point belongs to the face whose box holds it (the nearest centre where boxes overlap).
+    struct MinimalTask: Decodable {
+        struct Item: Decodable {
+            var value: Value
+            var originalWidth: Int?
+            var originalHeight: Int?
+
+            enum CodingKeys: String, CodingKey {
+                case originalWidth = "original_width"
+                case originalHeight = "original_height"
+            }
+
+            init(from decoder: any Decoder) throws {
+                value = try Value(from: decoder)
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                originalWidth = try c.decodeIfPresent(Int.self, forKey: .originalWidth)
+                originalHeight = try c.decodeIfPresent(Int.self, forKey: .originalHeight)
+            }
+        }
+
+        var id: Int?
+        var image: String
+        var facelabel: Reference?
+        var faces: [Item]
+        var points: [Item]
+        var annotationID: Int?
+        var createdAt: String?
+        var annotator: String?
+
+        /// The controls' names are ``boxesName`` and ``pointsName``.
+        enum CodingKeys: String, CodingKey {
+            case id, image, facelabel, annotator
+            case faces = "face"
+            case points = "keypoints"
+            case annotationID = "annotation_id"
+            case createdAt = "created_at"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decodeIfPresent(Int.self, forKey: .id)
+            image = try c.decode(String.self, forKey: .image)
+            facelabel = try c.decodeIfPresent(Reference.self, forKey: .facelabel)
+            faces = try c.decodeIfPresent([Item].self, forKey: .faces) ?? []
+            points = try c.decodeIfPresent([Item].self, forKey: .points) ?? []
+            annotationID = try c.decodeIfPresent(Int.self, forKey: .annotationID)
+            createdAt = try c.decodeIfPresent(String.self, forKey: .createdAt)
+            if let number = try? c.decodeIfPresent(Int.self, forKey: .annotator) {
+                annotator = "user \(number)"
+            } else {
+                annotator = try c.decodeIfPresent(String.self, forKey: .annotator)
+            }
+        }
+
+        /// Whether `face`'s box holds the point (x, y), in percent.
+        func holds(_ face: Int, _ x: Double, _ y: Double) -> Bool {
+            let box = faces[face].value
+            guard let left = box.x, let top = box.y, let width = box.width, let height = box.height else { return false }
+            return (left...left + width).contains(x) && (top...top + height).contains(y)
+        }
+
+        /// The squared distance from `face`'s centre to (x, y).
+        func distance(_ face: Int, _ x: Double, _ y: Double) -> Double {
+            let box = faces[face].value
+            let (cx, cy) = ((box.x ?? 0) + (box.width ?? 0) / 2, (box.y ?? 0) + (box.height ?? 0) / 2)
+            return (cx - x) * (cx - x) + (cy - y) * (cy - y)
+        }
+
+        /// The task with one annotation whose points are tied to the faces that hold them.
+        func task(position: Int, file: String) throws(DataProblem) -> Task {
+            func problem(_ text: String) -> DataProblem { DataProblem(file: file, reason: .malformed("[\(position)]: \(text)")) }
+            var regions = faces.enumerated().map { index, face in
+                Region(
+                    id: "face-\(index)", type: "rectanglelabels", fromName: boxesName, toName: imageName, originalWidth: face.originalWidth,
+                    originalHeight: face.originalHeight, score: nil, value: face.value)
+            }
+            for (index, point) in points.enumerated() {
+                guard let x = point.value.x, let y = point.value.y else { throw problem("keypoints[\(index)] has no position") }
+                let owner = faces.indices.filter { holds($0, x, y) }.min { distance($0, x, y) < distance($1, x, y) }
+                guard let owner else {
+                    throw problem("keypoints[\(index)] (\(point.value.keypointlabels?.first ?? "?")) lies in no face's box")
+                }
+                regions.append(
+                    Region(
+                        id: "point-\(index)", parentID: "face-\(owner)", type: "keypointlabels", fromName: pointsName, toName: imageName,
+                        originalWidth: point.originalWidth, originalHeight: point.originalHeight, score: nil, value: point.value))
+            }
+            var task = Task(
+                id: id, data: TaskData(image: image, facelabel: facelabel),
+                annotations: [Annotation(id: annotationID, result: regions, createdAt: createdAt, completedBy: annotator)])
+            task.regionIDsLost = true
+            return task
         }
     }
 
