@@ -104,10 +104,12 @@ struct Autolabel: AsyncParsableCommand {
         let dataset = try DataLoading.dataset(data)
         let weights = URL(fileURLWithPath: model.weights)
         let pass = try ShardedAutolabel.Pass(data: dataset.configURL, weights: weights, settings: settings, count: shard.count)
-        let network = try PoseModel.load(weights, keypointDimensions: dataset.config.keypointShape.dimensions, device: device)
         let sharded = ShardedAutolabel(folder: output)
         let progress = ProgressLine("autolabel \(shard)", plainEvery: 100)
-        let outcome = try sharded.run(shard, of: pass, model: network) { done, total in progress.update(done, of: total) }
+        let outcome = try sharded.run(
+            shard, of: pass,
+            loadModel: { try PoseModel.load(weights, keypointDimensions: dataset.config.keypointShape.dimensions, device: device) }
+        ) { done, total in progress.update(done, of: total) }
         progress.finish()
         let (manifest, alreadyDone) =
             switch outcome {

@@ -73,10 +73,11 @@ public struct ShardedAutolabel {
 
     static let manifestName = "manifest.json"
 
-    /// Labels `shard` of `pass` with `model`, unless an earlier run finished it. Refuses a folder
-    /// that holds shards of another pass.
+    /// Labels `shard` of `pass` with the model `loadModel` gives (called only when the shard is
+    /// still to be labelled), unless an earlier run finished it. Refuses a folder that holds shards
+    /// of another pass.
     public func run(
-        _ shard: Shard, of pass: Pass, model: PoseModel, progress: (Int, Int) -> Void = { _, _ in }
+        _ shard: Shard, of pass: Pass, loadModel: () throws -> PoseModel, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> Outcome {
         for manifest in try manifests() {
             if let difference = pass.difference(from: manifest.pass) {
@@ -87,7 +88,7 @@ public struct ShardedAutolabel {
             if manifest.index == shard.index { return .alreadyDone(manifest) }
         }
         let dataset = try Dataset.load(URL(fileURLWithPath: pass.data))
-        let labels = try Autolabeler(settings: pass.settings).label(dataset, model: model, shard: shard, progress: progress)
+        let labels = try Autolabeler(settings: pass.settings).label(dataset, model: loadModel(), shard: shard, progress: progress)
         let output = folder(of: shard)
         // a folder without a manifest is an interrupted run's: replaced
         _ = try Autolabeler.write(labels, of: dataset, to: output)
@@ -142,8 +143,10 @@ public struct ShardedAutolabel {
     }
 
     /// The shards' status; `count` is needed only when no shard has started yet.
-    public func status(count: Int? = nil) throws -> Status {
-        let finished = try manifests()
+    public func status(count: Int? = nil) throws -> Status { try status(of: manifests(), count: count) }
+
+    /// The status given the finished shards' manifests.
+    private func status(of finished: [Manifest], count: Int? = nil) throws -> Status {
         let folders = try shardFolders().map(\.0)
         let counts = Set(finished.map(\.pass.count) + folders.map(\.count) + (count.map { [$0] } ?? []))
         guard let total = counts.first else {
@@ -174,7 +177,7 @@ public struct ShardedAutolabel {
                 throw ShardProblem("\(folder.appendingPathComponent(manifest.folderName).path) is a shard of another pass (\(difference))")
             }
         }
-        let status = try status()
+        let status = try status(of: manifests)
         guard status.complete else {
             throw ShardProblem(
                 "\(status.count - status.finished.count) of \(status.count) shards are not finished (\(status.rerun)): "
