@@ -47,6 +47,11 @@ let fuzzTargets: [Target] =
     } + [.target(name: "FuzzDriver", path: "Fuzz/Driver")]  // calls into libFuzzer, so only in fuzz builds
     : []
 
+/// c10d's Gloo process group (Sources/CTorch/distributed.cpp) needs the gloo headers, which the torch
+/// wheels leave out: Debian's libgloo-dev has them (Scripts/bootstrap.sh installs it); gloo itself is
+/// the copy inside libtorch. A build without them has no process group and runs in one process only.
+let glooHeaders = FileManager.default.fileExists(atPath: "/usr/include/gloo/config.h")
+
 let ctorch: Target =
     if sharedCTorch != nil {
         .systemLibrary(name: "CTorch", path: "Sources/CTorchShared")
@@ -57,7 +62,7 @@ let ctorch: Target =
                 .unsafeFlags(["-I\(libtorch)/include", "-Wno-deprecated-declarations"]),
                 // The torch wheels since 2.7 are built with the new libstdc++ ABI; it must match.
                 .define("_GLIBCXX_USE_CXX11_ABI", to: "1"),
-            ],
+            ] + (glooHeaders ? [.define("USE_C10D_GLOO"), .unsafeFlags(["-I\(libtorch)/include/torch/csrc/api/include"])] : []),
             linkerSettings: [
                 .unsafeFlags(["-L\(libtorch)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib"]),
                 .linkedLibrary("torch_cpu"),

@@ -20,8 +20,9 @@ install_debian_packages() {
   # chromium: the report test opens report.html in the headless browser; chromium-driver and
   # python3-selenium: the review page's tests act on it as a person would; curl: the review server's
   # HTTP tests; sqlite3: tests read the ledger; libtcmalloc-minimal4: the allocator every binary
-  # links (see Package.swift).
-  local wanted=(libjpeg62-turbo-dev libspng-dev libpng-dev zlib1g-dev libsqlite3-dev libtcmalloc-minimal4 pkg-config
+  # links (see Package.swift); libgloo-dev: the gloo headers c10d's Gloo process group is compiled
+  # against (the torch wheels ship gloo's code, not its headers).
+  local wanted=(libjpeg62-turbo-dev libspng-dev libpng-dev zlib1g-dev libsqlite3-dev libtcmalloc-minimal4 pkg-config libgloo-dev
     chromium chromium-driver python3-selenium curl sqlite3)
   local missing=()
   for package in "${wanted[@]}"; do

@@ -127,6 +127,48 @@ void ctorch_set_deterministic(bool enabled);
 ctorch_error *ctorch_generator_new(ctorch_generator *out, uint64_t seed);
 void ctorch_generator_free(ctorch_generator generator);
 
+/* ---- Process groups (PyTorch's c10d) ------------------------------------------------------- */
+/* A group of `world_size` processes that reduce and broadcast tensors with each other over c10d:
+ * a TCPStore for the rendezvous (hosted by this process when `host_store`, otherwise joined), keys
+ * prefixed with `key_prefix`, and Gloo (CPU tensors) or NCCL (CUDA tensors) for the collectives.
+ * Every process must issue the same collectives in the same order. A collective or store read that
+ * does not complete within `timeout_ms`, or whose peer has gone, returns an error.
+ * ctorch_process_group_available says whether this build has the backend (Gloo needs the gloo
+ * headers at build time, NCCL a CUDA build with nccl.h). */
+typedef struct { void *ptr; } ctorch_process_group;
+typedef enum { CTORCH_BACKEND_GLOO = 0, CTORCH_BACKEND_NCCL = 1 } ctorch_backend;
+typedef enum { CTORCH_REDUCE_SUM = 0, CTORCH_REDUCE_AVERAGE = 1, CTORCH_REDUCE_MAX = 2 } ctorch_reduce_op;
+typedef struct {
+  const char *store_host;
+  uint16_t store_port;
+  bool host_store;
+  const char *key_prefix;
+  int32_t rank;
+  int32_t world_size;
+  ctorch_backend backend;
+  int64_t timeout_ms;
+  /* Gloo: the network interface to use (GLOO_SOCKET_IFNAME), else the address `hostname` resolves
+   * to, else (both NULL) the address this machine's host name resolves to. */
+  const char *interface;
+  const char *hostname;
+} ctorch_process_group_options;
+bool ctorch_process_group_available(ctorch_backend backend);
+ctorch_error *ctorch_process_group_create(ctorch_process_group *out, const ctorch_process_group_options *options);
+void ctorch_process_group_free(ctorch_process_group group);
+/* In place on every process: each tensor becomes the reduction of that tensor over the group
+ * (undefined tensors are not allowed). Tensors of one dtype are flattened into buckets of at most
+ * `bucket_bytes` (at least one tensor each), one collective per bucket. */
+ctorch_error *ctorch_process_group_allreduce(ctorch_process_group group, const ctorch_tensor *tensors, int64_t count,
+                                             ctorch_reduce_op op, int64_t bucket_bytes);
+/* In place: every process's tensors become those of process `root` (bucketed as above). */
+ctorch_error *ctorch_process_group_broadcast(ctorch_process_group group, const ctorch_tensor *tensors, int64_t count,
+                                             int32_t root, int64_t bucket_bytes);
+ctorch_error *ctorch_process_group_barrier(ctorch_process_group group);
+/* Small byte blobs through the group's store (under its key prefix). ctorch_store_get waits for the
+ * key up to the timeout and writes a malloc'ed copy (free it with ctorch_free). */
+ctorch_error *ctorch_store_set(ctorch_process_group group, const char *key, const void *data, size_t size);
+ctorch_error *ctorch_store_get(void **data, size_t *size, ctorch_process_group group, const char *key);
+
 /* ---- Tensor lifetime and properties ------------------------------------------------------ */
 void ctorch_tensor_free(ctorch_tensor tensor);
 /* A new handle to the same tensor (shares storage and autograd identity). */
