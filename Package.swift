@@ -169,7 +169,8 @@ let package = Package(
         .testTarget(name: "TorchNNTests", dependencies: ["TorchNN", "TorchTestSupport"]),
         .testTarget(name: "PoseTests", dependencies: ["Pose", "Synth", "TorchTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "facelabelTests", dependencies: ["facelabel", "PoseData", "Imaging", "Synth", "Torch", "AutoLabel", "BrowserTestSupport"]),
+            name: "facelabelTests",
+            dependencies: ["facelabel", "PoseData", "Imaging", "Synth", "Torch", "AutoLabel", "BrowserTestSupport", "TorchTestSupport"]),
         .target(name: "BrowserTestSupport", path: "Tests/BrowserTestSupport"),
         // What each fuzz target does with an input, for the fuzzers and the test that replays their finds.
         .target(name: "FuzzHarnesses", dependencies: ["PoseData", "Imaging", "Interchange"], path: "Fuzz/Harnesses"),

@@ -137,12 +137,25 @@ public final class BatchLoader: Sendable {
         return order
     }
 
-    /// The training batches of `epoch`, augmented by `augmenter`, in order.
-    public func trainingBatches(epoch: Int, augmenter: Augmenter) -> BatchQueue {
+    /// The training batches of `epoch`, augmented by `augmenter`, in order; with several ranks,
+    /// rank `rank`'s slice of each.
+    ///
+    /// Data-parallel training splits every batch of the one-process run into `ranks` equal slices
+    /// and rank r takes slice r, so the ranks together see exactly the one-process batches (each
+    /// image's augmentation depends only on the seed, the epoch and the image). As PyTorch's
+    /// `DistributedSampler` does, the epoch's order is first padded to a multiple of `ranks` by
+    /// repeating its start, so that every slice of the last batch has as many images.
+    public func trainingBatches(epoch: Int, augmenter: Augmenter, rank: Int = 0, of ranks: Int = 1) -> BatchQueue {
+        precondition(ranks >= 1 && (0..<ranks).contains(rank) && batchSize % ranks == 0, "the batch must split evenly over the ranks")
         let order = self.order(epoch: epoch)
         var positions = [Int](repeating: 0, count: order.count)
         for (position, index) in order.enumerated() { positions[index] = position }
-        let groups = stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0..<min($0 + batchSize, order.count)]) }
+        let padded = order.isEmpty ? [] : (0..<(order.count + ranks - 1) / ranks * ranks).map { order[$0 % order.count] }
+        let groups = stride(from: 0, to: padded.count, by: batchSize).map { start in
+            let batch = padded[start..<min(start + batchSize, padded.count)]
+            let slice = batch.count / ranks
+            return Array(batch.dropFirst(rank * slice).prefix(slice))
+        }
         return stream(groups) { [self, positions] index in
             let stream = (UInt64(epoch) << 32) | UInt64(index + 1)
             var random = SeededRandom(seed: seed, stream: stream)

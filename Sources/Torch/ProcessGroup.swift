@@ -130,6 +130,40 @@ public final class ProcessGroup: @unchecked Sendable {
     }
 }
 
+extension ProcessGroup {
+    /// `values` reduced over the group: counters, flags, sums of losses.
+    public func allReduce(_ values: [Double], _ reduction: Reduction = .sum) throws(TorchError) -> [Double] {
+        let tensor = Tensor(values, shape: [values.count]).to(collectiveDevice)
+        try allReduce([tensor], reduction)
+        return tensor.toArray(of: Double.self)
+    }
+
+    /// Member `root`'s `values`, on every member: a decision one member takes for all.
+    public func broadcast(_ values: [Double], from root: Int = 0) throws(TorchError) -> [Double] {
+        let tensor = Tensor(values, shape: [values.count]).to(collectiveDevice)
+        try broadcast([tensor], from: root)
+        return tensor.toArray(of: Double.self)
+    }
+
+    /// Throws on every member unless every member passed the same `value` (its settings, say),
+    /// naming the lowest rank whose `what` differs from rank 0's.
+    public func checkAgreement(on value: [UInt8], what: String) throws(TorchError) {
+        try set("agree/\(what)/\(rank)", value)
+        let reference = rank == 0 ? value : try get("agree/\(what)/0")
+        for other in 1..<worldSize {
+            let theirs = other == rank ? value : try get("agree/\(what)/\(other)")
+            guard theirs == reference else {
+                throw TorchError(
+                    kind: .value, operation: "compare the \(what) of \(worldSize) ranks",
+                    message: "rank \(other)'s \(what) differ from rank 0's")
+            }
+        }
+    }
+
+    /// Where the small tensors of these conveniences live: NCCL reduces only GPU tensors.
+    private var collectiveDevice: Device { options.backend == .nccl ? .cuda : .cpu }
+}
+
 private func withOptionalCString<R>(_ string: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
     guard let string else { return body(nil) }
     return string.withCString { body($0) }

@@ -11,7 +11,9 @@ struct Train: AsyncParsableCommand {
         discussion: """
             Writes OUT/config.json, OUT/results.csv and OUT/weights/{last,best}.safetensors (the EMA \
             weights under the reference's keys). --resume continues OUT exactly where it stopped. \
-            With --json, stdout carries {"weights": {"best", "last"}, "epochs", "metrics"}.
+            With --json, stdout carries {"weights": {"best", "last"}, "epochs", "metrics"}. Started by \
+            torchrun or srun as several ranks, it trains data-parallel: --batch is the batch of all \
+            ranks together, and rank 0 validates and writes OUT (docs/clusters.md).
             """)
 
     @Option(help: "The data set's data.yaml.") var data: String?
@@ -20,6 +22,7 @@ struct Train: AsyncParsableCommand {
     @Flag(help: "Continue the run in --out from its last epoch.") var resume = false
     @OptionGroup var hyper: Hyperparameters
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var launchOptions: LaunchOptions
 
     func validate() throws {
         if !resume && data == nil { throw ValidationError("--data is required (unless --resume).") }
@@ -40,8 +43,23 @@ struct Train: AsyncParsableCommand {
         }
     }
 
+    /// What every rank must have been given alike.
+    private struct SharedSettings: Encodable {
+        var config: RunDirectory.RunConfig
+        var out: String
+        var resume: Bool
+    }
+
     func run() async throws {
-        let device = try runtime.apply()
+        let launch = try RuntimeOptions.launch()
+        if launch.isDistributed && hyper.batch % launch.worldSize != 0 {
+            throw ValidationError(
+                "--batch \(hyper.batch) is the batch of all \(launch.worldSize) ranks together and must split evenly over them: "
+                    + "give a multiple of \(launch.worldSize).")
+        }
+        let device = try runtime.apply(launch)
+        let group = try launchOptions.join(launch, device: device)
+        let leads = launch.rank == 0  // rank 0 validates, writes the run folder and reports
         let run = RunDirectory(URL(fileURLWithPath: out))
         let runConfig: RunDirectory.RunConfig
         if resume {
@@ -57,31 +75,58 @@ struct Train: AsyncParsableCommand {
         let training = runConfig.training
         let trainImages = try DataLoading.images(dataset, split: .train)
         let valImages = try DataLoading.images(dataset, split: .val)
-        if !resume { try run.create(runConfig) }  // only once the data set is known to be usable
+        if let group {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            let settings = try encoder.encode(SharedSettings(config: runConfig, out: out, resume: resume))
+            do {
+                try group.checkAgreement(on: Array(settings), what: "settings")
+            } catch {
+                throw LaunchFailure("\(error.message): start every rank with the same command line and files")
+            }
+        }
+        if !resume && leads { try run.create(runConfig) }  // only once the data set is known to be usable
         // a run killed before its first epoch ended has no state to resume: it starts again from the first
         let resumesState = resume && FileManager.default.fileExists(atPath: run.stateURL.path)
         let network = PoseModel(runConfig.model, seed: training.seed)
         if let start = runConfig.startingWeights, !resumesState {
             let report = try network.loadMatching(from: URL(fileURLWithPath: start))
-            note(report.summary(from: URL(fileURLWithPath: start).lastPathComponent, of: network.store.entries.count))
+            if leads { note(report.summary(from: URL(fileURLWithPath: start).lastPathComponent, of: network.store.entries.count)) }
         }
         network.move(to: device)
         let trainer = run.trainer(model: network, config: runConfig, trainImages: trainImages, valImages: valImages)
-        let observer = TrainProgress(epochs: training.epochs)
-        trainer.observers = [observer]
+        trainer.group = group
+        if leads {
+            trainer.observers = [TrainProgress(epochs: training.epochs)]
+        } else {
+            (trainer.validate, trainer.checkpoint) = (nil, nil)
+        }
         if resumesState {
             try run.resume(trainer)
-            note("resuming \(out) at epoch \(trainer.state.nextEpoch + 1)/\(training.epochs)")
-        } else if resume {
+            if leads { note("resuming \(out) at epoch \(trainer.state.nextEpoch + 1)/\(training.epochs)") }
+        } else if resume && leads {
             note("no epoch of \(out) had finished: training from the first")
         }
         let precision = trainer.autocastType.map { " with \($0) mixed precision" } ?? ""
-        note(
-            "training \(runConfig.model.scale.rawValue) (\(network.store.parameterCount) parameters) on \(trainImages.count) images, "
-                + "validating on \(valImages.count), on \(device)\(precision)")
+        let ranks = group.map { " (rank 0 of \($0.worldSize), batch \(training.batchSize / $0.worldSize) each)" } ?? ""
+        if leads {
+            note(
+                "training \(runConfig.model.scale.rawValue) (\(network.store.parameterCount) parameters) on \(trainImages.count) images, "
+                    + "validating on \(valImages.count), on \(device)\(precision)\(ranks)")
+        }
         let firstEpoch = trainer.state.nextEpoch
         device.resetPeakMemory()
-        try await trainer.train()
+        do {
+            try await trainer.train()
+            try group?.barrier()
+        } catch let error as TorchError where group != nil {
+            throw LaunchFailure(
+                "rank \(launch.rank) of \(launch.worldSize) stopped: \(error.operation) failed: "
+                    + "\(error.message.replacing(#/^\[[^\]]*\] /#, with: "")) (a rank failed or left, or the ranks did not "
+                    + "keep in step within --dist-timeout); \(out) keeps its last finished epoch: --resume continues it")
+        }
+        guard leads else { return }
+        if let group { note("the \(group.worldSize) ranks finished with the same weights, bit for bit") }
         let final = trainer.state.history.last?.metrics
         if runtime.json {
             try printJSON(

@@ -76,6 +76,11 @@ public final class Trainer {
     public var validate: ((PoseModel) async throws -> ValidationMetrics)?
     /// Called after every epoch with the state to persist (checkpoints).
     public var checkpoint: ((Trainer, _ isBest: Bool) throws -> Void)?
+    /// The ranks that train together, data-parallel (nil: this process alone). Each rank takes its
+    /// slice of every batch (``BatchLoader/trainingBatches(epoch:augmenter:rank:of:)``); gradients
+    /// are summed over the ranks before every optimizer step, so that every rank steps identically.
+    /// Only one rank should validate and checkpoint: the validation's fitness is taken from rank 0.
+    public var group: ProcessGroup?
 
     public init(model: PoseModel, loss: PoseLoss, config: TrainingConfig, loader: BatchLoader, flipIndex: [Int]?) {
         self.model = model
@@ -187,7 +192,8 @@ public final class Trainer {
         if config.mixedPrecision && device == .cpu, let fallback = DType.cpuBFloat16Fallback {
             for observer in observers { observer.warning("mixed precision (--amp): \(fallback)") }
         }
-        if autocastType == .float16 && !Self.mixedPrecisionAgrees(model, autocast: .float16) {
+        if let group { try startTogether(group) }
+        if try autocastType == .float16 && !everyRankAgrees(Self.mixedPrecisionAgrees(model, autocast: .float16)) {
             (autocastType, scaler) = (nil, nil)
             for observer in observers {
                 observer.warning("mixed precision disagrees with float32 on this GPU (the AMP check): training in float32")
@@ -202,7 +208,7 @@ public final class Trainer {
             optimizer.zeroGrad()
             var running = RunningLoss()
             var images = 0
-            let queue = loader.trainingBatches(epoch: epoch, augmenter: augmenter)
+            let queue = loader.trainingBatches(epoch: epoch, augmenter: augmenter, rank: group?.rank ?? 0, of: group?.worldSize ?? 1)
             var batchIndex = 0
             while let batch = await queue.next() {
                 let iteration = batchIndex + batchesPerEpoch * epoch
@@ -228,12 +234,15 @@ public final class Trainer {
                 }
                 if iteration - state.lastOptimizerStep >= accumulation {
                     let parameters = model.store.trainableParameters
+                    if let group { try sumGradients(parameters, over: group) }
                     scaler?.unscale(parameters)
                     clipGradientNorm(parameters, maxNorm: 10)
                     // the reference's scaler.step: a step whose gradients overflowed is skipped
                     if scaler?.mayStep ?? true { optimizer.step() }
                     scaler?.update()
                     optimizer.zeroGrad()
+                    // BatchNorm's running statistics are rank 0's, as DDP's broadcast_buffers keeps them
+                    if let group { try group.broadcast(model.store.buffers.map(\.value)) }
                     ema.update()
                     state.lastOptimizerStep = iteration
                 }
@@ -251,14 +260,17 @@ public final class Trainer {
             let isLast = epoch == config.epochs - 1
             var metrics: ValidationMetrics?
             if let validate, config.validateEachEpoch || isLast { metrics = try await validate(average) }
-            let fitness = metrics?.fitness ?? 0
+            var fitness = metrics?.fitness ?? 0
+            if let group { fitness = try group.broadcast([fitness])[0] }  // rank 0 validates
             let isBest = state.bestFitness == nil || state.bestFitness! < fitness || state.bestFitness == 0
             if isBest || fitness == state.bestFitness {
                 state.bestFitness = max(state.bestFitness ?? fitness, fitness)
                 state.bestEpoch = epoch
             }
+            var trainLoss = running.means(exact: true)
+            if let group { (trainLoss, images) = try running.means(over: group, images: images) }
             let record = EpochRecord(
-                epoch: epoch, trainLoss: running.means(exact: true),
+                epoch: epoch, trainLoss: trainLoss,
                 metrics: metrics, learningRates: optimizer.groups.map(\.learningRate),
                 seconds: Date().timeIntervalSince(started), imagesPerSecond: Double(images) / max(trainingSeconds, 1e-9))
             state.history.append(record)
@@ -273,7 +285,41 @@ public final class Trainer {
                 break
             }
         }
+        if let group { try group.checkAgreement(on: weightsDigest(), what: "trained weights") }
         return state.history
+    }
+}
+
+extension Trainer {
+    /// Every rank starts from rank 0's weights (model and average, parameters and buffers).
+    private func startTogether(_ group: ProcessGroup) throws(TorchError) {
+        try group.broadcast(model.store.stateDict.map(\.tensor) + average.store.stateDict.map(\.tensor))
+    }
+
+    /// A digest of every tensor of the model and its average, byte for byte (FNV-1a): after
+    /// training, every rank's must be rank 0's, or the ranks drifted apart.
+    private func weightsDigest() -> [UInt8] {
+        var digest = Data()
+        for (_, tensor) in model.store.stateDict + average.store.stateDict {
+            withUnsafeBytes(of: FNV1a.hash(Data(tensor.bytes())).littleEndian) { digest.append(contentsOf: $0) }
+        }
+        return Array(digest)
+    }
+
+    /// Whether `agrees` holds on every rank (true alone).
+    private func everyRankAgrees(_ agrees: Bool) throws(TorchError) -> Bool {
+        guard let group else { return agrees }
+        return try group.allReduce([agrees ? 0 : 1], .max)[0] == 0
+    }
+
+    /// Sums the gradients over the ranks, in buckets. A rank whose slices held no image (every one
+    /// unreadable) has no gradients: it contributes zeros, so that every rank reduces the same tensors.
+    private func sumGradients(_ parameters: [Parameter], over group: ProcessGroup) throws(TorchError) {
+        let missing = parameters.filter { $0.grad == nil }
+        if !missing.isEmpty {
+            missing.map { $0.value.sum() * 0 }.reduce(Tensor.zeros([], device: device)) { $0 + $1 }.backward()
+        }
+        try group.allReduce(parameters.map { $0.grad! })
     }
 }
 
@@ -293,6 +339,14 @@ struct RunningLoss {
     }
 
     var isEmpty: Bool { batches == 0 }
+
+    /// The means over every rank's batches, and the images of every rank added up.
+    func means(over group: ProcessGroup, images: Int) throws(TorchError) -> (LossItems, Int) {
+        let sums = sum?.toArray(of: Double.self) ?? [0, 0, 0, 0, 0]
+        let totals = try group.allReduce(sums + [Double(batches), Double(images)])
+        let count = max(totals[5], 1)
+        return (LossItems(totals[0..<5].map { $0 / count }), Int(totals[6]))
+    }
 
     /// The means, read afresh when `exact` or when the last reading is older than the refresh time.
     mutating func means(exact: Bool) -> LossItems {

@@ -24,13 +24,35 @@ struct RuntimeOptions: ParsableArguments {
         if let threads { try OptionCheck.workers(threads, "--threads") }
     }
 
-    /// Applies the settings and returns the device to compute on; throws when it cannot be used.
+    /// Applies the settings and returns the device to compute on; throws when it cannot be used,
+    /// or when a launcher started this process as one of several ranks (this command runs alone).
     func apply() throws -> Device {
-        if let threads { Torch.setThreadCount(threads) }
+        let launch = try Self.launch()
+        if launch.isDistributed {
+            throw ValidationError(
+                "\(launch.launcher) started this process as rank \(launch.rank) of \(launch.worldSize), but this command runs "
+                    + "as one process: run it once (docs/clusters.md shows what runs on several)")
+        }
+        return try apply(launch)
+    }
+
+    /// Applies the settings for one rank of `launch` and returns the device to compute on: unless
+    /// given, threads are the cores shared among the machine's ranks, and `auto` or `cuda` is the
+    /// GPU of the rank's local index.
+    func apply(_ launch: Launch) throws -> Device {
+        if let threads {
+            Torch.setThreadCount(threads)
+        } else if launch.isDistributed {
+            Torch.setThreadCount(launch.defaultThreads(cores: ProcessInfo.processInfo.activeProcessorCount))
+        }
         if deterministic { setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8", 0) }  // before CUDA starts
-        let chosen: Device
+        var chosen: Device
         do {
             chosen = try Device.select(device)
+            if launch.isDistributed, chosen.kind == .cuda, device == "auto" || device == "cuda" {
+                chosen = .cuda(launch.localRank)
+                try chosen.checkAvailable()
+            }
         } catch {
             throw DeviceUnavailable(option: device, reason: error.message)
         }
@@ -42,6 +64,17 @@ struct RuntimeOptions: ParsableArguments {
             Torch.setCuDNNTensorFloat32(false)
         }
         return chosen
+    }
+}
+
+extension RuntimeOptions {
+    /// This process's launch, from the launcher's variables.
+    static func launch() throws -> Launch {
+        do {
+            return try Launch.read(ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 }
 

@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+import Torch
+import TorchTestSupport
+
+/// `train` on several ranks (Gloo on loopback), started as torchrun would start them.
+@Suite(.serialized, .enabled(if: ProcessGroup.Backend.gloo.isAvailable, "built without the gloo headers"))
+struct `data-parallel training` {
+    /// The variables torchrun gives each of `worldSize` ranks on one machine.
+    static func rankEnvironment(_ rank: Int, of worldSize: Int, port: Int) -> [String: String] {
+        [
+            "RANK": "\(rank)", "WORLD_SIZE": "\(worldSize)", "LOCAL_RANK": "\(rank)", "LOCAL_WORLD_SIZE": "\(worldSize)",
+            "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "\(port)",
+        ]
+    }
+
+    /// Runs `arguments` as every rank of a group of `worldSize` (rank r's extra arguments from
+    /// `perRank`) and returns each rank's stdout, stderr and status.
+    static func runRanks(
+        _ worldSize: Int, _ arguments: [String], perRank: (Int) -> [String] = { _ in [] }
+    ) throws -> [(output: String, errors: String, status: Int32)] {
+        let port = freeLoopbackPort()
+        let ranks = try (0..<worldSize).map { rank in
+            try StartedFaceLabel(arguments + perRank(rank), environment: rankEnvironment(rank, of: worldSize, port: port))
+        }
+        return ranks.map { $0.wait() }
+    }
+
+    static func synth(_ scratch: Scratch, images: Int) throws -> String {
+        let synth = try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "\(images)", "--imgsz", "64", "--seed", "3"])
+        #expect(synth.status == 0, "\(synth.errors)")
+        return scratch.path("data/data.yaml")
+    }
+
+    /// The model's trainable weights in a run's resume state (BatchNorm's running statistics left out).
+    static func trainedWeights(_ run: String) throws -> [String: Tensor] {
+        let state = try Safetensors.read(from: URL(fileURLWithPath: run + "/weights/last.state.safetensors"))
+        return Dictionary(
+            uniqueKeysWithValues: state.tensors.filter {
+                $0.name.hasPrefix("train.") && !$0.name.contains("running_") && !$0.name.contains("num_batches")
+            }.map { ($0.name, $0.tensor) })
+    }
+
+    @Test func `two ranks step exactly as one process that accumulates their two slices, and leave one run folder`() throws {
+        let scratch = try Scratch()
+        let data = try Self.synth(scratch, images: 15)  // 12 training images: 3 batches of 4
+        // no warmup and SGD: the learning rate and momentum do not depend on the batches per epoch
+        let common = [
+            "train", "--data", data, "--imgsz", "64", "--nbs", "4", "--epochs", "1", "--warmup-epochs", "0", "--optimizer", "SGD",
+            "--workers", "1", "--threads", "1", "--seed", "2",
+        ]
+        let ranks = try Self.runRanks(2, common + ["--batch", "4", "--out", scratch.path("two")])
+        for (rank, result) in ranks.enumerated() { #expect(result.status == 0, "rank \(rank): \(result.errors)") }
+        #expect(ranks[0].errors.contains("on cpu (rank 0 of 2, batch 2 each)"))
+        #expect(ranks[0].errors.contains("the 2 ranks finished with the same weights, bit for bit"))
+        #expect(ranks[1].errors.isEmpty && ranks[1].output.isEmpty, "rank 1 reports nothing: \(ranks[1].errors)")
+
+        // one process, batches of 2 accumulated in pairs: the same 3 steps on the same images
+        let one = try runFaceLabel(common + ["--batch", "2", "--out", scratch.path("one")])
+        #expect(one.status == 0, "\(one.errors)")
+        let (distributed, single) = (try Self.trainedWeights(scratch.path("two")), try Self.trainedWeights(scratch.path("one")))
+        #expect(distributed.count > 100 && distributed.keys.sorted() == single.keys.sorted())
+        var worst = 0.0
+        for (key, tensor) in distributed { worst = max(worst, (tensor - single[key]!).abs().max().item()) }
+        #expect(worst <= 1e-6, "the largest difference is \(worst)")
+        // and the weights moved: the comparison is not between two untouched models
+        let initial = try runFaceLabel(common + ["--batch", "4", "--lr0", "0.000001", "--out", scratch.path("still")])
+        #expect(initial.status == 0)
+        let barelyTrained = try Self.trainedWeights(scratch.path("still"))
+        let moved = distributed.map { key, tensor in (tensor - barelyTrained[key]!).abs().max().item() }.max() ?? 0
+        #expect(moved > 1e-3)
+
+        // rank 0 alone wrote the run folder: one set of checkpoints, one results.csv with one epoch
+        let files = try FileManager.default.subpathsOfDirectory(atPath: scratch.path("two")).sorted()
+        #expect(
+            files == [
+                "config.json", "results.csv", "weights", "weights/best.safetensors", "weights/last.safetensors",
+                "weights/last.state.safetensors",
+            ])
+        let results = try String(contentsOfFile: scratch.path("two/results.csv"), encoding: .utf8)
+        #expect(results.split(separator: "\n").count == 2)
+        let val = try runFaceLabel([
+            "val", "--data", data, "--weights", scratch.path("two/weights/best.safetensors"), "--imgsz", "64", "--json",
+        ])
+        #expect(val.status == 0, "\(val.errors)")
+        #expect(try jsonObject(val.output)["pose"] != nil)
+    }
+
+    @Test func `a rank killed mid-epoch stops the other with a clear error, and the run resumes`() throws {
+        let scratch = try Scratch()
+        let data = try Self.synth(scratch, images: 40)
+        let run = scratch.path("run")
+        let arguments = [
+            "train", "--data", data, "--imgsz", "64", "--batch", "4", "--epochs", "3", "--workers", "1", "--threads", "1",
+            "--dist-timeout", "120", "--out", run,
+        ]
+        let port = freeLoopbackPort()
+        let first = try StartedFaceLabel(arguments, environment: Self.rankEnvironment(0, of: 2, port: port))
+        let second = try StartedFaceLabel(arguments, environment: Self.rankEnvironment(1, of: 2, port: port))
+        // once the first epoch is saved, rank 1 dies during the second
+        let deadline = Date().addingTimeInterval(300)
+        while !FileManager.default.fileExists(atPath: run + "/weights/last.state.safetensors") && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        kill(second.process.processIdentifier, SIGKILL)
+        let started = Date()
+        let survivor = first.wait()
+        _ = second.wait()
+        #expect(survivor.status != 0)
+        #expect(survivor.errors.contains("rank 0 of 2 stopped:"), "\(survivor.errors)")
+        #expect(survivor.errors.contains("keeps its last finished epoch: --resume continues it"))
+        #expect(Date().timeIntervalSince(started) < 100, "the survivor waited for the whole timeout")
+        // nothing partial: the files of a finished epoch, whole
+        let files = try FileManager.default.subpathsOfDirectory(atPath: run).sorted()
+        #expect(
+            files == [
+                "config.json", "results.csv", "weights", "weights/best.safetensors", "weights/last.safetensors",
+                "weights/last.state.safetensors",
+            ])
+        let epochsSaved = try String(contentsOfFile: run + "/results.csv", encoding: .utf8).split(separator: "\n").count - 1
+        #expect((1...2).contains(epochsSaved))
+        // one process continues it (a checkpoint does not depend on the world size that wrote it)
+        let resumed = try runFaceLabel(["train", "--resume", "--out", run, "--workers", "1"])
+        #expect(resumed.status == 0, "\(resumed.errors)")
+        #expect(resumed.errors.contains("resuming \(run) at epoch \(epochsSaved + 1)/3"))
+        #expect(try String(contentsOfFile: run + "/results.csv", encoding: .utf8).split(separator: "\n").count == 4)
+    }
+
+    @Test func `a launch that cannot work is one clear error on every rank`() throws {
+        let scratch = try Scratch()
+        let data = try Self.synth(scratch, images: 12)
+        let arguments = ["train", "--data", data, "--imgsz", "64", "--epochs", "1", "--workers", "1", "--dist-timeout", "60"]
+
+        let noAddress = try runFaceLabel(
+            arguments + ["--out", scratch.path("a")], environment: ["RANK": "0", "WORLD_SIZE": "2", "MASTER_PORT": "29500"])
+        #expect(noAddress.status != 0)
+        #expect(noAddress.errors.contains("WORLD_SIZE is 2 but MASTER_ADDR is not set"), "\(noAddress.errors)")
+
+        let uneven = try runFaceLabel(
+            arguments + ["--batch", "5", "--out", scratch.path("b")], environment: Self.rankEnvironment(0, of: 2, port: 1))
+        #expect(uneven.status != 0)
+        #expect(uneven.errors.contains("--batch 5 is the batch of all 2 ranks together and must split evenly"))
+
+        let differing = try Self.runRanks(2, arguments + ["--batch", "4", "--out", scratch.path("c")]) { rank in
+            ["--lr0", rank == 0 ? "0.01" : "0.02"]
+        }
+        for (rank, result) in differing.enumerated() {
+            #expect(result.status != 0)
+            #expect(result.errors.contains("rank 1's settings differ from rank 0's"), "rank \(rank): \(result.errors)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("c")), "nothing written before the ranks agreed")
+
+        let alone = try runFaceLabel(
+            ["predict", "--weights", Self.weights, "--source", scratch.path("data/images/val")],
+            environment: Self.rankEnvironment(0, of: 2, port: 1))
+        #expect(alone.status != 0)
+        #expect(alone.errors.contains("torchrun started this process as rank 0 of 2, but this command runs as one process"))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: torchrun), "no torchrun (make bench-pose installs one)"))
+    func `torchrun starts the ranks, hosting the store itself`() throws {
+        let scratch = try Scratch()
+        let data = try Self.synth(scratch, images: 12)
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("facelabel")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.torchrun)
+        process.arguments = [
+            "--standalone", "--nproc-per-node", "2", "--no-python", binary.path, "train", "--data", data, "--imgsz", "64", "--batch",
+            "4", "--epochs", "1", "--workers", "1", "--out", scratch.path("run"),
+        ]
+        let errors = Pipe()
+        (process.standardError, process.standardOutput) = (errors, FileHandle.nullDevice)
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("the 2 ranks finished with the same weights, bit for bit"))
+        #expect(FileManager.default.fileExists(atPath: scratch.path("run/weights/best.safetensors")))
+    }
+
+    static let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Weights/yolov8n-pose-synth51.safetensors").path
+
+    /// The bench's Python environment (Scripts/bench-pose.sh) has torch, hence torchrun.
+    static let torchrun = FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/facelabel-bench/venv/bin/torchrun"
+}
