@@ -22,6 +22,9 @@ struct Autolabel: AsyncParsableCommand {
             AWS Batch array the shard defaults from its variables. A finished shard is not labelled \
             again. `facelabel shards status OUT` lists the shards left; `facelabel shards merge OUT` \
             assembles the data set the unsharded pass writes.
+
+            Started by torchrun or srun as several ranks, each rank labels one shard into OUT.ranks \
+            and rank 0 then merges them into OUT: the data set one process writes (docs/clusters.md).
             """)
 
     @Option(help: "The data set's data.yaml.") var data: String
@@ -33,6 +36,7 @@ struct Autolabel: AsyncParsableCommand {
     @OptionGroup var decoding: DecodingOption<AutolabelDefaults>
     @OptionGroup var labelling: LabellingOptions
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var launchOptions: LaunchOptions
 
     struct Output: Encodable {
         var splits: [String: AutolabelResult.SplitSummary]
@@ -60,17 +64,16 @@ struct Autolabel: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let launch = try RuntimeOptions.launch()
+        if launch.isDistributed { return try await labelTogether(launch) }
         let device = try runtime.apply()
         let output = URL(fileURLWithPath: out)
         if let shard = try chosenShard() {
             try await label(shard, into: output, device: device)
             return
         }
-        if FileManager.default.fileExists(atPath: output.path) && !overwrite {
-            throw ValidationError("\(out) already exists: choose another --out or pass --overwrite.")
-        }
-        let settings = try labelling.settings(
-            detection, imageSize: model.imgsz, batchSize: model.batch, fastDecode: decoding.fastDecode)
+        try checkOutputIsFree()
+        let settings = try labelSettings()
         let dataset = try DataLoading.dataset(data)
         let network = try PoseModel.load(
             URL(fileURLWithPath: model.weights), keypointDimensions: dataset.config.keypointShape.dimensions, device: device)
@@ -97,20 +100,42 @@ struct Autolabel: AsyncParsableCommand {
         }
     }
 
-    /// Labels one shard of the pass into `output`'s shard folder.
-    func label(_ shard: Shard, into output: URL, device: Device) async throws {
-        let settings = try labelling.settings(
-            detection, imageSize: model.imgsz, batchSize: model.batch, fastDecode: decoding.fastDecode)
+    func checkOutputIsFree() throws {
+        if FileManager.default.fileExists(atPath: out) && !overwrite {
+            throw ValidationError("\(out) already exists: choose another --out or pass --overwrite.")
+        }
+    }
+
+    func labelSettings() throws -> AutolabelSettings {
+        try labelling.settings(detection, imageSize: model.imgsz, batchSize: model.batch, fastDecode: decoding.fastDecode)
+    }
+
+    /// The pass these options describe, in `count` shards.
+    func pass(count: Int) throws -> ShardedAutolabel.Pass {
+        let dataset = try DataLoading.dataset(data)
+        return try ShardedAutolabel.Pass(
+            data: dataset.configURL, weights: URL(fileURLWithPath: model.weights), settings: labelSettings(), count: count)
+    }
+
+    /// Labels `shard` of `pass` into `sharded`'s folder.
+    func label(
+        _ shard: Shard, of pass: ShardedAutolabel.Pass, into sharded: ShardedAutolabel, device: Device, showsProgress: Bool = true
+    ) throws -> ShardedAutolabel.Outcome {
         let dataset = try DataLoading.dataset(data)
         let weights = URL(fileURLWithPath: model.weights)
-        let pass = try ShardedAutolabel.Pass(data: dataset.configURL, weights: weights, settings: settings, count: shard.count)
-        let sharded = ShardedAutolabel(folder: output)
-        let progress = ProgressLine("autolabel \(shard)", plainEvery: 100)
+        let progress = showsProgress ? ProgressLine("autolabel \(shard)", plainEvery: 100) : nil
         let outcome = try sharded.run(
             shard, of: pass,
             loadModel: { try PoseModel.load(weights, keypointDimensions: dataset.config.keypointShape.dimensions, device: device) }
-        ) { done, total in progress.update(done, of: total) }
-        progress.finish()
+        ) { done, total in progress?.update(done, of: total) }
+        progress?.finish()
+        return outcome
+    }
+
+    /// Labels one shard of the pass into `output`'s shard folder.
+    func label(_ shard: Shard, into output: URL, device: Device) async throws {
+        let sharded = ShardedAutolabel(folder: output)
+        let outcome = try label(shard, of: pass(count: shard.count), into: sharded, device: device)
         let (manifest, alreadyDone) =
             switch outcome {
             case .labelled(let manifest): (manifest, false)
@@ -124,5 +149,36 @@ struct Autolabel: AsyncParsableCommand {
         if alreadyDone { print("shard \(shard) was finished already (\(folder)/manifest.json); nothing to do") }
         Self.printSummaries(manifest.splits)
         print("shard \(shard): \(folder); when every shard is finished: facelabel shards merge \(out)")
+    }
+
+    /// Labels as one of several ranks: rank r labels shard r of W into OUT.ranks (a rank whose
+    /// shard an interrupted launch finished does not label it again), and once every rank is done,
+    /// rank 0 merges the shards into OUT, the data set one process writes, and removes OUT.ranks.
+    func labelTogether(_ launch: Launch) async throws {
+        if shard != nil {
+            throw ValidationError("--shard is for the tasks of a job array; under \(launch.launcher) each rank labels its own shard")
+        }
+        try checkOutputIsFree()
+        let device = try runtime.apply(launch)
+        guard let group = try launchOptions.join(launch, device: device) else { return }
+        let parts = ShardedAutolabel(folder: URL(fileURLWithPath: out + ".ranks"))
+        let leads = launch.rank == 0
+        do {
+            let pass = try pass(count: launch.worldSize)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            try group.checkAgreement(on: Array(try encoder.encode(pass)), what: "labelling settings")
+            let shard = try Shard(launch.rank, of: launch.worldSize)
+            _ = try label(shard, of: pass, into: parts, device: device, showsProgress: leads)
+            try group.barrier()
+        } catch let error as TorchError {
+            throw LaunchFailure(
+                "rank \(launch.rank) of \(launch.worldSize) stopped: \(error.operation) failed: \(error.message) (finished shards "
+                    + "are kept in \(parts.folder.path): the same launch again labels only the others)")
+        }
+        guard leads else { return }
+        let merged = try parts.merge(into: URL(fileURLWithPath: out), overwrite: overwrite)
+        try FileManager.default.removeItem(at: parts.folder)
+        try Self.report(merged.splits, data: merged.data, json: runtime.json)
     }
 }

@@ -5,7 +5,7 @@ import TorchTestSupport
 
 /// `train` on several ranks (Gloo on loopback), started as torchrun would start them.
 @Suite(.serialized, .enabled(if: ProcessGroup.Backend.gloo.isAvailable, "built without the gloo headers"))
-struct `data-parallel training` {
+struct `several ranks under a launcher` {
     /// The variables torchrun gives each of `worldSize` ranks on one machine.
     static func rankEnvironment(_ rank: Int, of worldSize: Int, port: Int) -> [String: String] {
         [
@@ -125,6 +125,33 @@ struct `data-parallel training` {
         #expect(resumed.status == 0, "\(resumed.errors)")
         #expect(resumed.errors.contains("resuming \(run) at epoch \(epochsSaved + 1)/3"))
         #expect(try String(contentsOfFile: run + "/results.csv", encoding: .utf8).split(separator: "\n").count == 4)
+    }
+
+    @Test func `autolabel on two ranks writes the data set one process writes`() throws {
+        let scratch = try Scratch()
+        let synth = try runFaceLabel([
+            "synth", "--out", scratch.path("data"), "--images", "31", "--imgsz", "128", "--unlabeled", "0.5", "--seed", "6",
+        ])
+        #expect(synth.status == 0)
+        let common = [
+            "autolabel", "--data", scratch.path("data/data.yaml"), "--weights", Self.weights, "--imgsz", "128", "--batch", "4",
+            "--conf", "0.5", "--threads", "1",
+        ]
+        let alone = try runFaceLabel(common + ["--out", scratch.path("alone"), "--json"])
+        #expect(alone.status == 0, "\(alone.errors)")
+        let ranks = try Self.runRanks(2, common + ["--out", scratch.path("ranks"), "--json"])
+        for (rank, result) in ranks.enumerated() { #expect(result.status == 0, "rank \(rank): \(result.errors)") }
+        #expect(ranks[1].output.isEmpty)
+        let splits = try #require(try jsonObject(alone.output)["splits"] as? [String: [String: Int]])
+        #expect(try jsonObject(ranks[0].output)["splits"] as? [String: [String: Int]] == splits)
+        #expect(splits.values.reduce(0) { $0 + $1["added"]! } > 3, "too few labels added for the test to mean much")
+        var expected = try `autolabel in shards`.tree(scratch.path("alone"))
+        var found = try `autolabel in shards`.tree(scratch.path("ranks"))
+        #expect(
+            `autolabel in shards`.withoutPath(expected.removeValue(forKey: "data.yaml"))
+                == `autolabel in shards`.withoutPath(found.removeValue(forKey: "data.yaml")))
+        #expect(expected.count > 30 && expected == found, "files differ: \(expected.keys.filter { expected[$0] != found[$0] }.sorted())")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("ranks.ranks")), "the ranks' shards are removed once merged")
     }
 
     @Test func `a launch that cannot work is one clear error on every rank`() throws {
