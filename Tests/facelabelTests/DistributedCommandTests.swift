@@ -154,6 +154,26 @@ struct `several ranks under a launcher` {
         #expect(!FileManager.default.fileExists(atPath: scratch.path("ranks.ranks")), "the ranks' shards are removed once merged")
     }
 
+    @Test func `env shows the launch and checks the group's allreduce on every rank`() throws {
+        let alone = try runFaceLabel(["env", "--check-group", "--json"])
+        #expect(alone.status == 0, "\(alone.errors)")
+        let report = try jsonObject(alone.output)
+        #expect((report["launch"] as? [String: Any])?["launcher"] as? String == "none")
+        #expect((report["process_groups"] as? [String])?.contains("gloo") == true)
+        #expect((report["group_check"] as? [String: Any])?["ok"] as? Bool == true)
+
+        let ranks = try Self.runRanks(2, ["env", "--check-group", "--json"])
+        for (rank, result) in ranks.enumerated() {
+            #expect(result.status == 0, "rank \(rank): \(result.errors)")
+            let report = try jsonObject(result.output)
+            let launch = try #require(report["launch"] as? [String: Any])
+            #expect(launch["launcher"] as? String == "torchrun" && launch["rank"] as? Int == rank && launch["world_size"] as? Int == 2)
+            #expect((launch["store"] as? String)?.hasSuffix(", hosted by rank 0") == true)
+            let check = try #require(report["group_check"] as? [String: Any])
+            #expect(check["ok"] as? Bool == true && check["world_size"] as? Int == 2 && check["backend"] as? String == "gloo")
+        }
+    }
+
     @Test func `a launch that cannot work is one clear error on every rank`() throws {
         let scratch = try Scratch()
         let data = try Self.synth(scratch, images: 12)
