@@ -52,6 +52,22 @@ let fuzzTargets: [Target] =
 /// the copy inside libtorch. A build without them has no process group and runs in one process only.
 let glooHeaders = FileManager.default.fileExists(atPath: "/usr/include/gloo/config.h")
 
+/// NCCL's process group, in a CUDA build: nccl.h and the CUDA headers it needs come from the nvidia
+/// wheels unpacked beside torch (`nvidia/*/include`).
+let nvidiaIncludes =
+    cudaLibraries.isEmpty
+    ? []
+    : ((try? FileManager.default.contentsOfDirectory(atPath: "\(libtorch)/../nvidia")) ?? []).sorted()
+        .map { "\(libtorch)/../nvidia/\($0)/include" }.filter { FileManager.default.fileExists(atPath: $0) }
+let ncclHeaders = nvidiaIncludes.contains { FileManager.default.fileExists(atPath: "\($0)/nccl.h") }
+
+/// What distributed.cpp is compiled with: the backends whose headers are there, and libtorch's C++
+/// API headers that c10d's include.
+let processGroupSettings: [CXXSetting] =
+    (glooHeaders ? [.define("USE_C10D_GLOO")] : []) + (ncclHeaders ? [.define("USE_C10D_NCCL")] : [])
+    + (glooHeaders || ncclHeaders
+        ? [.unsafeFlags(["-I\(libtorch)/include/torch/csrc/api/include"] + nvidiaIncludes.map { "-I\($0)" })] : [])
+
 let ctorch: Target =
     if sharedCTorch != nil {
         .systemLibrary(name: "CTorch", path: "Sources/CTorchShared")
@@ -62,7 +78,7 @@ let ctorch: Target =
                 .unsafeFlags(["-I\(libtorch)/include", "-Wno-deprecated-declarations"]),
                 // The torch wheels since 2.7 are built with the new libstdc++ ABI; it must match.
                 .define("_GLIBCXX_USE_CXX11_ABI", to: "1"),
-            ] + (glooHeaders ? [.define("USE_C10D_GLOO"), .unsafeFlags(["-I\(libtorch)/include/torch/csrc/api/include"])] : []),
+            ] + processGroupSettings,
             linkerSettings: [
                 .unsafeFlags(["-L\(libtorch)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(libtorch)/lib"]),
                 .linkedLibrary("torch_cpu"),

@@ -47,6 +47,8 @@ ldd "$binary" | awk '/=> \// { print $1, $3 }' | while read -r name path; do
 done
 cp "$root"/Sources/CTorch/*.cpp "$root/Sources/CTorch/internal.h" "$package/ctorch/"
 cp "$root/Sources/CTorch/include/ctorch.h" "$package/ctorch/include/"
+# the gloo headers (the machine there has no system packages) for c10d's Gloo group
+[ -d /usr/include/gloo ] && mkdir -p "$package/ctorch/gloo-include" && cp -r /usr/include/gloo "$package/ctorch/gloo-include/"
 cp "$root"/Scripts/device/{run.sh,build-ctorch.sh,checks.py} "$package/"
 cp "$root/Weights/yolov8n-pose-synth51.safetensors" "$package/"
 tar -cJf "$out/facelabel-device.tar.xz.partial" -C "$out" facelabel-device

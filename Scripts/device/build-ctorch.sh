@@ -13,12 +13,38 @@ compiler="${CXX:-$(command -v g++ || command -v clang++ || true)}"
 mkdir -p "$out"
 objects="$(mktemp -d)"
 trap 'rm -rf "$objects"' EXIT
-for file in "$source"/*.cpp; do
+# c10d's process groups (distributed.cpp): Gloo with the gloo headers (carried in SOURCE_DIR/gloo-include,
+# or the system's), NCCL in a CUDA torch whose nvidia wheels hold nccl.h and the CUDA headers
+groups=()
+for folder in "$source/gloo-include" /usr/include; do
+  [ -f "$folder/gloo/config.h" ] && groups+=(-DUSE_C10D_GLOO -I"$folder") && break
+done
+nccl=()
+if [ -f "$torch/lib/libtorch_cuda.so" ] && ls "$torch"/../nvidia/*/include/nccl.h >/dev/null 2>&1; then
+  nccl=(-DUSE_C10D_NCCL)
+  for folder in "$torch"/../nvidia/*/include; do nccl+=(-I"$folder"); done
+fi
+compile() {  # FILE [FLAGS...]
+  local file="$1"
+  shift
   # the torch wheels since 2.7 use the new libstdc++ ABI
   "$compiler" -std=c++20 -O2 -fPIC -D_GLIBCXX_USE_CXX11_ABI=1 -Wno-deprecated-declarations \
-    -I"$source/include" -I"$torch/include" -c "$file" -o "$objects/$(basename "$file" .cpp).o" &
+    -I"$source/include" -I"$torch/include" "$@" -c "$file" -o "$objects/$(basename "$file" .cpp).o"
+}
+for file in "$source"/*.cpp; do
+  [ "$(basename "$file")" = distributed.cpp ] && continue
+  compile "$file" &
 done
+distributed=("${groups[@]}" "${nccl[@]}")
+[ ${#distributed[@]} -gt 0 ] && distributed+=(-I"$torch/include/torch/csrc/api/include")
+if ! compile "$source/distributed.cpp" "${distributed[@]}" 2>"$objects/distributed.log"; then
+  # a torch whose headers do not fit keeps the rest of the check: the group is left out, and said so
+  echo "build-ctorch: the process groups did not compile (${distributed[*]}), built without them:" >&2
+  tail -5 "$objects/distributed.log" >&2
+  compile "$source/distributed.cpp"
+fi
 for job in $(jobs -p); do wait "$job"; done
+echo "build-ctorch: process groups: $([ ${#groups[@]} -gt 0 ] && echo "Gloo ")$([ ${#nccl[@]} -gt 0 ] && echo "NCCL")" >&2
 cuda=()
 if [ -f "$torch/lib/libtorch_cuda.so" ]; then
   cuda=(-Wl,--push-state,--no-as-needed -ltorch_cuda -lc10_cuda -Wl,--pop-state)

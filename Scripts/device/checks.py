@@ -1,6 +1,6 @@
 """The device check's measurements, run by run.sh on the machine it checks; prints one table.
 
-(a) `facelabel env`; (b) the bundled checkpoint's outputs on the device against the CPU (float32),
+(a) `facelabel env`, and an allreduce in a one-rank process group (NCCL on a GPU); (b) the bundled checkpoint's outputs on the device against the CPU (float32),
 and `val` metrics of the same weights on both; (c) a short training run on `facelabel synth` data:
 images/s, peak GPU memory, loss first and last epoch, val metrics; (d) `val` and batch-1 `predict`
 throughput; (e) with an importable Ultralytics, the reference's training images/s on the same data.
@@ -121,6 +121,18 @@ def main():
     if not args.cpu and not env["cuda_available"]:
         row("device", "no usable GPU", "FAIL")
         return finish(started)
+    # a one-rank process group on the device (NCCL on a GPU, Gloo on the CPU): an allreduce
+    wanted = "gloo" if args.cpu else "nccl"
+    if wanted in env["process_groups"]:
+        try:
+            checked, _ = facelabel(["env", "--check-group"], binary)
+            group = checked["group_check"]
+            row(f"process group ({group['backend']}, 1 rank, {group['device']})", f"allreduce in {group['milliseconds']:.1f} ms",
+                "ok" if group["ok"] else "FAIL")
+        except RuntimeError as error:
+            row(f"process group ({wanted})", str(error).splitlines()[-1][:200], "FAIL")
+    else:
+        row(f"process group ({wanted})", f"not built in (built: {', '.join(env['process_groups']) or 'none'})", "FAIL")
 
     data_folder = os.path.join(args.work, "data")
     data = os.path.join(data_folder, "data.yaml")

@@ -37,9 +37,17 @@ struct Train: AsyncParsableCommand {
         var imagesPerSecond: [Double]
         /// The most GPU memory the caching allocator held (0 on the CPU).
         var peakMemoryBytes: Int
+        /// With several ranks: how many, the mean time of one gradient allreduce in each epoch, of
+        /// the wait for the slowest rank before it, and the bytes each allreduce carries.
+        var ranks: Int
+        var gradientSyncMilliseconds: [Double]?
+        var rankWaitMilliseconds: [Double]?
+        var gradientBytes: Int?
 
         enum CodingKeys: String, CodingKey {
             case weights, epochs, metrics, device, imagesPerSecond = "images_per_second", peakMemoryBytes = "peak_memory_bytes"
+            case ranks, gradientSyncMilliseconds = "gradient_sync_ms", rankWaitMilliseconds = "rank_wait_ms"
+            case gradientBytes = "gradient_bytes"
         }
     }
 
@@ -128,12 +136,17 @@ struct Train: AsyncParsableCommand {
         guard leads else { return }
         if let group { note("the \(group.worldSize) ranks finished with the same weights, bit for bit") }
         let final = trainer.state.history.last?.metrics
+        let ran = trainer.state.history.dropFirst(firstEpoch)
         if runtime.json {
             try printJSON(
                 Result(
                     weights: ["best": run.bestURL.path, "last": run.lastURL.path], epochs: trainer.state.nextEpoch, metrics: final,
-                    device: device.description, imagesPerSecond: trainer.state.history.dropFirst(firstEpoch).map(\.imagesPerSecond),
-                    peakMemoryBytes: device.peakMemory))
+                    device: device.description, imagesPerSecond: ran.map(\.imagesPerSecond), peakMemoryBytes: device.peakMemory,
+                    ranks: launch.worldSize, gradientSyncMilliseconds: group.map { _ in ran.compactMap(\.gradientSyncMilliseconds) },
+                    rankWaitMilliseconds: group.map { _ in ran.compactMap(\.rankWaitMilliseconds) },
+                    gradientBytes: group.map { _ in
+                        network.store.trainableParameters.reduce(0) { $0 + $1.value.count * $1.value.dtype.byteSize }
+                    }))
         } else {
             if let final { print(final.summary) }
             print("weights: \(run.bestURL.path) (best), \(run.lastURL.path) (last)")

@@ -16,6 +16,10 @@ public struct EpochRecord: Sendable, Codable, Equatable {
     public var seconds: Double
     /// Training images per second in this epoch.
     public var imagesPerSecond: Double
+    /// With several ranks, the mean wall time of one gradient allreduce, in milliseconds, and of
+    /// the wait before it for the slowest rank to finish its batches.
+    public var gradientSyncMilliseconds: Double?
+    public var rankWaitMilliseconds: Double?
 }
 
 /// Hooks into training; every method has an empty default.
@@ -208,6 +212,7 @@ public final class Trainer {
             optimizer.zeroGrad()
             var running = RunningLoss()
             var images = 0
+            var syncs = (count: 0, seconds: 0.0, waiting: 0.0)
             let queue = loader.trainingBatches(epoch: epoch, augmenter: augmenter, rank: group?.rank ?? 0, of: group?.worldSize ?? 1)
             var batchIndex = 0
             while let batch = await queue.next() {
@@ -234,7 +239,18 @@ public final class Trainer {
                 }
                 if iteration - state.lastOptimizerStep >= accumulation {
                     let parameters = model.store.trainableParameters
-                    if let group { try sumGradients(parameters, over: group) }
+                    if let group {
+                        // timed apart: the wait for the slowest rank, then the allreduce itself
+                        device.synchronize()
+                        let arrived = Date()
+                        try group.barrier()
+                        let syncStarted = Date()
+                        try sumGradients(parameters, over: group)
+                        device.synchronize()
+                        syncs.count += 1
+                        syncs.waiting += syncStarted.timeIntervalSince(arrived)
+                        syncs.seconds += Date().timeIntervalSince(syncStarted)
+                    }
                     scaler?.unscale(parameters)
                     clipGradientNorm(parameters, maxNorm: 10)
                     // the reference's scaler.step: a step whose gradients overflowed is skipped
@@ -272,7 +288,9 @@ public final class Trainer {
             let record = EpochRecord(
                 epoch: epoch, trainLoss: trainLoss,
                 metrics: metrics, learningRates: optimizer.groups.map(\.learningRate),
-                seconds: Date().timeIntervalSince(started), imagesPerSecond: Double(images) / max(trainingSeconds, 1e-9))
+                seconds: Date().timeIntervalSince(started), imagesPerSecond: Double(images) / max(trainingSeconds, 1e-9),
+                gradientSyncMilliseconds: syncs.count > 0 ? syncs.seconds * 1000 / Double(syncs.count) : nil,
+                rankWaitMilliseconds: syncs.count > 0 ? syncs.waiting * 1000 / Double(syncs.count) : nil)
             state.history.append(record)
             state.nextEpoch = epoch + 1
             state.emaUpdates = ema.updates
