@@ -61,6 +61,8 @@ public final class ProcessGroup: @unchecked Sendable {
 
     private let handle: ctorch_process_group
     public let options: Options
+    /// How many times ``checkAgreement(on:what:)`` was called.
+    private var agreements = 0
     public var rank: Int { options.rank }
     public var worldSize: Int { options.worldSize }
 
@@ -148,10 +150,13 @@ extension ProcessGroup {
     /// Throws on every member unless every member passed the same `value` (its settings, say),
     /// naming the lowest rank whose `what` differs from rank 0's.
     public func checkAgreement(on value: [UInt8], what: String) throws(TorchError) {
-        try set("agree/\(what)/\(rank)", value)
-        let reference = rank == 0 ? value : try get("agree/\(what)/0")
+        // every member counts its comparisons alike, so each has keys of its own
+        agreements += 1
+        let key = "agree/\(agreements)/\(what)"
+        try set("\(key)/\(rank)", value)
+        let reference = rank == 0 ? value : try get("\(key)/0")
         for other in 1..<worldSize {
-            let theirs = other == rank ? value : try get("agree/\(what)/\(other)")
+            let theirs = other == rank ? value : try get("\(key)/\(other)")
             guard theirs == reference else {
                 throw TorchError(
                     kind: .value, operation: "compare the \(what) of \(worldSize) ranks",

@@ -163,18 +163,15 @@ struct Autolabel: AsyncParsableCommand {
         guard let group = try launchOptions.join(launch, device: device) else { return }
         let parts = ShardedAutolabel(folder: URL(fileURLWithPath: out + ".ranks"))
         let leads = launch.rank == 0
+        let pass = try pass(count: launch.worldSize)
+        try group.agree(on: pass, what: "labelling settings")
         do {
-            let pass = try pass(count: launch.worldSize)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            try group.checkAgreement(on: Array(try encoder.encode(pass)), what: "labelling settings")
             let shard = try Shard(launch.rank, of: launch.worldSize)
             _ = try label(shard, of: pass, into: parts, device: device, showsProgress: leads)
             try group.barrier()
         } catch let error as TorchError {
-            throw LaunchFailure(
-                "rank \(launch.rank) of \(launch.worldSize) stopped: \(error.operation) failed: \(error.message) (finished shards "
-                    + "are kept in \(parts.folder.path): the same launch again labels only the others)")
+            throw LaunchFailure.stopped(
+                launch, by: error, kept: "finished shards are kept in \(parts.folder.path): the same launch again labels only the others")
         }
         guard leads else { return }
         let merged = try parts.merge(into: URL(fileURLWithPath: out), overwrite: overwrite)

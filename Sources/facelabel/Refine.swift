@@ -20,7 +20,9 @@ struct Refine: AsyncParsableCommand {
             Labels reviewed with 'facelabel review' are used from the next iteration on: corrected \
             ones as corrected, rejected ones left out and never generated again. \
             '--resume --iterations N' continues a finished run to iteration N; \
-            '--from RUN' starts a new run from the originals and the confirmed labels of a reviewed one.
+            '--from RUN' starts a new run from the originals and the confirmed labels of a reviewed one. \
+            Started by torchrun or srun as several ranks, every iteration trains data-parallel; rank 0 \
+            labels, measures and writes RUN while the others wait (docs/clusters.md).
             """)
 
     @Option(help: "The data set's data.yaml (not needed with --resume or --from).") var data: String?
@@ -62,6 +64,7 @@ struct Refine: AsyncParsableCommand {
     @OptionGroup var labelling: LabellingOptions
     @OptionGroup var hyper: Hyperparameters
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var launchOptions: LaunchOptions
 
     func validate() throws {
         if !resume && data == nil && startRun == nil { throw ValidationError("--data is required (unless --resume or --from).") }
@@ -80,8 +83,13 @@ struct Refine: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let device = try runtime.apply()
+        let launch = try RuntimeOptions.launch()
+        if !resume { try launch.checkSplits(batch: hyper.batch) }  // a resumed run's batch is checked once it is open
+        let device = try runtime.apply(launch)
+        let group = try launchOptions.join(launch, device: device)
+        try group?.agree(on: Array(CommandLine.arguments.dropFirst()), what: "command lines")
         let folder = URL(fileURLWithPath: out)
+        guard launch.rank == 0 else { return try await follow(launch, group: group!, device: device) }
         let refiner: Refiner
         if resume {
             refiner = try Refiner(run: try RefinementRun.open(folder, access: .readWrite))
@@ -94,13 +102,41 @@ struct Refine: AsyncParsableCommand {
         refiner.device = device
         let observer = RefineProgress(epochs: refiner.settings.training.epochs)
         refiner.observer = observer
-        let summary = try await refiner.refine()
+        refiner.group = group
+        if let group {
+            let batch = refiner.settings.training.batchSize
+            try launch.checkSplits(batch: batch)
+            try group.barrier()  // the run is there for the other ranks to open
+            note("every iteration trains on \(group.worldSize) ranks (batch \(batch / group.worldSize) each, \(group.options.backend))")
+        }
+        let summary: RunSummary
+        do {
+            summary = try await refiner.refine()
+        } catch let error as TorchError where group != nil {
+            throw LaunchFailure.stopped(launch, by: error, kept: "\(out) keeps what it finished: --resume continues it")
+        }
         withExtendedLifetime(observer) {}
         let report = try ReportFolder.write(refiner.run, summary: summary)
         if runtime.json {
             try printJSON(RefineOutput(summary: summary, report: report.path))
         } else {
             Tables.print(summary, run: out, report: report)
+        }
+    }
+}
+
+extension Refine {
+    /// A rank other than 0: opens the run rank 0 created or opened (read-only) and trains each
+    /// iteration with the others.
+    func follow(_ launch: Launch, group: ProcessGroup, device: Device) async throws {
+        do {
+            try group.barrier()
+            let refiner = try Refiner(run: try RefinementRun.open(URL(fileURLWithPath: out)))
+            try launch.checkSplits(batch: refiner.settings.training.batchSize)
+            (refiner.device, refiner.group) = (device, group)
+            try await refiner.follow()
+        } catch let error as TorchError {
+            throw LaunchFailure.stopped(launch, by: error, kept: "rank 0 keeps the run's files")
         }
     }
 }

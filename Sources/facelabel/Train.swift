@@ -60,15 +60,11 @@ struct Train: AsyncParsableCommand {
 
     func run() async throws {
         let launch = try RuntimeOptions.launch()
-        if launch.isDistributed && hyper.batch % launch.worldSize != 0 {
-            throw ValidationError(
-                "--batch \(hyper.batch) is the batch of all \(launch.worldSize) ranks together and must split evenly over them: "
-                    + "give a multiple of \(launch.worldSize).")
-        }
+        let run = RunDirectory(URL(fileURLWithPath: out))
+        try launch.checkSplits(batch: resume ? try run.readConfig().training.batchSize : hyper.batch)
         let device = try runtime.apply(launch)
         let group = try launchOptions.join(launch, device: device)
         let leads = launch.rank == 0  // rank 0 validates, writes the run folder and reports
-        let run = RunDirectory(URL(fileURLWithPath: out))
         let runConfig: RunDirectory.RunConfig
         if resume {
             runConfig = try run.readConfig()
@@ -83,16 +79,7 @@ struct Train: AsyncParsableCommand {
         let training = runConfig.training
         let trainImages = try DataLoading.images(dataset, split: .train)
         let valImages = try DataLoading.images(dataset, split: .val)
-        if let group {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            let settings = try encoder.encode(SharedSettings(config: runConfig, out: out, resume: resume))
-            do {
-                try group.checkAgreement(on: Array(settings), what: "settings")
-            } catch {
-                throw LaunchFailure("\(error.message): start every rank with the same command line and files")
-            }
-        }
+        try group?.agree(on: SharedSettings(config: runConfig, out: out, resume: resume), what: "settings")
         if !resume && leads { try run.create(runConfig) }  // only once the data set is known to be usable
         // a run killed before its first epoch ended has no state to resume: it starts again from the first
         let resumesState = resume && FileManager.default.fileExists(atPath: run.stateURL.path)
@@ -128,10 +115,7 @@ struct Train: AsyncParsableCommand {
             try await trainer.train()
             try group?.barrier()
         } catch let error as TorchError where group != nil {
-            throw LaunchFailure(
-                "rank \(launch.rank) of \(launch.worldSize) stopped: \(error.operation) failed: "
-                    + "\(error.message.replacing(#/^\[[^\]]*\] /#, with: "")) (a rank failed or left, or the ranks did not "
-                    + "keep in step within --dist-timeout); \(out) keeps its last finished epoch: --resume continues it")
+            throw LaunchFailure.stopped(launch, by: error, kept: "\(out) keeps its last finished epoch: --resume continues it")
         }
         guard leads else { return }
         if let group { note("the \(group.worldSize) ranks finished with the same weights, bit for bit") }

@@ -77,6 +77,21 @@ struct `Process groups over c10d` {
         }
     }
 
+    @Test func `ranks agree on equal values, every time they compare, and all fail on differing ones`() throws {
+        let results = try withGroup(worldSize: 2) { group in
+            // the same question twice with other answers: each comparison has keys of its own
+            try group.checkAgreement(on: [1, 2, 3], what: "weights")
+            try group.checkAgreement(on: [4, 5], what: "weights")
+            do {
+                try group.checkAgreement(on: [UInt8(group.rank)], what: "weights")
+                return "agreed"
+            } catch {
+                return "\(error)"
+            }
+        }
+        for result in results { #expect(result.contains("rank 1's weights differ from rank 0's"), "\(result)") }
+    }
+
     @Test func `a rank that never joins is an error within the timeout, naming the store`() throws {
         let port = freeLoopbackPort()
         let started = Date()

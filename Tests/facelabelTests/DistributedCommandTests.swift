@@ -154,6 +154,34 @@ struct `several ranks under a launcher` {
         #expect(!FileManager.default.fileExists(atPath: scratch.path("ranks.ranks")), "the ranks' shards are removed once merged")
     }
 
+    @Test func `refine on two ranks trains every iteration on both, and rank 0 alone writes the run`() throws {
+        let scratch = try Scratch()
+        let synth = try runFaceLabel([
+            "synth", "--out", scratch.path("data"), "--images", "20", "--imgsz", "64", "--unlabeled", "0.4", "--seed", "5",
+        ])
+        #expect(synth.status == 0)
+        let run = scratch.path("run")
+        let ranks = try Self.runRanks(
+            2,
+            [
+                "refine", "--data", scratch.path("data/data.yaml"), "--out", run, "--iterations", "1", "--epochs", "1", "--imgsz", "64",
+                "--batch", "4", "--workers", "1", "--threads", "1", "--conf", "0.01",
+            ])
+        for (rank, result) in ranks.enumerated() { #expect(result.status == 0, "rank \(rank): \(result.errors)") }
+        #expect(ranks[1].output.isEmpty && ranks[1].errors.isEmpty, "rank 1 reports nothing: \(ranks[1].errors)")
+        // each iteration's training ended with the ranks' weights compared (they agreed, or the ranks would have failed)
+        #expect(ranks[0].errors.contains("every iteration trains on 2 ranks (batch 2 each, gloo)"))
+        #expect(ranks[0].errors.contains("iteration 1: pose mAP50-95"))
+        #expect(ranks[0].output.contains("report: \(run)/report/report.html"))
+        for iteration in 0...1 {
+            #expect(FileManager.default.fileExists(atPath: "\(run)/iter\(iteration)/train/weights/best.safetensors"))
+            let results = try String(contentsOfFile: "\(run)/iter\(iteration)/train/results.csv", encoding: .utf8)
+            #expect(results.split(separator: "\n").count == 2, "one epoch, written once")
+        }
+        let report = try runFaceLabel(["report", run, "--json"])
+        #expect(report.status == 0, "\(report.errors)")
+    }
+
     @Test func `env shows the launch and checks the group's allreduce on every rank`() throws {
         let alone = try runFaceLabel(["env", "--check-group", "--json"])
         #expect(alone.status == 0, "\(alone.errors)")

@@ -28,6 +28,10 @@ public final class Refiner {
     /// Where models train, label and are measured (not a setting of the run: a run started on a GPU
     /// resumes on a CPU and the other way round).
     public var device = Device.cpu
+    /// The ranks that train together (nil: this process alone). Rank 0 runs ``refine()`` and the
+    /// others ``follow()``: each iteration's training is data-parallel over all of them, while
+    /// labelling, measuring, the ledger and the files are rank 0's alone.
+    public var group: ProcessGroup?
 
     public init(run: RefinementRun) throws {
         self.run = run
@@ -59,7 +63,19 @@ public final class Refiner {
             if try ledger.phase(index)! < .trained { try await train(index) }
             if try ledger.phase(index)! < .evaluated { try await evaluate(index) }
         }
+        try group?.broadcast([-1])  // the other ranks' follow() ends
         return try run.summary()
+    }
+
+    /// The part of a rank other than 0: trains each iteration rank 0 announces, until it announces
+    /// the end. The run was opened read-only: rank 0 writes everything.
+    public func follow() async throws {
+        guard let group else { return }
+        while true {
+            let index = Int(try group.broadcast([0])[0])
+            guard index >= 0 else { return }
+            try await train(index)
+        }
     }
 
     // MARK: Labelling
@@ -169,25 +185,34 @@ public final class Refiner {
     // MARK: Training and measuring
 
     private func train(_ index: Int) async throws {
+        let leads = (group?.rank ?? 0) == 0
+        if leads { try group?.broadcast([Double(index)]) }  // the other ranks train this iteration too
         let started = Date()
         let directory = run.training(index)
         let dataset = try Dataset.load(run.dataYAML(index))
         let resuming = FileManager.default.fileExists(atPath: directory.stateURL.path)
         let starting = index > 0 ? try run.weights(index - 1)!.path : settings.model
         let runConfig = try RunDirectory.RunConfig(dataset: dataset, model: starting, training: settings.training)
-        if !resuming { try directory.create(runConfig) }
+        if !resuming && leads { try directory.create(runConfig) }
         let network = PoseModel(runConfig.model, seed: settings.training.seed)
         if let starting = runConfig.startingWeights, !resuming { try network.loadMatching(from: URL(fileURLWithPath: starting)) }
         network.move(to: device)
         let trainer = directory.trainer(
             model: network, config: runConfig, trainImages: dataset.labelledImages(.train).images,
             valImages: dataset.labelledImages(.val).images)
-        trainer.observers = observer?.trainingObservers(iteration: index) ?? []
+        trainer.group = group
+        if leads {
+            trainer.observers = observer?.trainingObservers(iteration: index) ?? []
+        } else {
+            (trainer.validate, trainer.checkpoint) = (nil, nil)
+        }
         if resuming {
             try directory.resume(trainer)
-            observer?.message("iteration \(index): resuming training at epoch \(trainer.state.nextEpoch + 1)")
+            if leads { observer?.message("iteration \(index): resuming training at epoch \(trainer.state.nextEpoch + 1)") }
         }
         if trainer.state.nextEpoch < settings.training.epochs { try await trainer.train() }
+        try group?.barrier()
+        guard leads else { return }
         let previous = try run.ledger.seconds(index).training
         try run.ledger.markTrained(
             index, weights: run.relativePath(directory.bestURL), seconds: previous + Date().timeIntervalSince(started))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Torch
 
 /// How a command that runs on several ranks (torchrun, srun: docs/clusters.md) joins the others.
@@ -33,8 +34,42 @@ struct LaunchOptions: ParsableArguments {
     }
 }
 
+extension Launch {
+    /// A training batch (`--batch`) is the batch of all ranks together: refused unless it splits
+    /// evenly over them.
+    func checkSplits(batch: Int) throws {
+        guard batch % worldSize != 0 else { return }
+        throw ValidationError(
+            "--batch \(batch) is the batch of all \(worldSize) ranks together and must split evenly over them: "
+                + "give a multiple of \(worldSize).")
+    }
+}
+
+extension ProcessGroup {
+    /// Throws on every rank unless every rank passes the same `value` (its settings), saying so.
+    func agree(on value: some Encodable, what: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        do {
+            try checkAgreement(on: Array(try encoder.encode(value)), what: what)
+        } catch let error as TorchError {
+            throw LaunchFailure("\(error.message): start every rank with the same command line and files")
+        }
+    }
+}
+
 /// The ranks could not start or go on together.
 struct LaunchFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+
+    /// Rank `launch.rank` stopped because a collective failed (`error`); `kept` says what of the
+    /// work stays, for the next launch.
+    static func stopped(_ launch: Launch, by error: TorchError, kept: String) -> LaunchFailure {
+        // Gloo's messages start with its source file and line: "[.../pair.cc:553] Connection closed by peer"
+        let reason = error.message.replacing(#/^\[[^\]]*\] /#, with: "")
+        return LaunchFailure(
+            "rank \(launch.rank) of \(launch.worldSize) stopped: \(error.operation) failed: \(reason) (a rank failed or left, "
+                + "or the ranks did not keep in step within --dist-timeout); \(kept)")
+    }
 }
