@@ -123,12 +123,7 @@ public final class ProcessGroup: @unchecked Sendable {
 
     /// The blob under `key`, waiting for a member to set it (up to the timeout).
     public func get(_ key: String) throws(TorchError) -> [UInt8] {
-        var data: UnsafeMutableRawPointer? = nil
-        var size = 0
-        try attempt("store get \(key)") { ctorch_store_get(&data, &size, handle, key) }
-        defer { ctorch_free(data) }
-        guard let data, size > 0 else { return [] }
-        return Array(UnsafeRawBufferPointer(start: data, count: size))
+        try mallocedBytes("store get \(key)") { data, size in ctorch_store_get(data, size, handle, key) }
     }
 }
 

@@ -22,12 +22,7 @@ public final class TorchArchive {
 
     /// The bytes of `record` (e.g. `data.pkl`).
     public func bytes(of record: String) throws(TorchError) -> [UInt8] {
-        var data: UnsafeMutableRawPointer? = nil
-        var size = 0
-        try attempt("read \(record) of \(path)") { ctorch_archive_read(&data, &size, handle, record) }
-        defer { ctorch_free(data) }
-        guard let data, size > 0 else { return [] }
-        return Array(UnsafeRawBufferPointer(start: data, count: size))
+        try mallocedBytes("read \(record) of \(path)") { data, size in ctorch_archive_read(data, size, handle, record) }
     }
 
     /// The values of `record` as a 1-D tensor of `dtype`.

@@ -68,3 +68,16 @@ func attempt(
 {
     if let error = call() { throw TorchError(consuming: error, operation: operation()) }
 }
+
+/// The bytes a shim call hands out as a malloc'ed buffer and its size, copied and the buffer freed.
+func mallocedBytes(
+    _ operation: @autoclosure () -> String,
+    _ call: (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutablePointer<Int>) -> UnsafeMutablePointer<ctorch_error>?
+) throws(TorchError) -> [UInt8] {
+    var data: UnsafeMutableRawPointer? = nil
+    var size = 0
+    try attempt(operation()) { call(&data, &size) }
+    defer { ctorch_free(data) }
+    guard let data, size > 0 else { return [] }
+    return Array(UnsafeRawBufferPointer(start: data, count: size))
+}
