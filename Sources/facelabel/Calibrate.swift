@@ -16,13 +16,18 @@ struct Calibrate: AsyncParsableCommand {
             or more), wrong otherwise. Prints, for the score threshold \
             alone and for each flip-disagreement limit, the precision, recall and NME each threshold \
             would give, and recommends the thresholds that reach --target-precision with the most \
-            recall. --out writes them for 'autolabel --calibrated' and 'refine --calibrated'.
+            recall. --out writes them for 'autolabel --calibrated' and 'refine --calibrated'. \
+            A split on which the model confidently finds many faces that no label covers looks \
+            incompletely labelled: each such face would count as a wrong label, so calibrate then \
+            says so and recommends nothing, unless --assume-complete.
             """)
 
     @Option(help: "A data set whose chosen split has every face labelled.") var data: String
     @Option(help: "The labelled split: train, val or test.") var split = Split.val
     @Option(help: "The precision the labels must reach, in (0, 1].") var targetPrecision = 0.99
     @Option(help: "Write the recommended thresholds to this file (JSON).") var out: String?
+    @Flag(help: "Recommend thresholds even when the split looks incompletely labelled (its unlabelled faces are mistakes).")
+    var assumeComplete = false
     @OptionGroup var model: ModelOptions<CalibrateDefaults>
     @OptionGroup var decoding: DecodingOption<CalibrateDefaults>
     @OptionGroup var keypoints: KeypointConfidenceOption
@@ -38,6 +43,7 @@ struct Calibrate: AsyncParsableCommand {
         var recommended: Calibration.Row?
         var plain: Calibration.Row?
         var faces: Int
+        var completeness: Calibration.Completeness
     }
 
     func run() async throws {
@@ -50,14 +56,21 @@ struct Calibrate: AsyncParsableCommand {
             singleViewConfidence: looks.confSingle, fusesViews: looks.fuseViews, closerLook: looks.closerLook,
             checksOverlap: looks.overlapCheck)
         let progress = ProgressLine("calibrate", plainEvery: 50)
-        let (candidates, faces) = try Calibration.candidates(dataset, split: split, model: network, settings: settings) {
+        let (candidates, faces, images) = try Calibration.candidates(dataset, split: split, model: network, settings: settings) {
             progress.update($0, of: $1)
         }
         progress.finish()
+        let completeness = Calibration.completeness(candidates, faces: faces, images: images)
+        let refuses = completeness.looksIncomplete && !assumeComplete
+        if completeness.looksIncomplete { note(incompleteWarning(completeness)) }
         let rows = Calibration.sweep(candidates, faces: faces, confSingle: looks.confSingle, checksOverlap: looks.overlapCheck)
-        let best = Calibration.recommend(rows, targetPrecision: targetPrecision)
-        let plain = Calibration.recommend(rows, targetPrecision: targetPrecision, plainOnly: true)
+        let best = refuses ? nil : Calibration.recommend(rows, targetPrecision: targetPrecision)
+        let plain = refuses ? nil : Calibration.recommend(rows, targetPrecision: targetPrecision, plainOnly: true)
         if let out {
+            if refuses {
+                throw ValidationError(
+                    "\(split) looks incompletely labelled (above); no thresholds recommended, nothing written to \(out)")
+            }
             guard let best else {
                 throw ValidationError("no thresholds reach precision \(targetPrecision) on \(faces) faces; nothing written to \(out)")
             }
@@ -67,7 +80,9 @@ struct Calibrate: AsyncParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(try encoder.encode(file), to: URL(fileURLWithPath: out))
         }
-        if runtime.json { return try printJSON(Output(rows: rows, recommended: best, plain: plain, faces: faces)) }
+        if runtime.json {
+            return try printJSON(Output(rows: rows, recommended: best, plain: plain, faces: faces, completeness: completeness))
+        }
         func percent(_ value: Double?) -> String { value.map { String(format: "%5.1f", $0 * 100) } ?? "    –" }
         print("\(candidates.count) candidates for \(faces) labelled faces of \(split)")
         print("max-disagreement  conf  kept  precision  at least*  recall    NME")
@@ -84,6 +99,10 @@ struct Calibrate: AsyncParsableCommand {
             }
         }
         print("* the least precision the kept faces show with 95% confidence (Wilson score interval)")
+        if refuses {
+            print("no thresholds recommended: \(split) looks incompletely labelled (see above; --assume-complete overrides)")
+            return
+        }
         guard let best else {
             print("no thresholds reach precision \(targetPrecision); the highest is \(percent(rows.compactMap(\.precision).max()))%")
             return
@@ -103,5 +122,17 @@ struct Calibrate: AsyncParsableCommand {
                     + "calibrate on more labelled faces for a surer recommendation")
         }
         if let out { print("written to \(out): pass --calibrated \(out) to autolabel or refine") }
+    }
+
+    /// What an incompletely labelled split does to the figures, and what to do.
+    func incompleteWarning(_ completeness: Calibration.Completeness) -> String {
+        let c = completeness
+        let share = Int((Double(c.imagesWithUnlabelled) / Double(max(c.images, 1)) * 100).rounded())
+        return "warning: \(split) looks incompletely labelled: the model finds \(c.unlabelledFaces) faces with score "
+            + String(format: "%.2f", c.confidentScore) + " or more that no label covers, on \(c.imagesWithUnlabelled) of \(c.images) "
+            + "images (\(share)%), beside \(c.labelledFaces) labelled faces; a fully labelled split has few. Each of them counts "
+            + "as a wrong label here, so the precision below is too low and the thresholds it suggests keep too few faces. "
+            + "Calibrate on a split whose faces are all labelled (--data, --split)"
+            + (assumeComplete ? "; --assume-complete: recommending anyway." : ", or pass --assume-complete if those faces are not faces.")
     }
 }

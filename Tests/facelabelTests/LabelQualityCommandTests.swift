@@ -22,6 +22,9 @@ import Testing
         ])
         #expect(calibrated.status == 0, "\(calibrated.errors)")
         let result = try jsonObject(calibrated.output)
+        // every face of the split is labelled: none found confidently is without a label
+        let completeness = try #require(result["completeness"] as? [String: Any])
+        #expect(completeness["looksIncomplete"] as? Bool == false && completeness["unlabelledFaces"] as? Int == 0)
         let best = try #require(result["recommended"] as? [String: Any])
         #expect((best["precision"] as? Double ?? 0) >= 0.95 && (best["recall"] as? Double ?? 0) > 0)
         // what 30 images' faces show for certain is less than what they measure
@@ -40,6 +43,33 @@ import Testing
             scratch.path("calibration.json"), "--out", scratch.path("labelled"), "--json",
         ])
         #expect(labelled.status == 0 && labelled.errors.contains("calibrated ("), "\(labelled.errors)")
+    }
+
+    @Test func `calibrate on a split with 30% of its faces unlabelled says so and recommends nothing, unless told`() throws {
+        let scratch = try Scratch()
+        #expect(
+            try runFaceLabel([
+                "synth", "--out", scratch.path("data"), "--images", "100", "--imgsz", "256", "--unlabeled", "0.3", "--seed", "5",
+            ]).status == 0)
+        let common = ["calibrate", "--data", scratch.path("data/data.yaml"), "--weights", Self.weights, "--imgsz", "256"]
+        let plain = try runFaceLabel(common + ["--target-precision", "0.95"])
+        #expect(plain.status == 0, "\(plain.errors)")
+        #expect(
+            plain.errors.contains("warning: val looks incompletely labelled: the model finds 12 faces with score 0.70"), "\(plain.errors)")
+        #expect(plain.errors.contains("on 10 of 20 images (50%), beside 31 labelled faces"))
+        #expect(plain.output.contains("no thresholds recommended: val looks incompletely labelled"))
+        #expect(!plain.output.contains("recommended for precision"))
+
+        let written = try runFaceLabel(common + ["--target-precision", "0.95", "--out", scratch.path("calibration.json")])
+        #expect(written.status != 0 && written.errors.contains("nothing written to"), "\(written.errors)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("calibration.json")))
+
+        // taken at its word, the split's unlabelled faces are mistakes: 70% precision is all it shows
+        let assumed = try runFaceLabel(common + ["--target-precision", "0.7", "--assume-complete", "--json"])
+        #expect(assumed.status == 0 && assumed.errors.contains("--assume-complete: recommending anyway"), "\(assumed.errors)")
+        let result = try jsonObject(assumed.output)
+        #expect((result["completeness"] as? [String: Any])?["looksIncomplete"] as? Bool == true)
+        #expect(result["recommended"] != nil)
     }
 
     @Test func `a run with the flip and shape checks records every label's measures and every candidate it left out`() throws {
