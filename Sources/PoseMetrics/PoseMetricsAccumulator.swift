@@ -11,8 +11,14 @@ public struct PoseValidationMetrics: Sendable, Equatable {
     public var images: Int
     /// Ground-truth objects seen.
     public var instances: Int
+    /// Whether the labels look complete to the model (the confident detections no label covers).
+    public var coverage: LabelCoverage?
 
-    public init(box: DetectionMetrics, pose: DetectionMetrics, landmarks: LandmarkMetrics, images: Int, instances: Int) {
+    public init(
+        box: DetectionMetrics, pose: DetectionMetrics, landmarks: LandmarkMetrics, images: Int, instances: Int,
+        coverage: LabelCoverage? = nil
+    ) {
+        self.coverage = coverage
         self.box = box
         self.pose = pose
         self.landmarks = landmarks
@@ -66,6 +72,7 @@ public struct PoseMetricsAccumulator: Sendable {
     private var truthClasses: [Int] = []
     private var faces: [FaceError] = []
     private var missedFaces = 0
+    private var coverage = LabelCoverage.Counter()
 
     /// - Parameters:
     ///   - keypointCount: K.
@@ -143,6 +150,10 @@ public struct PoseMetricsAccumulator: Sendable {
         let matches = FaceAlignment.greedyMatches(
             truths: truths, detections: detections, minimumIoU: faceAlignment.minimumIoU)
         missedFaces += truths.count - matches.count
+        let covering = Similarity.boxIoU(truths: truths.map(\.box), detections: detections.map(\.box))
+        coverage.add(
+            labelled: truths.count, covered: matches.map { detections[$0.detection].confidence },
+            uncovered: detections.indices.filter { d in !covering.contains { $0[d] >= 0.5 } }.map { detections[$0].confidence })
         if keypointCount > 0 {
             faces += matches.map {
                 FaceAlignment.error(
@@ -174,6 +185,6 @@ public struct PoseMetricsAccumulator: Sendable {
         return PoseValidationMetrics(
             box: box, pose: pose,
             landmarks: LandmarkMetrics(faces: faces, missed: missedFaces, settings: faceAlignment),
-            images: images, instances: instances)
+            images: images, instances: instances, coverage: coverage.coverage)
     }
 }

@@ -3,6 +3,7 @@ import AutoLabel
 import Foundation
 import Pose
 import PoseData
+import PoseMetrics
 
 /// `facelabel calibrate --data DATA.yaml --weights W`: which thresholds keep the precision needed.
 struct Calibrate: AsyncParsableCommand {
@@ -43,7 +44,7 @@ struct Calibrate: AsyncParsableCommand {
         var recommended: Calibration.Row?
         var plain: Calibration.Row?
         var faces: Int
-        var completeness: Calibration.Completeness
+        var completeness: LabelCoverage
     }
 
     func run() async throws {
@@ -60,9 +61,15 @@ struct Calibrate: AsyncParsableCommand {
             progress.update($0, of: $1)
         }
         progress.finish()
-        let completeness = Calibration.completeness(candidates, faces: faces, images: images)
+        let completeness = Calibration.coverage(candidates, faces: faces, images: images)
         let refuses = completeness.looksIncomplete && !assumeComplete
-        if completeness.looksIncomplete { note(incompleteWarning(completeness)) }
+        if completeness.looksIncomplete {
+            note(
+                "warning: \(completeness.warning(split: split.rawValue)) here, so the precision below is too low and the thresholds "
+                    + "it suggests keep too few faces. Calibrate on a split whose faces are all labelled (--data, --split)"
+                    + (assumeComplete
+                        ? "; --assume-complete: recommending anyway." : ", or pass --assume-complete if those faces are not faces."))
+        }
         let rows = Calibration.sweep(candidates, faces: faces, confSingle: looks.confSingle, checksOverlap: looks.overlapCheck)
         let best = refuses ? nil : Calibration.recommend(rows, targetPrecision: targetPrecision)
         let plain = refuses ? nil : Calibration.recommend(rows, targetPrecision: targetPrecision, plainOnly: true)
@@ -122,17 +129,5 @@ struct Calibrate: AsyncParsableCommand {
                     + "calibrate on more labelled faces for a surer recommendation")
         }
         if let out { print("written to \(out): pass --calibrated \(out) to autolabel or refine") }
-    }
-
-    /// What an incompletely labelled split does to the figures, and what to do.
-    func incompleteWarning(_ completeness: Calibration.Completeness) -> String {
-        let c = completeness
-        let share = Int((Double(c.imagesWithUnlabelled) / Double(max(c.images, 1)) * 100).rounded())
-        return "warning: \(split) looks incompletely labelled: the model finds \(c.unlabelledFaces) faces with score "
-            + String(format: "%.2f", c.confidentScore) + " or more that no label covers, on \(c.imagesWithUnlabelled) of \(c.images) "
-            + "images (\(share)%), beside \(c.labelledFaces) labelled faces; a fully labelled split has few. Each of them counts "
-            + "as a wrong label here, so the precision below is too low and the thresholds it suggests keep too few faces. "
-            + "Calibrate on a split whose faces are all labelled (--data, --split)"
-            + (assumeComplete ? "; --assume-complete: recommending anyway." : ", or pass --assume-complete if those faces are not faces.")
     }
 }

@@ -61,6 +61,9 @@ struct Val: AsyncParsableCommand {
             options: SuppressionOptions(confidence: detection.conf, iou: detection.iou, multiLabel: true))
         let metrics = await validator(network, on: batches)
         for (url, reason) in batches.unreadableImages { note("warning: skipped unreadable image \(url.path): \(reason)") }
+        if let coverage = metrics.coverage, coverage.looksIncomplete {
+            note("warning: \(coverage.warning(split: split.rawValue)) here, so precision and mAP are understated.")
+        }
         if runtime.json { try printJSON(metrics) } else { print(metrics.summary) }
     }
 }

@@ -298,18 +298,18 @@ func mirror(_ face: PoseDetection, width: Float) -> PoseDetection {
         }
         let found = (0..<20).map { face($0 % 10, score: 0.9, labelled: true) }
         // two confident mistakes on 20 labelled faces of 10 images: fewer than 3
-        let few = Calibration.completeness(
+        let few = Calibration.coverage(
             found + [face(0, score: 0.8, labelled: false), face(1, score: 0.8, labelled: false)], faces: 20, images: 10)
         #expect(!few.looksIncomplete && few.unlabelledFaces == 2 && few.imagesWithUnlabelled == 2 && few.confidentScore == 0.7)
         // four on four images: 4 ≥ 5% of 24 faces, 4 ≥ 5% of 10 images; the unconfident one does not count
         let missing = (0..<4).map { face($0, score: 0.8, labelled: false) } + [face(5, score: 0.3, labelled: false)]
-        let incomplete = Calibration.completeness(found + missing, faces: 20, images: 10)
+        let incomplete = Calibration.coverage(found + missing, faces: 20, images: 10)
         #expect(incomplete.looksIncomplete && incomplete.unlabelledFaces == 4 && incomplete.imagesWithUnlabelled == 4)
         // the same four among 200 images and 400 labelled faces: under 5% of either
-        #expect(!Calibration.completeness(found + missing, faces: 400, images: 200).looksIncomplete)
+        #expect(!Calibration.coverage(found + missing, faces: 400, images: 200).looksIncomplete)
         // a model that scores its right faces 0.4 is confident at 0.4: its faces at 0.5 no label covers count
         let modest = (0..<20).map { face($0 % 10, score: 0.4, labelled: true) } + (0..<4).map { face($0, score: 0.5, labelled: false) }
-        let lowered = Calibration.completeness(modest, faces: 20, images: 10)
+        let lowered = Calibration.coverage(modest, faces: 20, images: 10)
         #expect(lowered.confidentScore == 0.4 && lowered.unlabelledFaces == 4 && lowered.looksIncomplete)
     }
 

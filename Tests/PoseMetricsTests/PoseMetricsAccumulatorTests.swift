@@ -144,6 +144,24 @@ extension Golden.Object {
         expectClose(result.box.recall, 0.5)
     }
 
+    @Test func `confident detections that no label covers are counted per image, the covered ones set the confident score`() {
+        var accumulator = PoseMetricsAccumulator(keypointCount: 3)
+        let elsewhere = PixelBox(x1: 300, y1: 300, x2: 400, y2: 400)
+        for image in 0..<4 {
+            // a labelled face found at 0.6, and on the first three images a face no label covers, at 0.65 and 0.2
+            var detections = [DetectedObject(confidence: 0.6, box: square, keypoints: points())]
+            if image < 3 { detections.append(DetectedObject(confidence: 0.65, box: elsewhere, keypoints: points())) }
+            detections.append(DetectedObject(confidence: 0.2, box: PixelBox(x1: 500, y1: 0, x2: 600, y2: 100), keypoints: points()))
+            accumulator.add(truths: [TruthObject(box: square, keypoints: points())], detections: detections)
+        }
+        let coverage = accumulator.result().coverage!
+        // the covered faces' median score, 0.6, is under 0.7: confident from 0.6, so the 0.2s do not count
+        #expect(coverage.confidentScore == 0.6 && coverage.unlabelledFaces == 3 && coverage.imagesWithUnlabelled == 3)
+        #expect(coverage.images == 4 && coverage.labelledFaces == 4)
+        // 3 faces, 3 ≥ 5% of 7 and 3 of 4 images: more than a labelled split's mistakes
+        #expect(coverage.looksIncomplete)
+    }
+
     @Test func `keypoints 25 px off are a pose true positive up to OKS 0.85`() {
         var accumulator = PoseMetricsAccumulator(keypointCount: 3)
         accumulator.add(

@@ -64,6 +64,13 @@ import Testing
         #expect(written.status != 0 && written.errors.contains("nothing written to"), "\(written.errors)")
         #expect(!FileManager.default.fileExists(atPath: scratch.path("calibration.json")))
 
+        // val says the same of the split, and why its precision is low
+        let val = try runFaceLabel([
+            "val", "--data", scratch.path("data/data.yaml"), "--weights", Self.weights, "--imgsz", "256", "--json",
+        ])
+        #expect(val.status == 0 && val.errors.contains("warning: val looks incompletely labelled"), "\(val.errors)")
+        #expect((try jsonObject(val.output)["coverage"] as? [String: Any])?["looksIncomplete"] as? Bool == true)
+
         // taken at its word, the split's unlabelled faces are mistakes: 70% precision is all it shows
         let assumed = try runFaceLabel(common + ["--target-precision", "0.7", "--assume-complete", "--json"])
         #expect(assumed.status == 0 && assumed.errors.contains("--assume-complete: recommending anyway"), "\(assumed.errors)")

@@ -128,38 +128,20 @@ public enum Calibration {
         return (result, faces, entries.count)
     }
 
-    /// Whether a split's labels look complete to the model: the faces it finds with confidence that
-    /// no label covers (box IoU 0.5). In a fully labelled split these are the model's confident
-    /// mistakes, a few; in a partly labelled one, the faces nobody labelled, and then every one of
-    /// them counts as a wrong label in the precision measured here.
-    public struct Completeness: Sendable, Codable, Equatable {
-        /// The score counted as confident: 0.7, or the median score of the faces found that a
-        /// label covers when that is lower (a model that scores its right faces lower).
-        public var confidentScore: Float
-        /// Confident faces that no label covers, and the images they are on.
-        public var unlabelledFaces: Int
-        public var imagesWithUnlabelled: Int
-        public var images: Int
-        public var labelledFaces: Int
-        /// At least 3 such faces, at least 5% of the labelled and unlabelled faces together, on at
-        /// least 5% of the images: more than a model's confident mistakes on a labelled split.
-        public var looksIncomplete: Bool
-    }
-
     /// How complete the labels of a split with `faces` labelled faces on `images` images look,
-    /// given its `candidates`.
-    public static func completeness(_ candidates: [Candidate], faces: Int, images: Int) -> Completeness {
-        let matchedScores = candidates.filter { !$0.overlaps.isEmpty }.map(\.score).sorted()
-        let median = matchedScores.isEmpty ? 0.7 : matchedScores[matchedScores.count / 2]
-        let confident = min(0.7, median)
-        let unlabelled = candidates.filter { $0.score >= confident && $0.overlaps.isEmpty }
-        let onImages = Set(unlabelled.map(\.image)).count
-        let looksIncomplete =
-            unlabelled.count >= 3 && Double(unlabelled.count) >= 0.05 * Double(faces + unlabelled.count)
-            && Double(onImages) >= 0.05 * Double(images)
-        return Completeness(
-            confidentScore: confident, unlabelledFaces: unlabelled.count, imagesWithUnlabelled: onImages, images: images,
-            labelledFaces: faces, looksIncomplete: looksIncomplete)
+    /// given its `candidates` (``LabelCoverage``).
+    public static func coverage(_ candidates: [Candidate], faces: Int, images: Int) -> LabelCoverage {
+        var counter = LabelCoverage.Counter()
+        let byImage = Dictionary(grouping: candidates, by: \.image)
+        for image in 0..<images {
+            let found = byImage[image] ?? []
+            counter.add(
+                labelled: 0, covered: found.filter { !$0.overlaps.isEmpty }.map(\.score),
+                uncovered: found.filter { $0.overlaps.isEmpty }.map(\.score))
+        }
+        var coverage = counter.coverage
+        coverage.labelledFaces = faces
+        return coverage
     }
 
     /// The faces `found` in image `image` (of `size`), each with the labelled faces (`truths`) it

@@ -233,7 +233,14 @@ public final class Refiner {
         }
         let own = try await measure(run.dataYAML(index))
         var fixed: ValidationMetrics? = nil
-        if let fixedVal = try run.fixedVal(settings) { fixed = try await measure(URL(fileURLWithPath: fixedVal.data)) }
+        if let fixedVal = try run.fixedVal(settings) {
+            fixed = try await measure(URL(fileURLWithPath: fixedVal.data))
+            if let coverage = fixed?.coverage, coverage.looksIncomplete, fixedVal.source == .original, index == 0 {
+                observer?.message(
+                    "warning: the \(coverage.warning(split: "val Table 2b measures on")) there, so its precision and mAP are "
+                        + "understated: give --truth or --gold-val, a fully labelled val set")
+            }
+        }
         // the labels trained on are those of the data set's files; what this iteration added, the ledger's
         let verifiedOnly = settings.trainOn == .reviewed
         var labels: [Split: Int] = [:]

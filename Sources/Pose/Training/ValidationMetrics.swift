@@ -57,11 +57,14 @@ public struct ValidationMetrics: Sendable, Codable, Equatable {
     public var instances: Int
     /// The validation loss (gained terms), when computed.
     public var loss: LossItems?
+    /// Whether the split's labels look complete to the model (``LabelCoverage``).
+    public var coverage: LabelCoverage?
 
     public init(
         box: DetectionScores, pose: DetectionScores, landmarks: LandmarkScores, images: Int, instances: Int,
-        loss: LossItems? = nil
+        loss: LossItems? = nil, coverage: LabelCoverage? = nil
     ) {
+        self.coverage = coverage
         self.box = box
         self.pose = pose
         self.landmarks = landmarks
@@ -74,7 +77,7 @@ public struct ValidationMetrics: Sendable, Codable, Equatable {
     public init(_ result: PoseValidationMetrics, loss: LossItems? = nil) {
         self.init(
             box: DetectionScores(result.box), pose: DetectionScores(result.pose), landmarks: LandmarkScores(result.landmarks),
-            images: result.images, instances: result.instances, loss: loss)
+            images: result.images, instances: result.instances, loss: loss, coverage: result.coverage)
     }
 
     /// The reference's `PoseMetrics.fitness`, which picks `best` checkpoints (reference §4.9):
