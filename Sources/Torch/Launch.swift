@@ -6,7 +6,8 @@ public struct Launch: Sendable, Equatable {
         case none
         /// `RANK` and `WORLD_SIZE` (torchrun, or set by hand).
         case torchrun
-        /// `SLURM_PROCID` and `SLURM_NTASKS` (`srun`), with `MASTER_ADDR` and `MASTER_PORT`.
+        /// `SLURM_PROCID` and `SLURM_STEP_NUM_TASKS` (the tasks of an `srun` step), with
+        /// `MASTER_ADDR` and `MASTER_PORT`.
         case slurm
     }
 
@@ -46,17 +47,20 @@ public struct Launch: Sendable, Equatable {
             launch.rank = try reader.index("RANK", below: launch.worldSize)
             launch.localWorldSize = try reader.count("LOCAL_WORLD_SIZE", default: launch.worldSize)
             launch.localRank = try reader.index("LOCAL_RANK", below: launch.localWorldSize, default: launch.rank)
-        } else if environment["SLURM_PROCID"] != nil, environment["SLURM_NTASKS"] != nil {
+        } else if environment["SLURM_PROCID"] != nil, environment["SLURM_STEP_NUM_TASKS"] != nil {
+            // a task of an srun step; a batch script's own shell has SLURM_PROCID=0 and the job's
+            // SLURM_NTASKS but no step, and runs facelabel as one process
             launch.launcher = .slurm
-            launch.worldSize = try reader.count("SLURM_NTASKS")
+            launch.worldSize = try reader.count("SLURM_STEP_NUM_TASKS")
             launch.rank = try reader.index("SLURM_PROCID", below: launch.worldSize)
             // "2" or "2(x3)" (two tasks on each of three nodes): the count before the parenthesis
-            let perNode = environment["SLURM_NTASKS_PER_NODE"].flatMap { Int($0.prefix { $0.isNumber }) }
+            let perNode = (environment["SLURM_STEP_TASKS_PER_NODE"] ?? environment["SLURM_NTASKS_PER_NODE"])
+                .flatMap { Int($0.prefix { $0.isNumber }) }
             launch.localWorldSize = max(perNode ?? 1, 1)
             launch.localRank = try reader.index("SLURM_LOCALID", below: launch.worldSize, default: 0)
         }
         guard launch.isDistributed else { return launch }
-        let source = launch.launcher == .slurm ? "SLURM_NTASKS" : "WORLD_SIZE"
+        let source = launch.launcher == .slurm ? "SLURM_STEP_NUM_TASKS" : "WORLD_SIZE"
         guard let host = environment["MASTER_ADDR"], !host.isEmpty else {
             throw LaunchError(
                 "\(source) is \(launch.worldSize) but MASTER_ADDR is not set: give every rank MASTER_ADDR and MASTER_PORT "

@@ -138,17 +138,21 @@ struct `Process groups over c10d` {
     }
 
     @Test func `Slurm's variables, with the master address required`() throws {
-        var environment = ["SLURM_PROCID": "5", "SLURM_NTASKS": "8", "SLURM_LOCALID": "1", "SLURM_NTASKS_PER_NODE": "4(x2)"]
+        var environment = [
+            "SLURM_PROCID": "5", "SLURM_NTASKS": "8", "SLURM_STEP_NUM_TASKS": "8", "SLURM_LOCALID": "1",
+            "SLURM_STEP_TASKS_PER_NODE": "4(x2)",
+        ]
         let missing = #expect(throws: LaunchError.self) { try Launch.read(environment) }
-        #expect(missing?.description.contains("SLURM_NTASKS is 8 but MASTER_ADDR is not set") == true)
+        #expect(missing?.description.contains("SLURM_STEP_NUM_TASKS is 8 but MASTER_ADDR is not set") == true)
         environment["MASTER_ADDR"] = "head"
         #expect(throws: LaunchError.self) { try Launch.read(environment) }  // MASTER_PORT too
         environment["MASTER_PORT"] = "29400"
         let launch = try Launch.read(environment)
         #expect(launch.launcher == .slurm)
         #expect((launch.rank, launch.worldSize, launch.localRank, launch.localWorldSize) == (5, 8, 1, 4))
-        // a job array's single task is one process
-        #expect(try !Launch.read(["SLURM_PROCID": "0", "SLURM_NTASKS": "1"]).isDistributed)
+        // a job array's single task is one process, and so is a batch script's shell outside any srun step
+        #expect(try !Launch.read(["SLURM_PROCID": "0", "SLURM_NTASKS": "1", "SLURM_STEP_NUM_TASKS": "1"]).isDistributed)
+        #expect(try Launch.read(["SLURM_PROCID": "0", "SLURM_NTASKS": "4"]) == .single)
     }
 
     @Test func `bad values name the variable and the allowed range`() {
