@@ -4,8 +4,8 @@
 # thread each on a 2-core machine), training at 320 with the global batch 16 on IMAGES synthetic
 # images (default 96) for EPOCHS (default 3) epochs. Prints the machine, then one JSON line per
 # configuration: images/s of each epoch (the best is the figure: the first pays for start-up), and
-# for the ranks the mean time of one gradient allreduce, of the wait for the slowest rank before it,
-# and the bytes the allreduce carries.
+# for the ranks the mean time of one gradient allreduce and of the wait for the slowest rank before
+# it (timed on CPUs only, where the host clock sees them), and the bytes the allreduce carries.
 # Usage: Scripts/bench-dist.sh [SCRATCH]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -9,6 +9,9 @@ public final class ProcessGroup: @unchecked Sendable {
     public enum Backend: String, Sendable, CustomStringConvertible {
         case gloo, nccl
 
+        /// The backend that reduces tensors on `device`: Gloo on the CPU, NCCL on GPUs.
+        public init(for device: Device) { self = device.kind == .cpu ? .gloo : .nccl }
+
         /// Whether this build of facelabel has the backend.
         public var isAvailable: Bool { ctorch_process_group_available(c) }
 

@@ -110,18 +110,17 @@ struct Autolabel: AsyncParsableCommand {
         try labelling.settings(detection, imageSize: model.imgsz, batchSize: model.batch, fastDecode: decoding.fastDecode)
     }
 
-    /// The pass these options describe, in `count` shards.
-    func pass(count: Int) throws -> ShardedAutolabel.Pass {
-        let dataset = try DataLoading.dataset(data)
-        return try ShardedAutolabel.Pass(
+    /// The pass these options describe on `dataset`, in `count` shards.
+    func pass(of dataset: Dataset, count: Int) throws -> ShardedAutolabel.Pass {
+        try ShardedAutolabel.Pass(
             data: dataset.configURL, weights: URL(fileURLWithPath: model.weights), settings: labelSettings(), count: count)
     }
 
-    /// Labels `shard` of `pass` into `sharded`'s folder.
+    /// Labels `shard` of `pass` (on `dataset`) into `sharded`'s folder.
     func label(
-        _ shard: Shard, of pass: ShardedAutolabel.Pass, into sharded: ShardedAutolabel, device: Device, showsProgress: Bool = true
+        _ shard: Shard, of pass: ShardedAutolabel.Pass, on dataset: Dataset, into sharded: ShardedAutolabel, device: Device,
+        showsProgress: Bool = true
     ) throws -> ShardedAutolabel.Outcome {
-        let dataset = try DataLoading.dataset(data)
         let weights = URL(fileURLWithPath: model.weights)
         let progress = showsProgress ? ProgressLine("autolabel \(shard)", plainEvery: 100) : nil
         let outcome = try sharded.run(
@@ -135,7 +134,8 @@ struct Autolabel: AsyncParsableCommand {
     /// Labels one shard of the pass into `output`'s shard folder.
     func label(_ shard: Shard, into output: URL, device: Device) async throws {
         let sharded = ShardedAutolabel(folder: output)
-        let outcome = try label(shard, of: pass(count: shard.count), into: sharded, device: device)
+        let dataset = try DataLoading.dataset(data)
+        let outcome = try label(shard, of: pass(of: dataset, count: shard.count), on: dataset, into: sharded, device: device)
         let (manifest, alreadyDone) =
             switch outcome {
             case .labelled(let manifest): (manifest, false)
@@ -163,11 +163,12 @@ struct Autolabel: AsyncParsableCommand {
         guard let group = try launchOptions.join(launch, device: device) else { return }
         let parts = ShardedAutolabel(folder: URL(fileURLWithPath: out + ".ranks"))
         let leads = launch.rank == 0
-        let pass = try pass(count: launch.worldSize)
+        let dataset = try DataLoading.dataset(data)
+        let pass = try pass(of: dataset, count: launch.worldSize)
         try group.agree(on: pass, what: "labelling settings")
         do {
             let shard = try Shard(launch.rank, of: launch.worldSize)
-            _ = try label(shard, of: pass, into: parts, device: device, showsProgress: leads)
+            _ = try label(shard, of: pass, on: dataset, into: parts, device: device, showsProgress: leads)
             try group.barrier()
         } catch let error as TorchError {
             throw LaunchFailure.stopped(

@@ -104,7 +104,7 @@ struct Env: ParsableCommand {
         let launch = try RuntimeOptions.launch()
         let runtime = TorchRuntime.current()
         let device = launch.isDistributed && Device.cudaDeviceCount > launch.localRank ? .cuda(launch.localRank) : Device.automatic
-        let backend: ProcessGroup.Backend = device.kind == .cpu ? .gloo : .nccl
+        let backend = ProcessGroup.Backend(for: device)
         let hosts = launch.agentHostsStore ? "the launcher" : "rank 0"
         let launchReport = LaunchReport(
             launcher: launch.launcher.rawValue, rank: launch.rank, worldSize: launch.worldSize, localRank: launch.localRank,
@@ -156,7 +156,7 @@ struct Env: ParsableCommand {
     /// Forms the group (one rank alone, its store on a port the system picks, without a launcher)
     /// and allreduces each rank's number plus one: every rank must find 1 + 2 + … + W.
     func check(_ launch: Launch, device: Device) throws -> GroupCheck {
-        let backend: ProcessGroup.Backend = device.kind == .cpu ? .gloo : .nccl
+        let backend = ProcessGroup.Backend(for: device)
         let group: ProcessGroup
         if launch.isDistributed {
             group = try launchOptions.join(launch, device: device)!

@@ -37,8 +37,9 @@ struct Train: AsyncParsableCommand {
         var imagesPerSecond: [Double]
         /// The most GPU memory the caching allocator held (0 on the CPU).
         var peakMemoryBytes: Int
-        /// With several ranks: how many, the mean time of one gradient allreduce in each epoch, of
-        /// the wait for the slowest rank before it, and the bytes each allreduce carries.
+        /// With several ranks: how many, the mean time of one gradient allreduce in each epoch and of
+        /// the wait for the slowest rank before it (on CPUs; empty on GPUs), and the bytes each
+        /// allreduce carries.
         var ranks: Int
         var gradientSyncMilliseconds: [Double]?
         var rankWaitMilliseconds: [Double]?
@@ -61,13 +62,14 @@ struct Train: AsyncParsableCommand {
     func run() async throws {
         let launch = try RuntimeOptions.launch()
         let run = RunDirectory(URL(fileURLWithPath: out))
-        try launch.checkSplits(batch: resume ? try run.readConfig().training.batchSize : hyper.batch)
+        let saved = resume ? try run.readConfig() : nil
+        try launch.checkSplits(batch: saved?.training.batchSize ?? hyper.batch)
         let device = try runtime.apply(launch)
         let group = try launchOptions.join(launch, device: device)
         let leads = launch.rank == 0  // rank 0 validates, writes the run folder and reports
         let runConfig: RunDirectory.RunConfig
-        if resume {
-            runConfig = try run.readConfig()
+        if let saved {
+            runConfig = saved
         } else {
             runConfig = try RunDirectory.RunConfig(
                 dataset: try DataLoading.dataset(data!), model: model, training: hyper.config(device: device))

@@ -16,8 +16,8 @@ public struct EpochRecord: Sendable, Codable, Equatable {
     public var seconds: Double
     /// Training images per second in this epoch.
     public var imagesPerSecond: Double
-    /// With several ranks, the mean wall time of one gradient allreduce, in milliseconds, and of
-    /// the wait before it for the slowest rank to finish its batches.
+    /// With several ranks on CPUs, the mean wall time of one gradient allreduce, in milliseconds,
+    /// and of the wait before it for the slowest rank to finish its batches (not timed on GPUs).
     public var gradientSyncMilliseconds: Double?
     public var rankWaitMilliseconds: Double?
 }
@@ -239,17 +239,18 @@ public final class Trainer {
                 }
                 if iteration - state.lastOptimizerStep >= accumulation {
                     let parameters = model.store.trainableParameters
-                    if let group {
+                    if let group, device == .cpu {
                         // timed apart: the wait for the slowest rank, then the allreduce itself
-                        device.synchronize()
                         let arrived = Date()
                         try group.barrier()
                         let syncStarted = Date()
                         try sumGradients(parameters, over: group)
-                        device.synchronize()
                         syncs.count += 1
                         syncs.waiting += syncStarted.timeIntervalSince(arrived)
                         syncs.seconds += Date().timeIntervalSince(syncStarted)
+                    } else if let group {
+                        // a GPU's collectives queue behind its work: timing them would stall every step on a host sync
+                        try sumGradients(parameters, over: group)
                     }
                     scaler?.unscale(parameters)
                     clipGradientNorm(parameters, maxNorm: 10)

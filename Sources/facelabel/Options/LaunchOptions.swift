@@ -17,7 +17,7 @@ struct LaunchOptions: ParsableArguments {
     /// for one process; throws when the group cannot be formed within the timeout.
     func join(_ launch: Launch, device: Device) throws -> ProcessGroup? {
         guard launch.isDistributed else { return nil }
-        let backend: ProcessGroup.Backend = device.kind == .cpu ? .gloo : .nccl
+        let backend = ProcessGroup.Backend(for: device)
         guard backend.isAvailable else {
             throw ValidationError(
                 "\(launch.launcher) started \(launch.worldSize) ranks, but this build of facelabel has no \(backend) process group "
