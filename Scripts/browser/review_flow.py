@@ -7,6 +7,10 @@ python3-selenium and chromium-driver), and prints what it saw as one JSON object
                                      statuses the page shows
   review_flow.py URL --benchmark N   decide N labels in a row (accept, and every fifth reject) and
                                      report the page's own timings: key press to next label shown
+  review_flow.py URL --audit         on a page started with --audit 3 --audit-images 2: accept,
+                                     reject and accept the three sampled labels by keyboard, mark one
+                                     missed face on the first image (m, then drag a box) and check
+                                     both images (c); report the estimate the page shows
 """
 import json
 import sys
@@ -90,12 +94,39 @@ def benchmark(driver, url, count):
             "p95_ms": timings[min(len(timings) - 1, int(round(0.95 * (len(timings) - 1))))], "max_ms": timings[-1]}
 
 
+def audit(driver, url):
+    driver.get(url)
+    wait(driver, "return document.body.dataset.ready === 'true'")
+    decided = []
+    current = shown(driver)
+    for key in ["a", "r", "a"]:
+        decided.append(int(current))
+        press(driver, key)
+        current = after_decision(driver, current)
+    # the first image of the sample: mark one face no box covers, then say the image is checked
+    assert current.startswith("image-"), f"expected an audit image after three labels, saw {current}"
+    press(driver, "m")
+    wait(driver, "return document.getElementById('about').textContent.includes('drag a box')")
+    photo = driver.find_element(By.ID, "photo")
+    ActionChains(driver).move_to_element_with_offset(photo, -10, -10).click_and_hold().move_by_offset(30, 30).release().perform()
+    wait(driver, "return document.getElementById('message').textContent === 'saved: missed face marked'")
+    press(driver, "c")
+    current = after_decision(driver, current)
+    press(driver, "c")
+    wait(driver, "return document.getElementById('progress').textContent.includes('2 images checked')")
+    errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    return {"labels": decided, "progress": driver.execute_script("return document.getElementById('progress').textContent"),
+            "errors": errors}
+
+
 def main():
     url = sys.argv[1]
     driver = browser()
     try:
         if len(sys.argv) > 3 and sys.argv[2] == "--benchmark":
             result = benchmark(driver, url, int(sys.argv[3]))
+        elif len(sys.argv) > 2 and sys.argv[2] == "--audit":
+            result = audit(driver, url)
         else:
             result = flow(driver, url)
     finally:

@@ -61,42 +61,60 @@ public struct LabelQualityMeasure {
             <= Self.rightLabelNME
     }
 
+    /// How the generated labels of one image fare against its truth.
+    public struct Judgement {
+        /// The truth faces without an original label.
+        public var unlabelled: [PoseInstance]
+        /// For each generated label (by index) that found one of them: that face, and the NME of
+        /// the label's landmarks against it (the points the label marks visible).
+        public var matches: [Int: (face: PoseInstance, nme: Double?)]
+        /// The unlabelled faces no generated label found.
+        public var missed: [PoseInstance]
+    }
+
+    /// Pairs the generated labels of `image` with its unlabelled faces of the truth (box IoU ≥
+    /// 0.5, one to one, by confidence).
+    public func judge(_ image: Image) -> Judgement {
+        let truths = (truth[image.key] ?? []).filter { face in !image.originals.contains { Merge.iou($0.box, face.box) >= 0.5 } }
+        let (w, h) = (Float(image.width), Float(image.height))
+        func pixels(_ instance: PoseInstance) -> (PixelBox, [PixelKeypoint]) {
+            let box = PixelBox(
+                x1: Float(instance.box.minX) * w, y1: Float(instance.box.minY) * h, x2: Float(instance.box.maxX) * w,
+                y2: Float(instance.box.maxY) * h)
+            return (box, instance.keypoints.map { PixelKeypoint(x: Float($0.x) * w, y: Float($0.y) * h, visibility: Float($0.visibility)) })
+        }
+        let truthObjects = truths.map { face in
+            let (box, points) = pixels(face)
+            return TruthObject(classIndex: face.classIndex, box: box, keypoints: points)
+        }
+        let detections = image.generated.map { label in
+            let (box, points) = pixels(label.instance)
+            return DetectedObject(classIndex: label.instance.classIndex, confidence: Float(label.confidence), box: box, keypoints: points)
+        }
+        var matches: [Int: (face: PoseInstance, nme: Double?)] = [:]
+        var found = Set<Int>()
+        for match in FaceAlignment.greedyMatches(truths: truthObjects, detections: detections, minimumIoU: 0.5) {
+            // Only the points the generated label marks visible are measured (the others carry no position).
+            let predicted = detections[match.detection].keypoints
+            let measured = zip(truthObjects[match.truth].keypoints, predicted).map { truthPoint, point in
+                point.isLabelled ? truthPoint : PixelKeypoint(x: truthPoint.x, y: truthPoint.y, visibility: 0)
+            }
+            let error = FaceAlignment.error(prediction: predicted, truth: measured, eyeCorners: eyeCorners)
+            matches[match.detection] = (truths[match.truth], error.normalisedMeanError)
+            found.insert(match.truth)
+        }
+        return Judgement(unlabelled: truths, matches: matches, missed: truths.indices.filter { !found.contains($0) }.map { truths[$0] })
+    }
+
     public func measure(_ images: [Image]) -> LabelQuality {
         var (generatedCount, correct, unlabelled) = (0, 0, 0)
         var errors: [Double] = []
         for image in images {
-            let truths = (truth[image.key] ?? []).filter { face in !image.originals.contains { Merge.iou($0.box, face.box) >= 0.5 } }
-            unlabelled += truths.count
+            let judgement = judge(image)
+            unlabelled += judgement.unlabelled.count
             generatedCount += image.generated.count
-            let (w, h) = (Float(image.width), Float(image.height))
-            func pixels(_ instance: PoseInstance) -> (PixelBox, [PixelKeypoint]) {
-                let box = PixelBox(
-                    x1: Float(instance.box.minX) * w, y1: Float(instance.box.minY) * h, x2: Float(instance.box.maxX) * w,
-                    y2: Float(instance.box.maxY) * h)
-                return (
-                    box, instance.keypoints.map { PixelKeypoint(x: Float($0.x) * w, y: Float($0.y) * h, visibility: Float($0.visibility)) }
-                )
-            }
-            let truthObjects = truths.map { face in
-                let (box, points) = pixels(face)
-                return TruthObject(classIndex: face.classIndex, box: box, keypoints: points)
-            }
-            let detections = image.generated.map { label in
-                let (box, points) = pixels(label.instance)
-                return DetectedObject(
-                    classIndex: label.instance.classIndex, confidence: Float(label.confidence), box: box, keypoints: points)
-            }
-            let matches = FaceAlignment.greedyMatches(truths: truthObjects, detections: detections, minimumIoU: 0.5)
-            correct += matches.count
-            for match in matches {
-                // Only the points the generated label marks visible are measured (the others carry no position).
-                let predicted = detections[match.detection].keypoints
-                let measured = zip(truthObjects[match.truth].keypoints, predicted).map { truthPoint, point in
-                    point.isLabelled ? truthPoint : PixelKeypoint(x: truthPoint.x, y: truthPoint.y, visibility: 0)
-                }
-                let error = FaceAlignment.error(prediction: predicted, truth: measured, eyeCorners: eyeCorners)
-                if let nme = error.normalisedMeanError { errors.append(nme) }
-            }
+            correct += judgement.matches.count
+            errors += judgement.matches.values.compactMap(\.nme)
         }
         return LabelQuality(
             generated: generatedCount, correct: correct, unlabelledFaces: unlabelled,

@@ -156,14 +156,17 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var filtering: [Int: FilterCounts]?
     /// The pass that stopped the run, when it stopped after labelling (nil otherwise).
     public var stoppingPass: StoppingPass?
+    /// What the audits of its generated labels estimate, by audited iteration (nil: no audit).
+    public var audits: [AuditEstimate]?
 
     public init(
         data: String, settings: RefineSettings, iterations: [IterationSummary], stoppedBecause: String?,
         provenance: [Int: ProvenanceCounts]? = nil, fixedVal: FixedVal? = nil, filtering: [Int: FilterCounts]? = nil,
-        stoppingPass: StoppingPass? = nil
+        stoppingPass: StoppingPass? = nil, audits: [AuditEstimate]? = nil
     ) {
         (self.data, self.settings, self.iterations, self.stoppedBecause) = (data, settings, iterations, stoppedBecause)
         (self.provenance, self.fixedVal, self.filtering, self.stoppingPass) = (provenance, fixedVal, filtering, stoppingPass)
+        self.audits = audits
     }
 }
 

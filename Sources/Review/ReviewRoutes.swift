@@ -28,6 +28,10 @@ struct ReviewRoutes: Sendable {
         router.get("/api/labels/:id") { _, context in try label(context) }
         router.post("/api/labels/:id/decision") { request, context in try await decide(request, context) }
         router.post("/api/accept-remaining") { request, context in try await acceptRemaining(request, context) }
+        router.get("/api/audit") { _, _ in try audit() }
+        router.get("/api/audit/images/:id") { _, context in try auditImage(context) }
+        router.post("/api/audit/images/:id/missed") { request, context in try await markMissed(request, context) }
+        router.post("/api/audit/images/:id/checked") { request, context in try await check(request, context) }
         router.get("/images/**") { _, context in try image(context) }
     }
 
@@ -81,6 +85,8 @@ struct ReviewRoutes: Sendable {
         var names: [String]
         var edges: [[Int]]
         var classes: [String]
+        /// Whether the page audits `iteration` (``ReviewRun/audits``).
+        var audit: Bool
     }
 
     func runInfo() throws -> Response {
@@ -93,7 +99,7 @@ struct ReviewRoutes: Sendable {
                 run: run.run.folder.lastPathComponent, iteration: run.iteration,
                 iterations: try run.ledger.provenance().keys.filter { $0 > 0 }.sorted(), reviewer: reviewer, keypoints: shape.count,
                 names: names,
-                edges: drawsEdges ? scheme.edges.map { [$0.0, $0.1] } : [], classes: run.config.names))
+                edges: drawsEdges ? scheme.edges.map { [$0.0, $0.1] } : [], classes: run.config.names, audit: run.audits))
     }
 
     struct Queue: Encodable {
@@ -184,7 +190,9 @@ struct ReviewRoutes: Sendable {
             if body.keypoints != nil { throw HTTPError(.badRequest, message: "only a correction carries keypoints") }
         }
         do {
-            let decided = try run.ledger.decide(label.id, body.status, corrected: corrected, reviewer: reviewer, version: body.version)
+            let decided = try run.ledger.decide(
+                label.id, body.status, corrected: corrected, reviewer: reviewer, version: body.version,
+                source: run.audits ? Ledger.auditSource : "review")
             return try Self.json(run.view(decided))
         } catch let conflict as ReviewConflict {
             return try Self.json(ConflictBody(error: conflict.description, current: run.view(conflict.current)), status: .conflict)
@@ -201,6 +209,68 @@ struct ReviewRoutes: Sendable {
         guard (0...1).contains(body.minScore) else { throw HTTPError(.badRequest, message: "minScore must lie in [0, 1]") }
         let ids = try run.ledger.acceptRemaining(ReviewFilter(iteration: body.iteration), minimumScore: body.minScore, reviewer: reviewer)
         return try Self.json(["accepted": ids])
+    }
+
+    // MARK: The audit
+
+    struct Audit: Encodable {
+        var items: [ReviewRun.AuditItemView]
+        var estimate: AuditEstimate
+    }
+
+    /// The audit's sample, labels then images, and the estimate so far; 404 outside an audit.
+    func audit() throws -> Response {
+        guard run.audits, let iteration = run.iteration else {
+            throw HTTPError(.notFound, message: "not an audit: start review with --audit N")
+        }
+        return try Self.json(
+            Audit(
+                items: try run.ledger.auditItems(iteration: iteration).map(run.view),
+                estimate: AuditEstimate(try run.run.auditTally(iteration: iteration))))
+    }
+
+    struct AuditImage: Encodable {
+        var item: ReviewRun.AuditItemView
+        /// Every label the image holds now (originals, generated, added), rejected ones left out.
+        var labels: [ReviewRun.LabelView]
+    }
+
+    /// The image item the path names; 404 when it is not one of the audit's images.
+    func requestedImage(_ context: ReviewContext) throws -> AuditItem {
+        guard run.audits, let iteration = run.iteration, let id = context.parameters.get("id", as: Int64.self),
+            let item = try run.ledger.auditItems(iteration: iteration).first(where: { $0.id == id && $0.kind == .image })
+        else { throw HTTPError(.notFound, message: "no such audit image") }
+        return item
+    }
+
+    func imageAnswer(_ item: AuditItem) throws -> Response {
+        let labels = try run.ledger.labels(on: item.image).filter { $0.status != .rejected }
+        return try Self.json(AuditImage(item: run.view(item), labels: labels.map { run.view($0) }))
+    }
+
+    func auditImage(_ context: ReviewContext) throws -> Response { try imageAnswer(try requestedImage(context)) }
+
+    struct MissedBody: Decodable { var box: [Double] }
+
+    func markMissed(_ request: Request, _ context: ReviewContext) async throws -> Response {
+        let item = try requestedImage(context)
+        let body = try await Self.body(MissedBody.self, of: request)
+        let face: PoseInstance
+        do {
+            face = try run.missedFace(box: body.box)
+        } catch let error as ReviewInputError {
+            throw HTTPError(.badRequest, message: error.description)
+        }
+        try run.ledger.addLabel(face, on: item.image, iteration: run.iteration!, reviewer: reviewer, source: Ledger.auditSource)
+        return try imageAnswer(item)
+    }
+
+    struct CheckBody: Decodable { var checked: Bool }
+
+    func check(_ request: Request, _ context: ReviewContext) async throws -> Response {
+        let item = try requestedImage(context)
+        let body = try await Self.body(CheckBody.self, of: request)
+        return try imageAnswer(try run.ledger.setChecked(item.id, by: body.checked ? reviewer : nil))
     }
 
     func image(_ context: ReviewContext) throws -> Response {

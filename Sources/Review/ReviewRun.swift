@@ -12,13 +12,18 @@ public final class ReviewRun: Sendable {
     /// The iteration whose labels the queue shows first (the latest that generated any).
     public let iteration: Int?
 
+    /// Whether the page audits `iteration` (its random sample, decisions marked as the audit's)
+    /// rather than reviewing its queue.
+    public let audits: Bool
+
     public var ledger: Ledger { run.ledger }
 
-    /// Reviews `run`, `iteration`'s labels first.
+    /// Reviews `run`, `iteration`'s labels first; with `audits`, audits `iteration` instead.
     ///
     /// - Throws: ``DataProblem`` when `iteration` made no labels.
-    public init(_ run: RefinementRun, iteration: Int? = nil) throws {
+    public init(_ run: RefinementRun, iteration: Int? = nil, audits: Bool = false) throws {
         self.run = run
+        self.audits = audits
         config = try run.config()
         let generated = Set(try run.ledger.provenance().keys.filter { $0 > 0 })
         if let iteration, !generated.contains(iteration) {
@@ -80,14 +85,52 @@ public final class ReviewRun: Sendable {
 
     func view(_ label: LedgerLabel, shapes: Bool = true) -> LabelView {
         let image = label.image
-        let path = image.path.split(separator: "/").map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }
         return LabelView(
-            id: label.id, split: image.split.rawValue, image: image.path,
-            imageURL: "/images/\(image.split.rawValue)/" + path.joined(separator: "/"),
+            id: label.id, split: image.split.rawValue, image: image.path, imageURL: imageURL(image),
             iteration: label.iteration, score: label.score, disagreement: label.disagreement, ownScore: label.ownScore,
             mirroredScore: label.mirroredScore, closerScore: label.closerScore, status: label.status.rawValue, version: label.version,
             reviewer: label.reviewer, decidedAt: label.decidedAt, shape: shapes ? shape(label.current) : nil,
             generated: shapes && label.corrected != nil ? shape(label.instance) : nil)
+    }
+
+    /// An item of the audit's sample, for the page.
+    public struct AuditItemView: Codable, Sendable, Equatable {
+        public var id: Int64
+        public var kind: String
+        public var image: String
+        public var imageURL: String
+        /// The label to judge, for a label item.
+        public var labelId: Int64?
+        public var done: Bool
+    }
+
+    func view(_ item: AuditItem) -> AuditItemView {
+        AuditItemView(
+            id: item.id, kind: item.kind.rawValue, image: item.image.path, imageURL: imageURL(item.image), labelId: item.labelId,
+            done: item.done)
+    }
+
+    /// The URL the page loads image `key` from.
+    func imageURL(_ key: ImageKey) -> String {
+        let path = key.path.split(separator: "/").map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }
+        return "/images/\(key.split.rawValue)/" + path.joined(separator: "/")
+    }
+
+    /// The face a person marked as missed: the box they drew (normalised centre x, centre y,
+    /// width, height), its points not placed (visibility 0), class 0.
+    ///
+    /// - Throws: ``ReviewInputError`` when the box is not one inside the image.
+    func missedFace(box: [Double]) throws -> PoseInstance {
+        guard box.count == 4, box.allSatisfy(\.isFinite) else {
+            throw ReviewInputError("box: expected [centre x, centre y, width, height]")
+        }
+        let frame = BoundingBox(centerX: box[0], centerY: box[1], width: box[2], height: box[3])
+        guard frame.width > 0, frame.height > 0, frame.minX >= -1e-9, frame.minY >= -1e-9, frame.maxX <= 1 + 1e-9, frame.maxY <= 1 + 1e-9
+        else {
+            throw ReviewInputError("box: must lie in the image (0…1) with a positive width and height")
+        }
+        let unplaced = Keypoint(x: 0, y: 0, visibility: 0)
+        return PoseInstance(box: frame, keypoints: Array(repeating: unplaced, count: config.keypointShape.count))
     }
 
     /// A correction: `label`'s class and box with `keypoints` (normalised x, y and a visibility of

@@ -18,6 +18,10 @@ import PoseData
 /// | `GET /api/labels/{id}` | a label, and the other labels of its image |
 /// | `POST /api/labels/{id}/decision` `{status, version, keypoints?}` | the label after the decision; 409 when it changed meanwhile |
 /// | `POST /api/accept-remaining` `{minScore, iteration?}` | the ids accepted |
+/// | `GET /api/audit` | with `--audit`: the sample (labels, then images) and the estimate so far |
+/// | `GET /api/audit/images/{id}` | an image of the audit and every label it holds |
+/// | `POST /api/audit/images/{id}/missed` `{box}` | the image after a face no label covered is marked (normalised cx, cy, w, h) |
+/// | `POST /api/audit/images/{id}/checked` `{checked}` | the image, marked checked (every missed face marked) or not |
 /// | `GET /images/{split}/{path}` | one of the run's images |
 public struct ReviewServer: Sendable {
     public struct Options: Sendable {

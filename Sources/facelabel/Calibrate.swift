@@ -20,16 +20,27 @@ struct Calibrate: AsyncParsableCommand {
             recall. --out writes them for 'autolabel --calibrated' and 'refine --calibrated'. \
             A split on which the model confidently finds many faces that no label covers looks \
             incompletely labelled: each such face would count as a wrong label, so calibrate then \
-            says so and recommends nothing, unless --assume-complete.
+            says so and recommends nothing, unless --assume-complete. \
+            With --from-review RUN it needs no labelled split: it scores each threshold on the \
+            labels a person audited in RUN ('review RUN --audit N', a random sample of the generated \
+            labels), so it can only raise the thresholds RUN labelled with; --by-lower-bound asks \
+            the lower end of the precision's 95% interval to reach --target-precision. \
+            'refine --resume --out RUN --calibrated FILE' labels the next passes with them.
             """)
 
-    @Option(help: "A data set whose chosen split has every face labelled.") var data: String
+    @Option(help: "A data set whose chosen split has every face labelled.") var data: String?
+    @Option(help: "Calibrate on the audit of this refinement run instead of a labelled split.") var fromReview: String?
+    @Option(help: "With --from-review: the audited iteration (default: the latest audited).") var iteration: Int?
+    @Flag(help: "Recommend thresholds whose precision reaches the target at the lower end of its 95% interval.")
+    var byLowerBound = false
     @Option(help: "The labelled split: train, val or test.") var split = Split.val
     @Option(help: "The precision the labels must reach, in (0, 1].") var targetPrecision = 0.99
     @Option(help: "Write the recommended thresholds to this file (JSON).") var out: String?
     @Flag(help: "Recommend thresholds even when the split looks incompletely labelled (its unlabelled faces are mistakes).")
     var assumeComplete = false
-    @OptionGroup var model: ModelOptions<CalibrateDefaults>
+    @Option(help: "Weights (.safetensors, with the reference's state-dict names); not with --from-review.") var weights: String?
+    @OptionGroup var size: ImageSizeOption<CalibrateDefaults>
+    @Option(help: "Images per forward pass (at most 1024).") var batch: Int = CalibrateDefaults.batch
     @OptionGroup var decoding: DecodingOption<CalibrateDefaults>
     @OptionGroup var keypoints: KeypointConfidenceOption
     @OptionGroup var looks: LookOptions
@@ -37,6 +48,15 @@ struct Calibrate: AsyncParsableCommand {
 
     func validate() throws {
         try OptionCheck.positiveFraction(targetPrecision, "--target-precision")
+        guard (data == nil) != (fromReview == nil) else {
+            throw ValidationError("give either --data (with --weights) or --from-review RUN")
+        }
+        if data != nil && weights == nil { throw ValidationError("--data needs --weights: the model whose thresholds to calibrate") }
+        if fromReview != nil && weights != nil {
+            throw ValidationError("--from-review calibrates the run's own labels; it takes no --weights")
+        }
+        try OptionCheck.batch(batch)
+        if iteration != nil && fromReview == nil { throw ValidationError("--iteration needs --from-review") }
     }
 
     struct Output: Encodable {
@@ -48,12 +68,13 @@ struct Calibrate: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let fromReview { return try calibrateFromReview(fromReview) }
         let device = try runtime.apply()
-        let dataset = try DataLoading.dataset(data)
+        let dataset = try DataLoading.dataset(data!)
         let network = try PoseModel.load(
-            URL(fileURLWithPath: model.weights), keypointDimensions: dataset.config.keypointShape.dimensions, device: device)
+            URL(fileURLWithPath: weights!), keypointDimensions: dataset.config.keypointShape.dimensions, device: device)
         let settings = AutolabelSettings(
-            keypointConfidence: keypoints.kptConf, imageSize: model.imgsz, batchSize: model.batch, fastDecode: decoding.fastDecode,
+            keypointConfidence: keypoints.kptConf, imageSize: size.imgsz, batchSize: batch, fastDecode: decoding.fastDecode,
             singleViewConfidence: looks.confSingle, fusesViews: looks.fuseViews, closerLook: looks.closerLook,
             checksOverlap: looks.overlapCheck)
         let progress = ProgressLine("calibrate", plainEvery: 50)
@@ -71,27 +92,42 @@ struct Calibrate: AsyncParsableCommand {
                         ? "; --assume-complete: recommending anyway." : ", or pass --assume-complete if those faces are not faces."))
         }
         let rows = Calibration.sweep(candidates, faces: faces, confSingle: looks.confSingle, checksOverlap: looks.overlapCheck)
-        let best = refuses ? nil : Calibration.recommend(rows, targetPrecision: targetPrecision)
-        let plain = refuses ? nil : Calibration.recommend(rows, targetPrecision: targetPrecision, plainOnly: true)
+        let best = refuses ? nil : Calibration.recommend(rows, targetPrecision: targetPrecision, byLowerBound: byLowerBound)
+        let plain =
+            refuses ? nil : Calibration.recommend(rows, targetPrecision: targetPrecision, plainOnly: true, byLowerBound: byLowerBound)
         if let out {
             if refuses {
                 throw ValidationError(
                     "\(split) looks incompletely labelled (above); no thresholds recommended, nothing written to \(out)")
             }
-            guard let best else {
-                throw ValidationError("no thresholds reach precision \(targetPrecision) on \(faces) faces; nothing written to \(out)")
-            }
-            let file = Calibration.File(
-                best, confSingle: looks.confSingle, targetPrecision: targetPrecision, data: dataset.configURL.path, weights: model.weights)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(file), to: URL(fileURLWithPath: out))
+            try write(best, to: out, faces: "\(faces) faces", confSingle: looks.confSingle, data: dataset.configURL.path, weights: weights!)
         }
         if runtime.json {
             return try printJSON(Output(rows: rows, recommended: best, plain: plain, faces: faces, completeness: completeness))
         }
-        func percent(_ value: Double?) -> String { value.map { String(format: "%5.1f", $0 * 100) } ?? "    –" }
         print("\(candidates.count) candidates for \(faces) labelled faces of \(split)")
+        printRows(rows, best: best)
+        if refuses {
+            print("no thresholds recommended: \(split) looks incompletely labelled (see above; --assume-complete overrides)")
+            return
+        }
+        printRecommendation(best, plain: plain, rows: rows)
+    }
+
+    /// Writes `best`'s thresholds to `out` (atomically); an error when no row reaches the target.
+    func write(_ best: Calibration.Row?, to out: String, faces: String, confSingle: Float, data: String, weights: String) throws {
+        guard let best else {
+            throw ValidationError("no thresholds reach precision \(targetPrecision) on \(faces); nothing written to \(out)")
+        }
+        let file = Calibration.File(best, confSingle: confSingle, targetPrecision: targetPrecision, data: data, weights: weights)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(file), to: URL(fileURLWithPath: out))
+    }
+
+    func percent(_ value: Double?) -> String { value.map { String(format: "%5.1f", $0 * 100) } ?? "    –" }
+
+    func printRows(_ rows: [Calibration.Row], best: Calibration.Row?) {
         print("max-disagreement  conf  kept  precision  at least*  recall    NME")
         for limit in Calibration.disagreements {
             let shown = rows.filter {
@@ -106,10 +142,9 @@ struct Calibrate: AsyncParsableCommand {
             }
         }
         print("* the least precision the kept faces show with 95% confidence (Wilson score interval)")
-        if refuses {
-            print("no thresholds recommended: \(split) looks incompletely labelled (see above; --assume-complete overrides)")
-            return
-        }
+    }
+
+    func printRecommendation(_ best: Calibration.Row?, plain: Calibration.Row?, rows: [Calibration.Row]) {
         guard let best else {
             print("no thresholds reach precision \(targetPrecision); the highest is \(percent(rows.compactMap(\.precision).max()))%")
             return
@@ -126,8 +161,45 @@ struct Calibrate: AsyncParsableCommand {
             let least = percent(bound).trimmingCharacters(in: .whitespaces)
             print(
                 "note: \(best.kept) kept faces show precision \(least)% at least (95% confidence)\(needed): "
-                    + "calibrate on more labelled faces for a surer recommendation")
+                    + "calibrate on more labelled (or audited) faces for a surer recommendation")
         }
         if let out { print("written to \(out): pass --calibrated \(out) to autolabel or refine") }
+    }
+}
+
+extension Calibrate {
+    struct ReviewOutput: Encodable {
+        var iteration: Int
+        var rows: [Calibration.Row]
+        var recommended: Calibration.Row?
+        var plain: Calibration.Row?
+        var audited: Int
+    }
+
+    /// `--from-review RUN`: the thresholds scored on RUN's audit.
+    func calibrateFromReview(_ folder: String) throws {
+        let run = try RefinementRun.open(URL(fileURLWithPath: folder))
+        guard let audited = try iteration ?? run.ledger.auditedIterations().last else {
+            throw ValidationError("\(folder) has no audit: 'facelabel review \(folder) --audit 100' draws one")
+        }
+        let labels = try run.auditedLabels(iteration: audited)
+        let decided = labels.filter { $0.right != nil }.count
+        guard decided > 0 else { throw ValidationError("iteration \(audited) of \(folder): no label of the audit decided yet") }
+        let rows = Calibration.sweep(audit: labels, minimumConf: try run.settings().autolabel.confidence)
+        let best = Calibration.recommend(rows, targetPrecision: targetPrecision, byLowerBound: byLowerBound)
+        let plain = Calibration.recommend(rows, targetPrecision: targetPrecision, plainOnly: true, byLowerBound: byLowerBound)
+        if let out {
+            let settings = try run.settings()
+            try write(
+                best, to: out, faces: "\(decided) audited labels", confSingle: settings.autolabel.singleViewConfidence,
+                data: run.inputData.path,
+                weights: try run.ledger.weights(audited - 1).map { run.folder.appendingPathComponent($0).path } ?? "")
+        }
+        if runtime.json {
+            return try printJSON(ReviewOutput(iteration: audited, rows: rows, recommended: best, plain: plain, audited: decided))
+        }
+        print("\(decided) audited labels of iteration \(audited) (of \(labels.count) generated); recall: the share of the right ones kept")
+        printRows(rows, best: best)
+        printRecommendation(best, plain: plain, rows: rows)
     }
 }

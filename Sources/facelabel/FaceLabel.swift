@@ -20,6 +20,7 @@ struct FaceLabel: AsyncParsableCommand {
             Calibrate.self,
             Report.self,
             ReviewCommand.self,
+            AuditCommand.self,
             MeasureCommand.self,
             Env.self,
         ]

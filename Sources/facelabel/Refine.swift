@@ -19,7 +19,9 @@ struct Refine: AsyncParsableCommand {
             --stop-below labels. \
             Labels reviewed with 'facelabel review' are used from the next iteration on: corrected \
             ones as corrected, rejected ones left out and never generated again. \
-            '--resume --iterations N' continues a finished run to iteration N; \
+            '--resume --iterations N' continues a finished run to iteration N, and '--resume --calibrated \
+            FILE' labels from the next pass on with FILE's thresholds (calibrate, or calibrate \
+            --from-review RUN); \
             '--from RUN' starts a new run from the originals and the confirmed labels of a reviewed one. \
             Started by torchrun or srun as several ranks, every iteration trains data-parallel; rank 0 \
             labels, measures and writes RUN while the others wait (docs/clusters.md).
@@ -93,7 +95,8 @@ struct Refine: AsyncParsableCommand {
         let refiner: Refiner
         if resume {
             refiner = try Refiner(run: try RefinementRun.open(folder, access: .readWrite))
-            try refiner.extend(iterations: iterations, trainOn: trainOn)
+            let calibrated = labelling.calibrated == nil ? nil : try labelling.applyCalibration(to: refiner.settings.autolabel)
+            try refiner.extend(iterations: iterations, trainOn: trainOn, labelling: calibrated)
         } else {
             // a run started from a reviewed one starts from that run's input (its ledger only read)
             let input = try data.map { URL(fileURLWithPath: $0) } ?? RefinementRun.open(URL(fileURLWithPath: startRun!)).inputData

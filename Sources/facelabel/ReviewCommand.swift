@@ -15,7 +15,12 @@ struct ReviewCommand: AsyncParsableCommand {
             decision is saved to RUN/ledger.sqlite the moment it is made (label, decision, corrected \
             points, reviewer, time); the run's files are never changed. The next 'refine --resume' \
             (or a run started with 'refine --from RUN') uses the decisions. Ctrl-C stops the server. \
-            With --history IMAGE it prints who decided what on each label of an image and exits.
+            With --history IMAGE it prints who decided what on each label of an image and exits. \
+            With --audit N the page audits instead: a uniformly random sample of N of the labels \
+            the iteration's data set holds as generated, shown in random order, then a random \
+            sample of images on which to mark the faces no label covers; its decisions are marked \
+            as the audit's, and 'facelabel audit RUN' turns them into precision and recall with \
+            95% intervals. A larger N later extends the same sample (same --seed).
             """)
 
     @Argument(help: "The run folder (refine --out).") var run: String
@@ -26,16 +31,34 @@ struct ReviewCommand: AsyncParsableCommand {
     var host = "127.0.0.1"
     @Option(help: "Print the labels of this image (split/path, e.g. train/a.jpg) with their decisions, and exit.") var history: String?
     @Flag(help: "With --history, print JSON.") var json = false
+    @Option(help: "Audit a uniformly random sample of this many generated labels of the iteration.") var audit: Int?
+    @Option(help: "With --audit: images to check for missed faces (default: half of --audit).") var auditImages: Int?
+    @Option(help: "With --audit: the seed of the random sample.") var seed: UInt64 = 0
 
     func validate() throws {
         try OptionCheck.atLeast(port, 0, "--port", atMost: 65535)
         if let iteration { try OptionCheck.atLeast(iteration, 1, "--iteration") }
+        if let audit { try OptionCheck.atLeast(audit, 1, "--audit") }
+        if let auditImages {
+            guard audit != nil else { throw ValidationError("--audit-images needs --audit") }
+            try OptionCheck.atLeast(auditImages, 0, "--audit-images")
+        }
     }
 
     func run() async throws {
         let folder = URL(fileURLWithPath: run)
         if let history { return try printHistory(try RefinementRun.open(folder).ledger, history) }
-        let reviewRun = try ReviewRun(try RefinementRun.open(folder, access: .readWrite), iteration: iteration)
+        let reviewRun = try ReviewRun(try RefinementRun.open(folder, access: .readWrite), iteration: iteration, audits: audit != nil)
+        if audit != nil && reviewRun.iteration == nil { throw ValidationError("\(run) has generated no labels to audit") }
+        if let audit, let audited = reviewRun.iteration {
+            let items = try reviewRun.ledger.drawAudit(
+                iteration: audited, labels: audit, images: auditImages ?? AuditPlan.images(forLabels: audit), seed: seed,
+                splits: try reviewRun.run.settings().labelledSplits)
+            let (labels, images) = (items.filter { $0.kind == .label }, items.filter { $0.kind == .image })
+            note(
+                "audit of iteration \(audited): \(labels.count) labels (\(labels.filter(\.done).count) decided), "
+                    + "\(images.count) images (\(images.filter(\.done).count) checked)")
+        }
         let name = reviewer ?? ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
         if !ReviewServer.isLoopback(host) {
             note("warning: --host \(host) makes the review page reachable from the network; anyone with the token can change the labels")

@@ -90,23 +90,27 @@ func http(
     return (Int(text[split.upperBound...]) ?? 0, String(text[..<split.lowerBound]))
 }
 
+/// What `Scripts/browser/review_flow.py URL ARGUMENTS` saw, acting on the page in headless Chromium.
+func reviewFlow(_ url: String, _ arguments: [String] = []) throws -> [String: Any] {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Scripts/browser/review_flow.py")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = [script.path, url] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "review_flow.py: \(String(decoding: data, as: UTF8.self))")
+    return try jsonObject(String(decoding: data, as: UTF8.self))
+}
+
 @Suite(.serialized) struct `review command` {
     @Test func `a person accepts, corrects and rejects in a real browser, and the ledger holds exactly that`() throws {
         let scratch = try Scratch()
         let run = try reviewableRun(scratch)
         let server = try ReviewProcess([run, "--reviewer", "ann"])
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "../../Scripts/browser/review_flow.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script.path, server.url]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "review_flow.py: \(String(decoding: data, as: UTF8.self))")
-        let seen = try jsonObject(String(decoding: data, as: UTF8.self))
+        let seen = try reviewFlow(server.url)
         let ids = try #require(seen["ids"] as? [Int])
         #expect(seen["statuses"] as? [String: String] == ["\(ids[0])": "accepted", "\(ids[1])": "corrected", "\(ids[2])": "rejected"])
         #expect((seen["errors"] as? [String])?.isEmpty == true, "console errors: \(seen["errors"] ?? "")")
@@ -277,5 +281,60 @@ func http(
             to: URL(fileURLWithPath: scratch.path("bad.xml")))
         let bad = try runFaceLabel(["import", "cvat", "--run", run, "--xml", scratch.path("bad.xml")])
         #expect(bad.status != 0 && bad.errors.contains("bad.xml:1: <image> needs a name and a positive width and height"), "\(bad.errors)")
+    }
+
+    @Test
+    func
+        `an audit by keyboard in a real browser: its decisions and a missed face are the audit's, and the estimate calibrates the next pass`()
+        throws
+    {
+        let scratch = try Scratch()
+        let run = try reviewableRun(scratch)
+        let refused = try runFaceLabel(["review", run, "--audit-images", "2"])
+        #expect(refused.status != 0 && refused.errors.contains("--audit-images needs --audit"), "\(refused.errors)")
+        let server = try ReviewProcess([run, "--reviewer", "ann", "--audit", "3", "--audit-images", "2", "--seed", "5"])
+        #expect(server.stderrText.contains("audit of iteration 1: 3 labels (0 decided), 2 images (0 checked)"), "\(server.stderrText)")
+        let seen = try reviewFlow(server.url, ["--audit"])
+        #expect((seen["errors"] as? [String])?.isEmpty == true, "console errors: \(seen["errors"] ?? "")")
+        #expect((seen["progress"] as? String)?.contains("precision 66.7% (95% CI") == true, "\(seen["progress"] ?? "")")
+        #expect(server.interrupt() == 0)
+
+        let refinement = try RefinementRun.open(URL(fileURLWithPath: run))
+        let ledger = refinement.ledger
+        let items = try ledger.auditItems(iteration: 1)
+        let labels = items.filter { $0.kind == .label }
+        #expect(labels.compactMap(\.labelId).map(Int.init) == seen["labels"] as? [Int] && items.allSatisfy(\.done))
+        let decisions = try ledger.auditDecisions(iteration: 1)
+        #expect(decisions.map(\.decision.status) == [.accepted, .rejected, .accepted])
+        #expect(decisions.allSatisfy { $0.decision.source == "audit" && $0.decision.reviewer == "ann" })
+        // the missed face: a box on the first image of the sample, its points not placed
+        let image = try #require(items.first { $0.kind == .image }).image
+        let added = try ledger.history(of: image).filter { $0.label.status == .added }
+        #expect(added.count == 1 && added[0].decisions.map(\.source) == ["audit"])
+        #expect(added.first?.label.current.keypoints.allSatisfy { $0.visibility == 0 } == true)
+
+        let audit = try runFaceLabel(["audit", run, "--json", "--width", "0.2"])
+        #expect(audit.status == 0, "\(audit.errors)")
+        let estimate = try #require((try jsonObject(audit.output)["audits"] as? [[String: Any]])?.first)
+        #expect(estimate["labelsAudited"] as? Int == 3 && estimate["right"] as? Int == 2 && estimate["rejected"] as? Int == 1)
+        #expect(estimate["imagesChecked"] as? Int == 2 && estimate["missedFaces"] as? Int == 1 && estimate["moreLabels"] is Int)
+        let text = try runFaceLabel(["audit", run])
+        #expect(text.output.contains("precision 66.7% (95% CI ") && text.output.contains("Wilson): 2 right"), "\(text.output)")
+        let wide = try runFaceLabel(["audit", run, "--width", "2"])
+        #expect(wide.status != 0 && wide.errors.contains("--width must be in (0, 1], not 2.0"), "\(wide.errors)")
+
+        let calibrated = try runFaceLabel([
+            "calibrate", "--from-review", run, "--target-precision", "0.5", "--out", scratch.path("audit.json"),
+        ])
+        #expect(calibrated.status == 0 && calibrated.output.contains("3 audited labels of iteration 1"), "\(calibrated)")
+        let file = try JSONDecoder().decode(Calibration.File.self, from: Data(contentsOf: URL(fileURLWithPath: scratch.path("audit.json"))))
+        #expect(file.precision == 2.0 / 3 && file.conf >= 0.0001)
+        let resumed = try runFaceLabel([
+            "refine", "--resume", "--out", run, "--iterations", "2", "--calibrated", scratch.path("audit.json"),
+        ])
+        #expect(resumed.status == 0, "\(resumed.errors)")
+        #expect(try RefinementRun.open(URL(fileURLWithPath: run)).settings().autolabel.confidence == file.conf)
+        let table = try String(contentsOfFile: run + "/report/audit.md", encoding: .utf8)
+        #expect(table.contains("Label quality from the audit") && table.contains("| 1 |"), "\(table)")
     }
 }

@@ -81,6 +81,20 @@ enum LedgerSchema {
                 }
             }
         }
+        migrator.registerMigration("v5-audit") { db in
+            // the random samples of an audit: generated labels to judge and images to check for
+            // faces no label covers, in the order they are shown
+            try db.create(table: "auditItem") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("iteration", .integer).notNull()
+                t.column("position", .integer).notNull()
+                t.column("seed", .integer).notNull()
+                t.column("labelId", .integer).references("label", onDelete: .cascade)
+                t.column("imageId", .integer).references("image")
+                t.column("checkedBy", .text)
+                t.column("checkedAt", .datetime)
+            }
+        }
         return migrator
     }
 }
@@ -215,6 +229,21 @@ struct DecisionRecord: Codable, FetchableRecord, PersistableRecord {
 }
 
 extension ReviewStatus: DatabaseValueConvertible {}
+
+/// A row of `auditItem`: one generated label (`labelId`) or one image (`imageId`) of an audit's
+/// sample, at its place in the order the sample is shown; an image once checked for missed faces
+/// carries who checked it and when.
+struct AuditItemRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "auditItem"
+    var id: Int64?
+    var iteration: Int
+    var position: Int
+    var seed: Int64
+    var labelId: Int64?
+    var imageId: Int64?
+    var checkedBy: String?
+    var checkedAt: Date?
+}
 
 /// A row of `iteration`: how far an iteration got, with what settings, weights, timings and summary.
 struct IterationRecord: Codable, FetchableRecord, PersistableRecord {

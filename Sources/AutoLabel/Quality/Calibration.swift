@@ -233,11 +233,60 @@ public enum Calibration {
         return rows
     }
 
+    /// One generated label of an audited run: its box score and flip disagreement, and, when the
+    /// audit decided it, whether it was right (accepted or corrected).
+    public struct AuditedLabel: Sendable, Equatable {
+        public var score: Double
+        public var disagreement: Double?
+        public var right: Bool?
+
+        public init(score: Double, disagreement: Double?, right: Bool?) {
+            (self.score, self.disagreement, self.right) = (score, disagreement, right)
+        }
+    }
+
+    /// Every pair of thresholds scored on an audit (`calibrate --from-review`). The audit sampled
+    /// labels without regard to score, so the audited labels a pair keeps are a random sample of
+    /// all it keeps: precision is theirs, its lower bound Wilson's with the finite-population
+    /// correction for all the generated labels the pair keeps. Recall is relative: the share of
+    /// the audited right labels the pair keeps (a pass's faces below its own threshold were never
+    /// generated, so an audit can only raise thresholds). Flip-disagreement limits are scored only
+    /// where the pass measured disagreements; there is no NME. The score thresholds start at
+    /// `minimumConf`, the one the audited passes labelled with.
+    public static func sweep(audit labels: [AuditedLabel], minimumConf: Float) -> [Row] {
+        let measured = labels.contains { $0.disagreement != nil }
+        let audited = labels.filter { $0.right != nil }
+        let right = audited.filter { $0.right == true }.count
+        var rows: [Row] = []
+        for limit in disagreements where limit == nil || measured {
+            for conf in [minimumConf] + confidences.filter({ $0 > minimumConf }) {
+                let passes = { (label: AuditedLabel) in
+                    label.score >= Double(conf) && (limit.map { (label.disagreement ?? 0) <= $0 } ?? true)
+                }
+                let kept = audited.filter(passes)
+                let correct = kept.filter { $0.right == true }.count
+                let precision = kept.isEmpty ? nil : Double(correct) / Double(kept.count)
+                rows.append(
+                    Row(
+                        conf: conf, maxDisagreement: limit, kept: kept.count, precision: precision,
+                        precisionLowerBound: precision.map {
+                            AuditEstimate.wilson($0, AuditEstimate.effective(kept.count, of: labels.filter(passes).count)).lower
+                        },
+                        recall: right > 0 ? Double(correct) / Double(right) : nil, nme: nil))
+            }
+        }
+        return rows
+    }
+
     /// The row reaching `targetPrecision` with the most recall (then the least NME, then the
-    /// plain threshold); `plainOnly` looks at the rows without the flip check only. nil when none
+    /// plain threshold); `plainOnly` looks at the rows without the flip check only; `byLowerBound`
+    /// asks the precision's lower bound, not the precision, to reach the target. nil when none
     /// reaches it.
-    public static func recommend(_ rows: [Row], targetPrecision: Double, plainOnly: Bool = false) -> Row? {
-        rows.filter { ($0.precision ?? 0) >= targetPrecision && $0.kept > 0 && (!plainOnly || $0.maxDisagreement == nil) }.max { a, b in
+    public static func recommend(_ rows: [Row], targetPrecision: Double, plainOnly: Bool = false, byLowerBound: Bool = false) -> Row? {
+        rows.filter {
+            ((byLowerBound ? $0.precisionLowerBound : $0.precision) ?? 0) >= targetPrecision && $0.kept > 0
+                && (!plainOnly || $0.maxDisagreement == nil)
+        }.max { a, b in
             if a.recall != b.recall { return (a.recall ?? 0) < (b.recall ?? 0) }
             if a.nme != b.nme { return (a.nme ?? 1) > (b.nme ?? 1) }
             return (a.maxDisagreement == nil ? 0 : 1) > (b.maxDisagreement == nil ? 0 : 1)

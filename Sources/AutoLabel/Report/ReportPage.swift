@@ -16,6 +16,17 @@ enum ReportPage {
         let table = { (stem: String) in tables.first { $0.stem == stem }?.blocks.map(\.table.html) ?? [] }
         var body = ["<h1>Iterative labelling report</h1>"] + facts(summary) + process(summary.settings)
         body += ["<h2>Labels per iteration</h2>"] + table("table1")
+        if summary.audits != nil {
+            body.append(
+                """
+                <p class="note">From the audit (<code>facelabel review RUN --audit N</code>): a person judged a \
+                uniformly random sample of the generated labels (accepted and corrected count as right) and \
+                checked a random sample of images for faces no label covered. Precision's interval is Wilson's; \
+                recall's comes from the precision and the missed-face rate; both allow for sampling without \
+                replacement.</p>
+                """)
+            body += table("audit")
+        }
         body.append(figure(figures.counts, caption: "Figure 3. Train, val and total labels per iteration."))
         body += ["<h2>Metrics</h2>", metricsNote(summary)] + table("table2")
         body += quality(table("quality"), filters: table("filters"))

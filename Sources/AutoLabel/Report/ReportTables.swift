@@ -127,6 +127,29 @@ enum ReportTables {
             })
     }
 
+    /// The generated labels as an audit estimates them (``AuditEstimate``): precision and recall
+    /// with their 95% intervals, beside Table 1's counts.
+    static func audit(_ audits: [AuditEstimate]) -> ReportTable {
+        let range = { (interval: Interval?) in
+            ReportTable.Value.text(interval.map { String(format: "%.1f–%.1f", $0.lower * 100, $0.upper * 100) } ?? "–")
+        }
+        return ReportTable(
+            title: "Label quality from the audit (a random sample judged by a person; 95% intervals), %",
+            columns: [
+                .init("iteration", .count), .init("generated", .count), .init("labels audited", .count),
+                .init("precision", .percent(decimals: 1)), .init("precision 95% CI", .text), .init("corrected", .percent(decimals: 1)),
+                .init("images checked", .count), .init("missed faces per image", .decimal(2)), .init("recall", .percent(decimals: 1)),
+                .init("recall 95% CI", .text),
+            ],
+            rows: audits.map { audit in
+                [
+                    .count(audit.iteration), .count(audit.generated), .count(audit.labelsAudited), .number(audit.precision),
+                    range(audit.precisionInterval), .number(audit.correctedShare), .count(audit.imagesChecked),
+                    .number(audit.missedPerImage), .number(audit.recall), range(audit.recallInterval),
+                ]
+            })
+    }
+
     /// What each labelling pass's filters kept and removed, and (with the truth) how many of the
     /// removed candidates were wrong; nil when no pass filtered beyond the score threshold.
     static func filtering(_ summary: RunSummary) -> ReportTable? {
@@ -161,10 +184,11 @@ enum ReportTables {
         summary.iterations.contains { $0.quality != nil }
     }
 
-    /// The table files of the run: table1, table2 (own val, then fixed val when measured) and
-    /// quality (when measured).
+    /// The table files of the run: table1, the audit's estimate (when audited), table2 (own val,
+    /// then fixed val when measured) and quality (when measured).
     static func files(_ summary: RunSummary) -> [ReportTableFile] {
         var files = [ReportTableFile(stem: "table1", blocks: [.init(key: "", table: labelCounts(summary))])]
+        if let audits = summary.audits { files.append(ReportTableFile(stem: "audit", blocks: [.init(key: "", table: audit(audits))])) }
         let valSets: [ValSet] = hasFixedValidation(summary) ? [.own, .fixed] : [.own]
         files.append(
             ReportTableFile(

@@ -1,5 +1,6 @@
 import Foundation
 import Pose
+import PoseData
 
 /// Which procedure a refinement run follows.
 public enum RefineProtocol: String, Sendable, Codable, CaseIterable {
@@ -41,6 +42,9 @@ public struct RefineSettings: Sendable, Codable, Equatable {
     /// A reviewed run this run starts from: its iteration 0 holds that run's originals and the
     /// labels a person confirmed there; its rejections block predictions here too.
     public var startRun: String?
+
+    /// The splits each labelling pass goes over: the paper's protocol labels train and val.
+    public var labelledSplits: [Split] { protocolName == .paper ? [.train, .val] : autolabel.splits }
 
     public init(
         iterations: Int = 4, training: TrainingConfig = TrainingConfig(), autolabel: AutolabelSettings = AutolabelSettings(),

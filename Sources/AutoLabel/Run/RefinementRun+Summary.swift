@@ -12,7 +12,8 @@ extension RefinementRun {
         return RunSummary(
             data: inputData.path, settings: settings, iterations: iterations, stoppedBecause: stopped, provenance: try ledger.provenance(),
             fixedVal: try fixedVal(settings), filtering: try filtering(settings),
-            stoppingPass: stopped == nil ? nil : try stoppingPass(after: iterations.last?.index ?? -1, settings))
+            stoppingPass: stopped == nil ? nil : try stoppingPass(after: iterations.last?.index ?? -1, settings),
+            audits: try auditEstimates().nilIfEmpty)
     }
 
     /// The pass after the last evaluated iteration, when it labelled and stopped the run (its
@@ -90,4 +91,9 @@ extension RefinementRun {
         }
         return measure.measure(images)
     }
+}
+
+extension Array {
+    /// nil for an empty array.
+    var nilIfEmpty: Self? { isEmpty ? nil : self }
 }

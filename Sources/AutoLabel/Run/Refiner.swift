@@ -39,14 +39,16 @@ public final class Refiner {
     }
 
     /// Continues a run beyond its planned iterations (to `iterations`, so that labels reviewed
-    /// since train the next one), or switches what it trains on from the next iteration on. A run
-    /// its stopping rule ended goes on when asked for more iterations.
-    public func extend(iterations: Int?, trainOn: TrainOn?) throws {
+    /// since train the next one), or switches what it trains on, or the labelling passes'
+    /// settings (thresholds calibrated since), from the next iteration on. A run its stopping rule
+    /// ended goes on when asked for more iterations.
+    public func extend(iterations: Int?, trainOn: TrainOn?, labelling: AutolabelSettings? = nil) throws {
         if let iterations, iterations > settings.iterations {
             settings.iterations = iterations
             try run.clearStop()
         }
         if let trainOn { settings.trainOn = trainOn }
+        if let labelling { settings.autolabel = labelling }
         try run.save(settings)
     }
 
@@ -90,7 +92,7 @@ public final class Refiner {
         let model = try PoseModel.load(
             run.folder.appendingPathComponent(previous), keypointDimensions: base.config.keypointShape.dimensions, device: device)
         var autolabel = settings.autolabel
-        if settings.protocolName == .paper { autolabel.splits = [.train, .val] }
+        autolabel.splits = settings.labelledSplits
         // predictions merge against every label there is now, whether trained on or not, and
         // against the boxes a person rejected
         let reviewed = try run.ledger.reviewedLabels(upTo: index - 1)

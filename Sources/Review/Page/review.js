@@ -30,6 +30,8 @@ const SHORTCUTS = [
   { keys: ["-"], text: "Zoom out", run: () => zoomBy(0.8) },
   { keys: ["0"], text: "Fit the image", run: () => fit() },
   { keys: ["A"], text: "Accept all remaining labels at or above a score…", run: () => acceptRemaining() },
+  { keys: ["m"], text: "Audit image: mark a face no box covers (then drag a box around it)", run: () => startMarking() },
+  { keys: ["c"], text: "Audit image: checked, every missed face marked", run: () => checkImage(true) },
   { keys: ["?"], text: "Show or hide this help", run: () => toggleHelp() },
 ];
 
@@ -111,28 +113,37 @@ async function go(index) {
   if (state.queue.length === 0) { state.position = -1; state.detail = null; render(); return; }
   index = Math.max(0, Math.min(index, state.queue.length - 1));
   const item = state.queue[index];
+  if (item.kind === "image") return showImage(index);
+  state.image = null;
   const { status, answer } = await fetchDetail(item);
   if (status !== 200) return message(answer.error, "error");
   state.position = index;
   state.detail = answer;
   state.edits = null;
   state.selected = 0;
-  document.querySelectorAll(".row.selected").forEach((row) => row.classList.remove("selected"));
-  const row = document.querySelector(`.row[data-index="${index}"]`);
-  if (row) { row.classList.add("selected"); row.scrollIntoView({ block: "nearest" }); }
-  const photo = $("photo");
-  if (photo.getAttribute("src") !== answer.label.imageURL) {
-    photo.src = answer.label.imageURL;
-    await photo.decode().catch(() => {});
-    fit();
-  }
+  select(index);
+  await showPhoto(answer.label.imageURL);
   render();
   document.body.dataset.labelId = answer.label.id;
   requestAnimationFrame(() => {
     if (state.shownAt !== null) { window.reviewTimings.push(performance.now() - state.shownAt); state.shownAt = null; }
   });
   const next = state.queue[index + 1];
-  if (next) fetchDetail(next);
+  if (next && next.kind !== "image") fetchDetail(next);
+}
+
+function select(index) {
+  document.querySelectorAll(".row.selected").forEach((row) => row.classList.remove("selected"));
+  const row = document.querySelector(`.row[data-index="${index}"]`);
+  if (row) { row.classList.add("selected"); row.scrollIntoView({ block: "nearest" }); }
+}
+
+async function showPhoto(url) {
+  const photo = $("photo");
+  if (photo.getAttribute("src") === url) return;
+  photo.src = url;
+  await photo.decode().catch(() => {});
+  fit();
 }
 
 function currentShape() { return state.edits || state.detail.label.shape; }
@@ -142,6 +153,7 @@ function render() {
   const photo = $("photo");
   const [w, h] = [photo.naturalWidth, photo.naturalHeight];
   svg.setAttribute("width", w); svg.setAttribute("height", h); svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+  if (state.image) return renderImage(svg, w, h);
   if (!state.detail) { svg.innerHTML = ""; $("about").textContent = ""; $("actions").innerHTML = ""; return; }
   const label = state.detail.label;
   const parts = [];
@@ -210,14 +222,18 @@ async function decide(status) {
   state.undo.push({ id: label.id, status: label.status, keypoints: label.status === "corrected" ? label.shape.keypoints : null });
   state.prefetched.delete(label.id);
   updateRow(answer);
-  showProgress(state.progress.reviewed + (label.status === "unreviewed" ? 1 : 0) - (answer.status === "unreviewed" ? 1 : 0), state.progress.total);
+  if (!state.run.audit) {
+    showProgress(state.progress.reviewed + (label.status === "unreviewed" ? 1 : 0) - (answer.status === "unreviewed" ? 1 : 0), state.progress.total);
+  }
   message(`saved: ${answer.status}`, "saved");
+  if (state.run.audit) await refreshAudit();
   await go(state.position + 1);
 }
 
 async function undo() {
   const last = state.undo.pop();
   if (!last) return message("nothing to undo");
+  if (last.imageItem) return checkImage(false, last.imageItem);
   const index = state.queue.findIndex((item) => item.id === last.id);
   const detail = await api(`/api/labels/${last.id}`);
   if (detail.status !== 200) return message(detail.answer.error, "error");
@@ -227,9 +243,9 @@ async function undo() {
   if (status !== 200) return message(`undo not saved: ${answer.error}`, "error");
   state.prefetched.delete(last.id);
   updateRow(answer);
-  const now = state.queue.filter((item) => item.status !== "unreviewed").length;
-  showProgress(now, state.progress.total);
+  if (!state.run.audit) showProgress(state.queue.filter((item) => item.status !== "unreviewed").length, state.progress.total);
   message(`undone: ${answer.status}`, "saved");
+  if (state.run.audit) await refreshAudit();
   if (index >= 0) await go(index);
 }
 
@@ -314,7 +330,10 @@ $("viewport").addEventListener("wheel", (e) => {
 let drag = null;
 $("viewport").addEventListener("pointerdown", (e) => {
   const circle = e.target.closest("circle.point.current");
-  if (circle) {
+  if (state.image && state.marking) {
+    const at = imagePoint(e);
+    drag = { kind: "box", from: at, to: at };
+  } else if (circle) {
     state.selected = Number(circle.dataset.index);
     drag = { kind: "point", index: state.selected, x: e.clientX, y: e.clientY };
   } else {
@@ -327,11 +346,114 @@ $("viewport").addEventListener("pointermove", (e) => {
   if (!drag) return;
   const [dx, dy] = [e.clientX - drag.x, e.clientY - drag.y];
   drag.x = e.clientX; drag.y = e.clientY;
-  if (drag.kind === "point") movePoint(drag.index, dx / state.zoom, dy / state.zoom);
+  if (drag.kind === "box") { drag.to = imagePoint(e); render(); }
+  else if (drag.kind === "point") movePoint(drag.index, dx / state.zoom, dy / state.zoom);
   else { state.pan = [state.pan[0] + dx, state.pan[1] + dy]; applyView(); }
 });
-$("viewport").addEventListener("pointerup", () => { drag = null; });
+$("viewport").addEventListener("pointerup", () => {
+  const done = drag;
+  drag = null;
+  if (done && done.kind === "box") markMissed(done.from, done.to);
+});
 window.addEventListener("resize", () => fit());
+
+// ---- the audit: a random sample of labels, then of images to check for missed faces ----
+async function startAudit() {
+  const { status, answer } = await api("/api/audit");
+  if (status !== 200) return message(answer.error, "error");
+  $("filters").hidden = true;
+  state.queue = answer.items.map((item) => item.kind === "label"
+    ? { kind: "label", id: item.labelId, itemId: item.id, image: item.image, score: null, status: item.done ? "audited" : "to audit" }
+    : { kind: "image", id: `image-${item.id}`, itemId: item.id, image: item.image, score: null, status: item.done ? "checked" : "to check" });
+  showEstimate(answer.estimate);
+  renderQueue();
+  const first = state.queue.findIndex((item) => item.status.startsWith("to "));
+  await go(first >= 0 ? first : 0);
+}
+
+async function refreshAudit() {
+  const { status, answer } = await api("/api/audit");
+  if (status === 200) showEstimate(answer.estimate);
+}
+
+function percent(value) { return value === null || value === undefined ? "–" : `${(value * 100).toFixed(1)}%`; }
+function range(interval) { return interval ? ` (95% CI ${percent(interval.lower)}–${percent(interval.upper)})` : ""; }
+
+function showEstimate(e) {
+  state.estimate = e;
+  $("progress").textContent = `audit of iteration ${e.iteration}: ${e.labelsAudited} labels judged, ${e.imagesChecked} images checked · ` +
+    `precision ${percent(e.precision)}${range(e.precisionInterval)} · recall about ${percent(e.recall)}${range(e.recallInterval)}`;
+}
+
+async function showImage(index) {
+  const item = state.queue[index];
+  const { status, answer } = await api(`/api/audit/images/${item.itemId}`);
+  if (status !== 200) return message(answer.error, "error");
+  state.position = index;
+  state.detail = null;
+  state.image = answer;
+  state.marking = false;
+  select(index);
+  await showPhoto(answer.item.imageURL);
+  render();
+  document.body.dataset.labelId = item.id;
+}
+
+function renderImage(svg, w, h) {
+  const parts = state.image.labels.map((label) =>
+    drawShape(label.shape, label.iteration === 0 ? "original" : label.status === "added" ? "current" : "earlier", w, h, false));
+  if (drag && drag.kind === "box") {
+    const [x0, y0, x1, y1] = [Math.min(drag.from[0], drag.to[0]), Math.min(drag.from[1], drag.to[1]), Math.max(drag.from[0], drag.to[0]), Math.max(drag.from[1], drag.to[1])];
+    parts.push(`<rect class="box current" stroke-width="${2 / state.zoom}" x="${x0}" y="${y0}" width="${x1 - x0}" height="${y1 - y0}"/>`);
+  }
+  svg.innerHTML = parts.join("");
+  const item = state.image.item;
+  document.body.dataset.labelStatus = item.done ? "checked" : "to check";
+  $("about").innerHTML = `<b>${escape(item.image)}</b> · audit image: does every face have a box? ` +
+    (state.marking ? "<b>drag a box around the missed face</b>" : "m: mark a face no box covers · c: checked") +
+    ` · <span class="status">${item.done ? "checked" : "to check"}</span>`;
+  $("actions").innerHTML = "";
+}
+
+function imagePoint(e) {
+  const box = $("stage").getBoundingClientRect();
+  return [(e.clientX - box.left) / state.zoom, (e.clientY - box.top) / state.zoom];
+}
+
+function startMarking() {
+  if (!state.image) return message("m marks a missed face on an audit image");
+  state.marking = true;
+  render();
+}
+
+async function markMissed(from, to) {
+  state.marking = false;
+  const photo = $("photo");
+  const [w, h] = [photo.naturalWidth, photo.naturalHeight];
+  const clamp = (v, size) => Math.min(size, Math.max(0, v));
+  const [x0, x1] = [clamp(Math.min(from[0], to[0]), w), clamp(Math.max(from[0], to[0]), w)];
+  const [y0, y1] = [clamp(Math.min(from[1], to[1]), h), clamp(Math.max(from[1], to[1]), h)];
+  if (x1 - x0 < 2 || y1 - y0 < 2) { render(); return message("draw the box by dragging across the face", "error"); }
+  const box = [(x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h];
+  const { status, answer } = await api(`/api/audit/images/${state.image.item.id}/missed`, { box });
+  if (status !== 200) { render(); return message(`not saved: ${answer.error}`, "error"); }
+  state.image = answer;
+  message("saved: missed face marked", "saved");
+  render();
+}
+
+async function checkImage(checked, itemId) {
+  const id = itemId || (state.image && state.image.item.id);
+  if (!id) return message("c checks an audit image");
+  const { status, answer } = await api(`/api/audit/images/${id}/checked`, { checked });
+  if (status !== 200) return message(`not saved: ${answer.error}`, "error");
+  const index = state.queue.findIndex((item) => item.itemId === id && item.kind === "image");
+  updateRow({ id: state.queue[index].id, status: checked ? "checked" : "to check" });
+  if (checked) state.undo.push({ imageItem: id });
+  message(checked ? "saved: checked" : "undone: not checked", "saved");
+  await refreshAudit();
+  await go(checked ? index + 1 : index);
+}
 
 // ---- start ----
 async function start() {
@@ -344,7 +466,7 @@ async function start() {
   $("run").textContent = `${answer.run} · reviewer ${answer.reviewer}`;
   $("f-iteration").innerHTML = `<option value="all">all</option>` +
     answer.iterations.map((k) => `<option value="${k}"${k === answer.iteration ? " selected" : ""}>${k}</option>`).join("");
-  await loadQueue();
+  if (answer.audit) await startAudit(); else await loadQueue();
   document.body.dataset.ready = "true";
 }
 start();

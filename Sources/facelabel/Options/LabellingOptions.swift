@@ -78,6 +78,12 @@ struct LabellingOptions: ParsableArguments {
             maxDisagreement: maxDisagreement,
             singleViewConfidence: looks.confSingle, fusesViews: looks.fuseViews, shapeCheck: shapeCheck, closerLook: looks.closerLook,
             checksOverlap: looks.overlapCheck)
+        return try applyCalibration(to: settings)
+    }
+
+    /// `settings` with the thresholds of the --calibrated file, if one is given, in place of
+    /// --conf, --max-disagreement and --conf-single.
+    func applyCalibration(to settings: AutolabelSettings) throws -> AutolabelSettings {
         guard let calibrated else { return settings }
         let file: Calibration.File
         do {
@@ -85,6 +91,7 @@ struct LabellingOptions: ParsableArguments {
         } catch {
             throw ValidationError("--calibrated \(calibrated): not a file of 'facelabel calibrate --out' (\(error))")
         }
+        var settings = settings
         settings.confidence = file.conf
         settings.maxDisagreement = file.maxDisagreement
         settings.singleViewConfidence = file.confSingle
