@@ -39,7 +39,7 @@ public struct Launch: Sendable, Equatable {
 
     /// Reads the launch from `environment`: torchrun's variables first, then Slurm's.
     public static func read(_ environment: [String: String]) throws(LaunchError) -> Launch {
-        var reader = Reader(environment: environment)
+        let reader = Reader(environment: environment)
         var launch = Launch.single
         if environment["WORLD_SIZE"] != nil || environment["RANK"] != nil {
             launch.launcher = .torchrun

@@ -66,6 +66,8 @@ struct AuditCommand: AsyncParsableCommand {
         var iteration: Int
         var truth: LabelQuality
         var rehearsals: [Rehearsal]
+        /// What `audit` prints after the largest audit, with seed 0.
+        var example: AuditEstimate?
     }
 
     func rehearseAudits(_ refinement: RefinementRun) throws {
@@ -90,7 +92,10 @@ struct AuditCommand: AsyncParsableCommand {
                 meanRecallWidth: mean(recalls.map(\.width)),
                 recallCovers: recalls.filter { $0.contains(reviewer.truth.recall ?? -1) }.count)
         }
-        if json { return try printJSON(RehearsalOutput(iteration: audited, truth: reviewer.truth, rehearsals: rows)) }
+        let example = rehearse.max().map { size in
+            AuditEstimate(reviewer.tally(labels: size, images: AuditPlan.images(forLabels: size), seed: 0), width: width)
+        }
+        if json { return try printJSON(RehearsalOutput(iteration: audited, truth: reviewer.truth, rehearsals: rows, example: example)) }
         let percent = { (value: Double?) in value.map { String(format: "%.1f%%", $0 * 100) } ?? "–" }
         print(
             "iteration \(audited): \(reviewer.truth.generated) generated labels; against the truth precision "
@@ -104,6 +109,10 @@ struct AuditCommand: AsyncParsableCommand {
                     pad("\(row.precisionCovers)/\(row.seeds)", 11), pad(percent(row.meanRecallWidth), 18),
                     pad("\(row.recallCovers)/\(row.seeds)", 11),
                 ].joined(separator: "  "))
+        }
+        if let example {
+            print("what 'facelabel audit' prints after the largest of these audits (seed 0):")
+            print(AuditText.lines(example).joined(separator: "\n"))
         }
     }
 }

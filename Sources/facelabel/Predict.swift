@@ -1,8 +1,10 @@
 import ArgumentParser
+import AutoLabel
 import Foundation
 import Imaging
 import Pose
 import PoseData
+import Torch
 
 /// `facelabel predict`: detections and landmarks on images.
 struct Predict: AsyncParsableCommand {
@@ -12,7 +14,11 @@ struct Predict: AsyncParsableCommand {
             SOURCE is an image, a folder (searched recursively) or a glob such as 'photos/*.jpg'. \
             With --json, stdout carries {"images": [{"file", "width", "height", "detections": \
             [{"box": {"x1","y1","x2","y2"}, "score", "classIndex", "keypoints": [{"x","y","confidence"}]}]}]} \
-            in original-image pixels.
+            in original-image pixels. \
+            Started by torchrun or srun as several ranks, rank r predicts every W-th batch of the \
+            sorted images, each rank writes its images' files, and rank 0 prints what one process \
+            prints. --shard I/N (or a job array's index) predicts every N-th batch from the I-th, \
+            so that the tasks of an array together write what one process writes (docs/clusters.md).
             """)
 
     @Option(help: "Image, folder or glob.") var source: String
@@ -21,18 +27,24 @@ struct Predict: AsyncParsableCommand {
     @Option(help: "Output folder for --save-txt and --save-img.") var out = "runs/predict"
     @Flag(help: "Write YOLO-pose label lines (keypoint confidence in the visibility slot, score last).") var saveTxt = false
     @Flag(help: "Write images with boxes and landmarks drawn.") var saveImg = false
+    @Option(help: "Predict one shard: I/N (from 0), or auto/N with I from the job array's environment.") var shard: String?
     @OptionGroup var model: ModelOptions<PredictDefaults>
     @OptionGroup var precision: PrecisionOption
     @OptionGroup var detection: DetectionOptions<PredictDefaults>
     @OptionGroup var decoding: DecodingOption<PredictDefaults>
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var launchOptions: LaunchOptions
 
     func validate() throws {
         try OptionCheck.atLeast(maxDet, 1, "--max-det", atMost: 30_000)
     }
 
     func run() async throws {
-        let device = try runtime.apply()
+        let launch = try RuntimeOptions.launch()
+        let device = try runtime.apply(launch)
+        let group = try launchOptions.join(launch, device: device)
+        let part = try self.part(launch)
+        try group?.agree(on: Array(CommandLine.arguments.dropFirst()), what: "command lines")
         let network = try PoseModel.load(URL(fileURLWithPath: model.weights), device: device)
         precision.prepare(network)
         let files = try ImageSource.files(source)
@@ -40,15 +52,66 @@ struct Predict: AsyncParsableCommand {
             model: network, imageSize: model.imgsz,
             options: SuppressionOptions(confidence: detection.conf, iou: detection.iou, maxDetections: maxDet, classAgnostic: agnosticNms),
             fastDecode: decoding.fastDecode)
-        let progress = ProgressLine("predict", plainEvery: 50)
+        // the batches one process forms, so that every image is letterboxed and predicted as there
+        let batches = stride(from: 0, to: files.count, by: model.batch).map { Array(files[$0..<min($0 + model.batch, files.count)]) }
+        let mine = batches.indices.filter { $0 % part.count == part.index }
+        let progress = launch.rank == 0 ? ProgressLine("predict", plainEvery: 50) : nil
         var results: [ImagePrediction] = []
-        for start in stride(from: 0, to: files.count, by: model.batch) {
-            results += try predictor.predict(Array(files[start..<min(start + model.batch, files.count)]), batchSize: model.batch)
-            progress.update(results.count, of: files.count)
+        let total = mine.reduce(0) { $0 + batches[$1].count }
+        for batch in mine {
+            results += try predictor.predict(batches[batch], batchSize: model.batch)
+            progress?.update(results.count, of: total)
         }
-        progress.finish()
+        progress?.finish()
+        try save(results)
+        if let group {
+            do {
+                results = try gather(results, batches: batches, group: group)
+            } catch let error as TorchError {
+                throw LaunchFailure.stopped(launch, by: error, kept: "each rank's files are written; run it again for the rest")
+            }
+            guard launch.rank == 0 else { return }
+        }
+        if runtime.json {
+            try printJSON(["images": results])
+        } else {
+            for result in results {
+                print("\(result.file): \(result.detections.count) detection\(result.detections.count == 1 ? "" : "s")")
+            }
+            if saveTxt || saveImg { print("results in \(URL(fileURLWithPath: out).path)") }
+        }
+    }
+
+    /// Which batches this process predicts: every `count`-th from `index`; the launch's rank
+    /// among its ranks, else `--shard` or the job array's, else all.
+    func part(_ launch: Launch) throws -> (index: Int, count: Int) {
+        let environment = ProcessInfo.processInfo.environment
+        if launch.isDistributed {
+            if shard != nil {
+                throw ValidationError(
+                    "--shard is for the tasks of a job array; under \(launch.launcher) each rank predicts its own batches")
+            }
+            return (launch.rank, launch.worldSize)
+        }
+        do {
+            if let shard {
+                let chosen = try Shard.parse(shard, environment: environment)
+                return (chosen.index, chosen.count)
+            }
+            guard let (chosen, source) = try Shard.fromEnvironment(environment) else { return (0, 1) }
+            note("shard \(chosen) (from \(source))")
+            return (chosen.index, chosen.count)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// Writes the label lines (`--save-txt`) and drawn images (`--save-img`) of `results`, each
+    /// file atomically.
+    func save(_ results: [ImagePrediction]) throws {
+        guard saveTxt || saveImg else { return }
         let output = URL(fileURLWithPath: out)
-        if saveTxt || saveImg { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) }
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         for result in results {
             let stem = URL(fileURLWithPath: result.file).deletingPathExtension().lastPathComponent
             if saveTxt {
@@ -59,13 +122,29 @@ struct Predict: AsyncParsableCommand {
             }
             if saveImg { try Overlay.save(result, to: output.appendingPathComponent(stem + ".jpg")) }
         }
-        if runtime.json {
-            try printJSON(["images": results])
-        } else {
-            for result in results {
-                print("\(result.file): \(result.detections.count) detection\(result.detections.count == 1 ? "" : "s")")
-            }
-            if saveTxt || saveImg { print("results in \(output.path)") }
+    }
+
+    /// Every rank's `results` on rank 0, in the order of the `batches` one process predicts
+    /// (through the group's store); the others get their own back.
+    func gather(_ results: [ImagePrediction], batches: [[URL]], group: ProcessGroup) throws -> [ImagePrediction] {
+        let (rank, ranks) = (group.rank, group.worldSize)
+        if rank != 0 {
+            try group.set("predict/\(rank)", Array(try JSONEncoder().encode(results)))
+            try group.barrier()
+            return results
+        }
+        var byRank = [results]
+        for other in 1..<ranks {
+            byRank.append(try JSONDecoder().decode([ImagePrediction].self, from: Data(try group.get("predict/\(other)"))))
+        }
+        try group.barrier()
+        // batch b is rank b mod W's (b / W)-th
+        var taken = Array(repeating: 0, count: ranks)
+        return batches.indices.flatMap { batch -> ArraySlice<ImagePrediction> in
+            let owner = batch % ranks
+            let start = taken[owner]
+            taken[owner] += batches[batch].count
+            return byRank[owner][start..<taken[owner]]
         }
     }
 }

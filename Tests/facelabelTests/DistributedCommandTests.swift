@@ -154,6 +154,34 @@ struct `several ranks under a launcher` {
         #expect(!FileManager.default.fileExists(atPath: scratch.path("ranks.ranks")), "the ranks' shards are removed once merged")
     }
 
+    @Test func `predict on two ranks, and in three shards of a job array, writes and prints what one process does`() throws {
+        let scratch = try Scratch()
+        // 9 images in batches of 4: the last batch is one image, letterboxed as one process does
+        let synth = try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "9", "--imgsz", "128", "--seed", "6"])
+        #expect(synth.status == 0)
+        let common = [
+            "predict", "--source", scratch.path("data/images"), "--weights", Self.weights, "--imgsz", "128", "--batch", "4",
+            "--conf", "0.25", "--save-txt", "--threads", "1",
+        ]
+        let alone = try runFaceLabel(common + ["--out", scratch.path("alone"), "--json"])
+        #expect(alone.status == 0, "\(alone.errors)")
+        let ranks = try Self.runRanks(2, common + ["--out", scratch.path("ranks"), "--json"])
+        for (rank, result) in ranks.enumerated() { #expect(result.status == 0, "rank \(rank): \(result.errors)") }
+        #expect(ranks[0].output == alone.output && ranks[1].output.isEmpty)
+        for index in 0..<3 {
+            let task = try runFaceLabel(
+                common + ["--out", scratch.path("shards")],
+                environment: ["SLURM_ARRAY_TASK_ID": "\(index + 1)", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1"])
+            #expect(task.status == 0 && task.errors.contains("shard \(index)/3 (from SLURM_ARRAY_TASK_ID"), "\(task.errors)")
+        }
+        let expected = try `autolabel in shards`.tree(scratch.path("alone"))
+        #expect(expected.count == 9 && expected.values.contains { !$0.isEmpty }, "\(expected.keys.sorted())")
+        #expect(try `autolabel in shards`.tree(scratch.path("ranks")) == expected)
+        #expect(try `autolabel in shards`.tree(scratch.path("shards")) == expected)
+        let refused = try Self.runRanks(2, common + ["--out", scratch.path("no"), "--shard", "0/2"])
+        #expect(refused.allSatisfy { $0.status != 0 && $0.errors.contains("--shard is for the tasks of a job array") })
+    }
+
     @Test func `refine on two ranks trains every iteration on both, and rank 0 alone writes the run`() throws {
         let scratch = try Scratch()
         let synth = try runFaceLabel([
