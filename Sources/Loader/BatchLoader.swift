@@ -174,10 +174,13 @@ public final class BatchLoader: Sendable {
     }
 
     /// Validation batches (reference §6.1): images sorted by aspect ratio, each batch letterboxed
-    /// (never scaled up) to the smallest multiple of 32 that holds its images, plus half a stride.
-    public func validationBatches() -> BatchQueue {
+    /// (never scaled up) to the smallest multiple of 32 that holds its images, plus half a stride;
+    /// with several ranks, rank `rank`'s share: batches rank, rank + ranks, rank + 2 ranks, ….
+    public func validationBatches(rank: Int = 0, of ranks: Int = 1) -> BatchQueue {
+        precondition(ranks >= 1 && (0..<ranks).contains(rank), "rank \(rank) of \(ranks)")
         let plan = ValidationPlan(images: images, imageSize: imageSize, batchSize: batchSize, aspectRatio: aspectRatio)
-        return stream(plan.groups) { [self] index in
+        let groups = plan.groups.enumerated().filter { $0.offset % ranks == rank }.map(\.element)
+        return stream(groups) { [self] index in
             guard let item = fitted(index) else { return nil }
             let shape = plan.shape(ofImage: index)
             let sample = item.sample

@@ -26,34 +26,63 @@ public struct Validator {
 
     /// Validates `model` on the loader's images; with `loss`, also the mean validation loss.
     public func callAsFunction(_ model: PoseModel, on loader: BatchLoader, loss: PoseLoss? = nil) async -> ValidationMetrics {
-        let config = model.config
-        var accumulator = PoseMetricsAccumulator(
-            keypointCount: config.keypointCount, keypointDimensions: config.keypointDimensions, sigmas: sigmas,
-            faceAlignment: faceAlignment)
+        var accumulator = self.accumulator(model.config)
         var lossSum = RunningLoss()
-        let queue = loader.validationBatches()
-        while let batch = await queue.next() {
-            guard batch.count > 0 else { continue }
-            let raw = withNoGrad { model(batch.imageTensor(on: model.device), mode: .eval) }
+        await forEachBatch(of: model, on: loader.validationBatches()) { raw, batch, images in
             if let loss {
                 let (_, terms) = withNoGrad {
                     loss(
-                        raw, targets: batch.targets(keypointDimensions: config.keypointDimensions),
+                        raw, targets: batch.targets(keypointDimensions: model.config.keypointDimensions),
                         imageSize: (batch.height, batch.width), model: model)
                 }
                 lossSum.add(terms)
             }
+            for image in images { accumulator.add(truths: image.truths, detections: image.detections) }
+        }
+        return ValidationMetrics(accumulator.result(), loss: lossSum.isEmpty ? nil : lossSum.means(exact: true))
+    }
+
+    /// What rank `rank` of `ranks` sees of the validation: one accumulator per batch of its share
+    /// (``BatchLoader/validationBatches(rank:of:)``). Batch b of one process is rank b mod W's
+    /// (b / W)-th: appended in that order (``PoseMetricsAccumulator/append(_:)``), the ranks'
+    /// accumulators give one process's metrics.
+    public func accumulators(_ model: PoseModel, on loader: BatchLoader, rank: Int, of ranks: Int) async -> [PoseMetricsAccumulator] {
+        var parts: [PoseMetricsAccumulator] = []
+        await forEachBatch(of: model, on: loader.validationBatches(rank: rank, of: ranks)) { _, _, images in
+            var part = accumulator(model.config)
+            for image in images { part.add(truths: image.truths, detections: image.detections) }
+            parts.append(part)
+        }
+        return parts
+    }
+
+    /// An empty accumulator with this validator's settings.
+    public func accumulator(_ config: PoseModelConfig) -> PoseMetricsAccumulator {
+        PoseMetricsAccumulator(
+            keypointCount: config.keypointCount, keypointDimensions: config.keypointDimensions, sigmas: sigmas,
+            faceAlignment: faceAlignment)
+    }
+
+    /// Runs `model` on every batch of `queue` and hands `body` the raw output, the batch, and each
+    /// image's labels and detections in original-image pixels.
+    private func forEachBatch(
+        of model: PoseModel, on queue: BatchQueue,
+        _ body: (RawPredictions, Batch, [(truths: [TruthObject], detections: [DetectedObject])]) -> Void
+    ) async {
+        let config = model.config
+        while let batch = await queue.next() {
+            guard batch.count > 0 else { continue }
+            let raw = withNoGrad { model(batch.imageTensor(on: model.device), mode: .eval) }
             let detections = suppress(
                 withNoGrad { model.decode(raw) }, classCount: config.classCount, keypointDimensions: config.keypointDimensions,
                 options: options)
-            for image in 0..<batch.count {
-                let frame = Frame(batch: batch, image: image)
-                accumulator.add(
-                    truths: batch.instances[image].map { frame.truth($0) }, detections: detections[image].map { frame.detection($0) })
-            }
+            body(
+                raw, batch,
+                (0..<batch.count).map { image in
+                    let frame = Frame(batch: batch, image: image)
+                    return (batch.instances[image].map { frame.truth($0) }, detections[image].map { frame.detection($0) })
+                })
         }
-        return ValidationMetrics(
-            accumulator.result(), loss: lossSum.isEmpty ? nil : lossSum.means(exact: true))
     }
 }
 

@@ -56,7 +56,7 @@ public struct FaceAlignmentSettings: Sendable, Hashable, Codable {
 }
 
 /// The landmark error of one matched face.
-public struct FaceError: Sendable, Hashable {
+public struct FaceError: Sendable, Hashable, Codable {
     /// Σ over labelled points of the squared Euclidean error, in pixels².
     public var squaredErrorSum: Double
     /// The number of labelled points (ground-truth visibility ≠ 0).

@@ -20,7 +20,7 @@ public struct LabelCoverage: Sendable, Codable, Equatable {
     }
 
     /// What a model found on a split, image by image, to judge its labels' coverage with.
-    public struct Counter: Sendable {
+    public struct Counter: Sendable, Codable {
         /// The scores of found faces a label covers (one per labelled face at most).
         private var coveredScores: [Float] = []
         /// Per image, the scores of the found faces no label covers (those of 0.05 or more).
@@ -35,6 +35,13 @@ public struct LabelCoverage: Sendable, Codable, Equatable {
             labelledFaces += labelled
             coveredScores += covered
             uncoveredScores.append(uncovered.filter { $0 >= 0.05 })
+        }
+
+        /// Adds the images `other` counted after these.
+        public mutating func append(_ other: Counter) {
+            labelledFaces += other.labelledFaces
+            coveredScores += other.coveredScores
+            uncoveredScores += other.uncoveredScores
         }
 
         public var coverage: LabelCoverage {

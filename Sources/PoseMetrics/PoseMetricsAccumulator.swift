@@ -50,7 +50,10 @@ public struct PoseValidationMetrics: Sendable, Equatable {
 /// let metrics = accumulator.result()
 /// print(metrics.box.map50, metrics.pose.map50to95, metrics.landmarks.normalisedMeanError ?? .nan)
 /// ```
-public struct PoseMetricsAccumulator: Sendable {
+///
+/// Several ranks validate parts of a split (``append(_:)``): each accumulates its batches, and
+/// the accumulators appended in the order one process adds their images give its metrics exactly.
+public struct PoseMetricsAccumulator: Sendable, Codable {
     /// K, the number of keypoints per object (0 evaluates boxes only).
     public let keypointCount: Int
     /// Per-keypoint OKS σ.
@@ -163,6 +166,25 @@ public struct PoseMetricsAccumulator: Sendable {
         } else {
             faces += matches.map { _ in FaceError(squaredErrorSum: 0, labelledPoints: 0, normalisedMeanError: nil) }
         }
+    }
+
+    /// Adds what `other` accumulated (with the same settings) after what this one did, as if its
+    /// images had been added here.
+    public mutating func append(_ other: PoseMetricsAccumulator) {
+        precondition(
+            (other.keypointCount, other.sigmas, other.thresholds) == (keypointCount, sigmas, thresholds)
+                && other.faceAlignment == faceAlignment,
+            "PoseMetricsAccumulator.append: different settings")
+        images += other.images
+        instances += other.instances
+        boxFlags += other.boxFlags
+        poseFlags += other.poseFlags
+        confidences += other.confidences
+        detectionClasses += other.detectionClasses
+        truthClasses += other.truthClasses
+        faces += other.faces
+        missedFaces += other.missedFaces
+        coverage.append(other.coverage)
     }
 
     /// Whether any detection so far is a box true positive at some threshold. When not, the

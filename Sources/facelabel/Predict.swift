@@ -56,22 +56,23 @@ struct Predict: AsyncParsableCommand {
         let batches = stride(from: 0, to: files.count, by: model.batch).map { Array(files[$0..<min($0 + model.batch, files.count)]) }
         let mine = batches.indices.filter { $0 % part.count == part.index }
         let progress = launch.rank == 0 ? ProgressLine("predict", plainEvery: 50) : nil
-        var results: [ImagePrediction] = []
+        var predicted: [[ImagePrediction]] = []
         let total = mine.reduce(0) { $0 + batches[$1].count }
         for batch in mine {
-            results += try predictor.predict(batches[batch], batchSize: model.batch)
-            progress?.update(results.count, of: total)
+            predicted.append(try predictor.predict(batches[batch], batchSize: model.batch))
+            try save(predicted.last!)
+            progress?.update(predicted.joined().count, of: total)
         }
         progress?.finish()
-        try save(results)
         if let group {
             do {
-                results = try gather(results, batches: batches, group: group)
+                guard let all = try group.gatherBatches(predicted, key: "predict") else { return }
+                predicted = all
             } catch let error as TorchError {
                 throw LaunchFailure.stopped(launch, by: error, kept: "each rank's files are written; run it again for the rest")
             }
-            guard launch.rank == 0 else { return }
         }
+        let results = Array(predicted.joined())
         if runtime.json {
             try printJSON(["images": results])
         } else {
@@ -121,30 +122,6 @@ struct Predict: AsyncParsableCommand {
                 try Data(text.utf8).write(to: labels.appendingPathComponent(stem + ".txt"), options: .atomic)
             }
             if saveImg { try Overlay.save(result, to: output.appendingPathComponent(stem + ".jpg")) }
-        }
-    }
-
-    /// Every rank's `results` on rank 0, in the order of the `batches` one process predicts
-    /// (through the group's store); the others get their own back.
-    func gather(_ results: [ImagePrediction], batches: [[URL]], group: ProcessGroup) throws -> [ImagePrediction] {
-        let (rank, ranks) = (group.rank, group.worldSize)
-        if rank != 0 {
-            try group.set("predict/\(rank)", Array(try JSONEncoder().encode(results)))
-            try group.barrier()
-            return results
-        }
-        var byRank = [results]
-        for other in 1..<ranks {
-            byRank.append(try JSONDecoder().decode([ImagePrediction].self, from: Data(try group.get("predict/\(other)"))))
-        }
-        try group.barrier()
-        // batch b is rank b mod W's (b / W)-th
-        var taken = Array(repeating: 0, count: ranks)
-        return batches.indices.flatMap { batch -> ArraySlice<ImagePrediction> in
-            let owner = batch % ranks
-            let start = taken[owner]
-            taken[owner] += batches[batch].count
-            return byRank[owner][start..<taken[owner]]
         }
     }
 }

@@ -4,6 +4,7 @@ import Loader
 import Pose
 import PoseData
 import PoseMetrics
+import Torch
 
 /// `facelabel val`: the reference's validation metrics plus landmark accuracy.
 struct Val: AsyncParsableCommand {
@@ -12,7 +13,9 @@ struct Val: AsyncParsableCommand {
         discussion: """
             With --json, stdout carries {"box": {"precision", "recall", "map50", "map50_95"}, "pose": {...}, \
             "landmarks": {"mse_px2", "nme", "fr_0_1", "auc_0_1", "matched", "missed"}, "images", "instances"}; \
-            fractions are in [0, 1].
+            fractions are in [0, 1]. \
+            Started by torchrun or srun as several ranks, rank r validates every W-th batch, and \
+            rank 0 gathers what the others saw and prints the metrics one process prints.
             """)
 
     @Option(help: "The data set's data.yaml.") var data: String
@@ -24,6 +27,7 @@ struct Val: AsyncParsableCommand {
     @OptionGroup var detection: DetectionOptions<ValDefaults>
     @OptionGroup var loader: LoaderOptions<ValDefaults>
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var launchOptions: LaunchOptions
 
     func validate() throws {
         _ = try eyeCorners()
@@ -39,7 +43,10 @@ struct Val: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let device = try runtime.apply()
+        let launch = try RuntimeOptions.launch()
+        let device = try runtime.apply(launch)
+        let group = try launchOptions.join(launch, device: device)
+        try group?.agree(on: Array(CommandLine.arguments.dropFirst()), what: "command lines")
         let dataset = try DataLoading.dataset(data)
         let shape = dataset.config.keypointShape
         let network = try PoseModel.load(URL(fileURLWithPath: model.weights), keypointDimensions: shape.dimensions, device: device)
@@ -59,7 +66,20 @@ struct Val: AsyncParsableCommand {
         let validator = Validator(
             config: network.config, sigmas: dataset.oksSigmas, eyeCorners: try eyeCorners(),
             options: SuppressionOptions(confidence: detection.conf, iou: detection.iou, multiLabel: true))
-        let metrics = await validator(network, on: batches)
+        let metrics: ValidationMetrics
+        if let group {
+            do {
+                let parts = await validator.accumulators(network, on: batches, rank: launch.rank, of: launch.worldSize)
+                guard let gathered = try group.gatherBatches(parts, key: "val") else { return }
+                var all = validator.accumulator(network.config)
+                for part in gathered { all.append(part) }
+                metrics = ValidationMetrics(all.result())
+            } catch let error as TorchError {
+                throw LaunchFailure.stopped(launch, by: error, kept: "nothing is written: run it again")
+            }
+        } else {
+            metrics = await validator(network, on: batches)
+        }
         for (url, reason) in batches.unreadableImages { note("warning: skipped unreadable image \(url.path): \(reason)") }
         if let coverage = metrics.coverage, coverage.looksIncomplete {
             note("warning: \(coverage.warning(split: split.rawValue)) here, so precision and mAP are understated.")

@@ -25,7 +25,9 @@ import Testing
 
     func tally(population: Int, accepted: Int, rejected: Int, images: Int = 100, checked: Int = 0, missed: Int = 0) -> AuditTally {
         var tally = AuditTally(iteration: 1, population: population, images: images)
-        (tally.accepted, tally.rejected, tally.imagesChecked, tally.missedFaces) = (accepted, rejected, checked, missed)
+        (tally.accepted, tally.rejected) = (accepted, rejected)
+        // the missed faces one to an image, as a Poisson count with few faces would have them
+        tally.missedByImage = (0..<checked).map { $0 < missed ? 1 : 0 }
         return tally
     }
 
@@ -67,6 +69,13 @@ import Testing
         #expect(interval.contains(recall) && interval.lower > 0.55 && interval.upper < 0.85)
         let missed = try #require(estimate.missedPerImageInterval)
         #expect(missed.contains(0.4) && missed.lower > 0.2 && missed.upper < 0.65)
+        // the same 20 faces four to an image are fewer independent events: a wider interval
+        var clustered = tally(population: 500, accepted: 80, rejected: 20, images: 400, checked: 50)
+        clustered.missedByImage = (0..<50).map { $0 < 5 ? 4 : 0 }
+        // variance (5 · 3.6² + 45 · 0.4²) / 49 = 72 / 49 over the mean 0.4
+        #expect(abs(clustered.missedDispersion - 72.0 / 49 / 0.4) < 1e-9)
+        let wider = try #require(AuditEstimate(clustered).missedPerImageInterval)
+        #expect(wider.width > missed.width * 1.5 && wider.contains(0.4), "\(wider) against \(missed)")
         // no face missed on any checked image still leaves doubt
         let none = AuditEstimate(tally(population: 500, accepted: 80, rejected: 20, images: 400, checked: 50, missed: 0))
         #expect(none.recall == 1 && (none.recallInterval?.lower ?? 1) < 0.99)

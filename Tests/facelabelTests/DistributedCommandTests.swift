@@ -182,6 +182,24 @@ struct `several ranks under a launcher` {
         #expect(refused.allSatisfy { $0.status != 0 && $0.errors.contains("--shard is for the tasks of a job array") })
     }
 
+    @Test func `val on two ranks prints the metrics one process prints`() throws {
+        let scratch = try Scratch()
+        let synth = try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "36", "--imgsz", "128", "--seed", "2"])
+        #expect(synth.status == 0)
+        // 7 val images in batches of 2: four batches, rank 0 takes the first and third
+        let common = [
+            "val", "--data", scratch.path("data/data.yaml"), "--weights", Self.weights, "--imgsz", "128", "--batch", "2", "--threads", "1",
+            "--json",
+        ]
+        let alone = try runFaceLabel(common)
+        #expect(alone.status == 0, "\(alone.errors)")
+        let metrics = try jsonObject(alone.output)
+        #expect((metrics["images"] as? Int ?? 0) >= 5 && ((metrics["box"] as? [String: Any])?["map50"] as? Double ?? 0) > 0.3, "\(metrics)")
+        let ranks = try Self.runRanks(2, common)
+        for (rank, result) in ranks.enumerated() { #expect(result.status == 0, "rank \(rank): \(result.errors)") }
+        #expect(ranks[0].output == alone.output && ranks[1].output.isEmpty)
+    }
+
     @Test func `refine on two ranks trains every iteration on both, and rank 0 alone writes the run`() throws {
         let scratch = try Scratch()
         let synth = try runFaceLabel([

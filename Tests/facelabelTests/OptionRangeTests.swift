@@ -46,7 +46,7 @@ import Testing
                 ["predict", "--weights", "w.safetensors", "--source", "s.jpg"],
                 [
                     ("--imgsz", imageSizes), ("--batch", batches), ("--conf", fractions), ("--iou", fractions),
-                    ("--max-det", ["0", "30001"]),
+                    ("--max-det", ["0", "30001"]), ("--dist-timeout", ["0", "86401"]),
                 ]
             ),
             (
@@ -104,7 +104,10 @@ import Testing
             (["export", "labelstudio", "--run", "r", "--out", "o.json"], [("--iteration", ["0", "-1"])]),
             (["export", "cvat", "--run", "r", "--out", "o.xml"], [("--iteration", ["0"])]),
             (["import", "cvat", "--run", "r", "--file", "f.xml"], [("--iteration", ["0"])]),
-            (["review", "r"], [("--port", ["-1", "65536"]), ("--iteration", ["0"])]),
+            (["review", "r"], [("--port", ["-1", "65536"]), ("--iteration", ["0"]), ("--audit", ["0", "-5"])]),
+            (["review", "r", "--audit", "10"], [("--audit-images", ["-1"])]),
+            (["audit", "r"], [("--iteration", ["0"]), ("--width", ["0", "1.5", "-0.1"]), ("--rehearse", ["0"]), ("--seeds", ["0", "10001"])]),
+            (["calibrate", "--from-review", "r"], [("--target-precision", ["0", "1.5"])]),
         ]
         return commands.flatMap { command in
             command.options.flatMap { option, values in

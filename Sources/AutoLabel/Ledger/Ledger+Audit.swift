@@ -149,10 +149,10 @@ extension Ledger {
             }
         }
         for item in try auditItems(iteration: iteration) where item.kind == .image && item.done {
-            tally.imagesChecked += 1
-            tally.missedFaces += try labels(on: item.image).filter { label in
-                label.iteration == iteration && label.status == .added && label.model?.hasPrefix("person:") == true
-            }.count
+            tally.missedByImage.append(
+                try labels(on: item.image).filter { label in
+                    label.iteration == iteration && label.status == .added && label.model?.hasPrefix("person:") == true
+                }.count)
         }
         return tally
     }

@@ -28,9 +28,8 @@ public struct AuditTally: Sendable, Equatable {
     /// has eye corners.
     public var correctionPixels: [Double] = []
     public var correctionNMEs: [Double] = []
-    /// Images a person checked for missed faces, and the faces they marked there.
-    public var imagesChecked = 0
-    public var missedFaces = 0
+    /// The faces a person marked as missed on each image they checked.
+    public var missedByImage: [Int] = []
 
     public init(iteration: Int, population: Int, images: Int) {
         (self.iteration, self.population, self.images) = (iteration, population, images)
@@ -40,6 +39,19 @@ public struct AuditTally: Sendable, Equatable {
     public var labelsAudited: Int { accepted + corrected + rejected }
     /// Accepted and corrected labels count as right.
     public var right: Int { accepted + corrected }
+    public var imagesChecked: Int { missedByImage.count }
+    public var missedFaces: Int { missedByImage.reduce(0, +) }
+
+    /// How much more the missed faces vary from image to image than a Poisson count does (their
+    /// variance over their mean, at least 1): missed faces come in clusters (a crowd the model
+    /// did not see), and an image with several counts as fewer independent ones.
+    public var missedDispersion: Double {
+        let n = Double(missedByImage.count)
+        guard n > 1, missedFaces > 0 else { return 1 }
+        let mean = Double(missedFaces) / n
+        let variance = missedByImage.map { (Double($0) - mean) * (Double($0) - mean) }.reduce(0, +) / (n - 1)
+        return max(1, variance / mean)
+    }
 }
 
 /// The quality of a run's generated labels estimated from an audit, each figure with its 95%
@@ -47,7 +59,8 @@ public struct AuditTally: Sendable, Equatable {
 ///
 /// - Precision: Wilson's score interval, with the finite-population correction (the sample is
 ///   drawn without replacement from `population` labels, so auditing all of them leaves no doubt).
-/// - Missed faces per image: the Jeffreys interval of a Poisson rate (Gamma(M + ½, n)).
+/// - Missed faces per image: the Jeffreys interval of a Poisson rate (Gamma(M + ½, n)), widened
+///   by the counts' overdispersion φ (``AuditTally/missedDispersion``: Gamma(M/φ + ½, n/φ)).
 /// - Recall, `N·p / (N·p + I·m)` for N labels of precision p and I images missing m faces each:
 ///   the 2.5th and 97.5th percentiles of that ratio over draws of p from its Jeffreys posterior
 ///   (Beta) and of m from the Gamma above, both with the sample sizes the finite-population
@@ -97,7 +110,7 @@ public struct AuditEstimate: Sendable, Codable, Equatable {
         if tally.imagesChecked > 0 {
             let m = Double(tally.missedFaces) / Double(tally.imagesChecked)
             missedPerImage = m
-            let draws = Self.missedDraws(m, checked: Self.effective(tally.imagesChecked, of: tally.images))
+            let draws = Self.missedDraws(m, checked: Self.effective(tally.imagesChecked, of: tally.images) / tally.missedDispersion)
             missedPerImageInterval = Self.percentiles(draws)
         }
         if let p = precision, let m = missedPerImage {
@@ -105,7 +118,8 @@ public struct AuditEstimate: Sendable, Codable, Equatable {
             recall = labels * p + images * m > 0 ? labels * p / (labels * p + images * m) : nil
             recallInterval = Self.recallInterval(
                 p, audited: Self.effective(n, of: tally.population), missed: m,
-                checked: Self.effective(tally.imagesChecked, of: tally.images), labels: labels, images: images)
+                checked: Self.effective(tally.imagesChecked, of: tally.images) / tally.missedDispersion, labels: labels,
+                images: images)
         }
         if let width {
             self.width = width
@@ -117,7 +131,7 @@ public struct AuditEstimate: Sendable, Codable, Equatable {
                 moreImages = Self.smallest(from: tally.imagesChecked, to: tally.images) { checked in
                     Self.recallInterval(
                         p, audited: Self.effective(labels, of: tally.population), missed: m,
-                        checked: Self.effective(checked, of: tally.images), labels: Double(tally.population),
+                        checked: Self.effective(checked, of: tally.images) / tally.missedDispersion, labels: Double(tally.population),
                         images: Double(tally.images)
                     ).map { $0.width <= width } ?? false
                 }.map { $0 - tally.imagesChecked }
@@ -160,7 +174,8 @@ public struct AuditEstimate: Sendable, Codable, Equatable {
         return low
     }
 
-    /// Draws of the missed-face rate: Gamma(m·n + ½) / n for a rate `m` seen on images worth `checked`.
+    /// Draws of the missed-face rate: Gamma(m·n + ½) / n for a rate `m` seen on images worth `checked`
+    /// (their effective number, less for overdispersed counts).
     static func missedDraws(_ m: Double, checked: Double, count: Int = draws) -> [Double] {
         guard checked.isFinite else { return [m] }
         var random = SeededRandom(seed: 0x5EED_A0D1)

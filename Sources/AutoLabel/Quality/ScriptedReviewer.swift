@@ -92,8 +92,7 @@ public struct ScriptedReviewer {
         }
         let keys = Dictionary(uniqueKeysWithValues: images.map { ($0.id, $0.key) })
         for id in Ledger.shuffled(images.map(\.id), seed: seed, stream: 2).prefix(imageCount) {
-            tally.imagesChecked += 1
-            tally.missedFaces += missedFaces(keys[id]!).count
+            tally.missedByImage.append(missedFaces(keys[id]!).count)
         }
         return tally
     }

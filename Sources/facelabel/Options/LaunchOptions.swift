@@ -58,6 +58,25 @@ extension ProcessGroup {
     }
 }
 
+extension ProcessGroup {
+    /// On rank 0, every rank's `items`, one per batch of its share (batch b of one process is rank
+    /// b mod W's (b / W)-th), in the order of one process's batches; nil on the other ranks, once
+    /// theirs are sent through the store under `key`.
+    func gatherBatches<Item: Codable>(_ items: [Item], key: String) throws -> [Item]? {
+        if rank != 0 {
+            try set("\(key)/\(rank)", Array(try JSONEncoder().encode(items)))
+            try barrier()
+            return nil
+        }
+        var byRank = [items]
+        for other in 1..<worldSize {
+            byRank.append(try JSONDecoder().decode([Item].self, from: Data(try get("\(key)/\(other)"))))
+        }
+        try barrier()
+        return (0..<byRank.map(\.count).reduce(0, +)).map { byRank[$0 % worldSize][$0 / worldSize] }
+    }
+}
+
 /// The ranks could not start or go on together.
 struct LaunchFailure: Error, CustomStringConvertible {
     let description: String
