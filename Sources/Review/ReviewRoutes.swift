@@ -205,6 +205,7 @@ struct ReviewRoutes: Sendable {
     }
 
     func acceptRemaining(_ request: Request, _ context: ReviewContext) async throws -> Response {
+        guard !run.audits else { throw HTTPError(.badRequest, message: "an audit judges each label of its sample: no accepting in bulk") }
         let body = try await Self.body(AcceptBody.self, of: request)
         guard (0...1).contains(body.minScore) else { throw HTTPError(.badRequest, message: "minScore must lie in [0, 1]") }
         let ids = try run.ledger.acceptRemaining(ReviewFilter(iteration: body.iteration), minimumScore: body.minScore, reviewer: reviewer)

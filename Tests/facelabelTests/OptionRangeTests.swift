@@ -106,7 +106,10 @@ import Testing
             (["import", "cvat", "--run", "r", "--file", "f.xml"], [("--iteration", ["0"])]),
             (["review", "r"], [("--port", ["-1", "65536"]), ("--iteration", ["0"]), ("--audit", ["0", "-5"])]),
             (["review", "r", "--audit", "10"], [("--audit-images", ["-1"])]),
-            (["audit", "r"], [("--iteration", ["0"]), ("--width", ["0", "1.5", "-0.1"]), ("--rehearse", ["0"]), ("--seeds", ["0", "10001"])]),
+            (
+                ["audit", "r"],
+                [("--iteration", ["0"]), ("--width", ["0", "1.5", "-0.1"]), ("--rehearse", ["0"]), ("--seeds", ["0", "10001"])]
+            ),
             (["calibrate", "--from-review", "r"], [("--target-precision", ["0", "1.5"])]),
         ]
         return commands.flatMap { command in

@@ -250,6 +250,7 @@ async function undo() {
 }
 
 async function acceptRemaining() {
+  if (state.run.audit) return message("an audit judges each label of its sample: accept them one by one", "error");
   const text = prompt("Accept every unreviewed label of this iteration whose score is at least:", "0.7");
   if (text === null) return;
   const minScore = Number(text);
