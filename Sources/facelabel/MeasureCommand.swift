@@ -22,7 +22,10 @@ struct MeasureCommand: AsyncParsableCommand {
             every measure's change. Writes OUT/measurements.csv (one row per face, units in the \
             header), OUT/measurements.json and OUT/measurements.html (each face's eyes and values), \
             OUT/compare.html with --compare, and OUT/images/ with --save-img. Right and left are the \
-            subject's: the right eye is on the image's left. Values are measurements, not a diagnosis.
+            subject's: the right eye is on the image's left. Values are measurements, not a diagnosis. \
+            Started by torchrun or srun as several ranks, rank r measures every W-th group of 8 \
+            images (writing their --save-img images), and rank 0 gathers the faces and writes what \
+            one process writes.
             """)
 
     @Option(help: "Weights: measure the faces this model finds.") var weights: String?
@@ -45,6 +48,7 @@ struct MeasureCommand: AsyncParsableCommand {
     @OptionGroup var keypoints: KeypointConfidenceOption
     @OptionGroup var decoding: DecodingOption<MeasureDefaults>
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var launchOptions: LaunchOptions
 
     func validate() throws {
         let predicting = weights != nil
@@ -62,17 +66,23 @@ struct MeasureCommand: AsyncParsableCommand {
         }
     }
 
-    /// One measured image.
-    struct Sample {
-        var file: String
-        /// The decoded image: full-size pixels per image pixel is `scale`.
-        var image: RGBImage
-        var scale: Int
+    /// One measured image: its faces, and each face's eyes as drawn on the page (JPEG).
+    struct MeasuredImage: Codable {
         var faces: [FaceMeasurements]
+        var crops: [Data]
     }
 
+    /// Images measured together.
+    static let groupSize = 8
+
     func run() async throws {
-        let device = try runtime.apply()
+        let launch = try RuntimeOptions.launch()
+        if launch.isDistributed && !compare.isEmpty {
+            throw ValidationError("--compare measures two photos: run it as one process, not under \(launch.launcher)")
+        }
+        let device = try runtime.apply(launch)
+        let group = try launchOptions.join(launch, device: device)
+        try group?.agree(on: Array(CommandLine.arguments.dropFirst()), what: "command lines")
         let dataset = try data.map { try DataLoading.dataset($0) }
         let model = try weights.map { try PoseModel.load(URL(fileURLWithPath: $0), device: device) }
         model.map(precision.prepare)
@@ -99,37 +109,52 @@ struct MeasureCommand: AsyncParsableCommand {
         let predictor = model.map {
             Predictor(model: $0, imageSize: size.imgsz, options: SuppressionOptions(confidence: detection.conf, iou: detection.iou))
         }
-        let progress = ProgressLine("measure", plainEvery: 50)
-        var faces: [FaceMeasurements] = []
-        var samples: [Sample] = []
+        let folder = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent(saveImg ? "images" : ""), withIntermediateDirectories: true)
+        // groups of images; with several ranks, rank r measures groups r, r + W, …
+        let groups = stride(from: 0, to: files.count, by: Self.groupSize).map { Array(files[$0..<min($0 + Self.groupSize, files.count)]) }
+        let mine = groups.indices.filter { $0 % launch.worldSize == launch.rank }
+        let progress = launch.rank == 0 ? ProgressLine("measure", plainEvery: 50) : nil
+        var measured: [[MeasuredImage]] = []
         let started = Date()
-        for start in stride(from: 0, to: files.count, by: 8) {
-            let group = Array(files[start..<min(start + 8, files.count)])
+        for position in mine {
+            let batch = groups[position]
             // labels are measured on the full-size image; predictions may come from a reduced decode
-            let decoded = try group.map {
+            let decoded = try batch.map {
                 try ImageCodec.decode(contentsOf: $0, forLongSide: predictor != nil && decoding.fastDecode ? size.imgsz : nil)
             }
-            let images = decoded.map(\.image)
-            let (found, mirrored) = points(of: group, decoded: decoded, predictor: predictor, labels: labels, flipIndex: flipIndex)
-            for (index, (url, image)) in zip(group, images).enumerated() {
-                var measured = found[index].enumerated().map { face, detection in
-                    FaceMeasurements(image: url.path, face: face, score: detection.score, points: detection.points, measurer: measurer)
-                }
-                if flip {
-                    for face in measured.indices {
-                        guard let twin = layout.sameFace(as: measured[face].points, among: mirrored[index].map(\.points)) else { continue }
-                        measured[face].compare(
-                            mirrored: FaceMeasurements(image: url.path, face: face, score: nil, points: twin, measurer: measurer))
+            let (found, mirrored) = points(of: batch, decoded: decoded, predictor: predictor, labels: labels, flipIndex: flipIndex)
+            measured.append(
+                try zip(batch, decoded).enumerated().map { index, image in
+                    let (url, scaled) = image
+                    var faces = found[index].enumerated().map { face, detection in
+                        FaceMeasurements(image: url.path, face: face, score: detection.score, points: detection.points, measurer: measurer)
                     }
-                }
-                faces += measured
-                samples.append(Sample(file: url.path, image: image, scale: decoded[index].scale, faces: measured))
-            }
-            progress.update(min(start + 8, files.count), of: files.count)
+                    if flip {
+                        for face in faces.indices {
+                            guard let twin = layout.sameFace(as: faces[face].points, among: mirrored[index].map(\.points)) else { continue }
+                            faces[face].compare(
+                                mirrored: FaceMeasurements(image: url.path, face: face, score: nil, points: twin, measurer: measurer))
+                        }
+                    }
+                    return try drawn(url, scaled, faces: faces, layout: layout)
+                })
+            progress?.update(measured.joined().count, of: mine.reduce(0) { $0 + groups[$1].count })
         }
-        progress.finish()
+        progress?.finish()
+        if let group {
+            do {
+                guard let all = try group.gatherBatches(measured, key: "measure") else { return }
+                measured = all
+            } catch let error as TorchError {
+                throw LaunchFailure.stopped(launch, by: error, kept: "each rank's --save-img images are written; run it again")
+            }
+        }
         let seconds = Date().timeIntervalSince(started)
-        try write(faces, samples: samples, layout: layout)
+        let images = Array(measured.joined())
+        let faces = images.flatMap(\.faces)
+        try write(images)
         if runtime.json {
             try printJSON(["faces": faces])
         } else {
@@ -174,43 +199,42 @@ struct MeasureCommand: AsyncParsableCommand {
         return (found, mirrored)
     }
 
-    /// The outputs: CSV, JSON, HTML, and with --compare and --save-img their pages and images.
-    func write(_ faces: [FaceMeasurements], samples: [Sample], layout: PeriocularLayout) throws {
+    /// Image `url` (decoded as `scaled`) with its measured `faces`: the overlay drawn, written to
+    /// OUT/images with --save-img, and each face's eyes cut from it for the page.
+    func drawn(_ url: URL, _ scaled: ScaledImage, faces: [FaceMeasurements], layout: PeriocularLayout) throws -> MeasuredImage {
+        let overlay = MeasurementPage.overlay(scaled.image, faces: faces, layout: layout, scale: scaled.scale)
+        if saveImg {
+            let name = url.deletingPathExtension().lastPathComponent + ".jpg"
+            try ImageCodec.write(overlay, to: URL(fileURLWithPath: out).appendingPathComponent("images").appendingPathComponent(name))
+        }
+        let crops = try faces.map { face in
+            try ImageCodec.encodeJPEG(MeasurementPage.eyeRegion(overlay, face: face, layout: layout, scale: scaled.scale), quality: 90)
+        }
+        return MeasuredImage(faces: faces, crops: crops)
+    }
+
+    /// The outputs: CSV, JSON, HTML, and with --compare its page.
+    func write(_ images: [MeasuredImage]) throws {
         let folder = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let faces = images.flatMap(\.faces)
         try Data(MeasurementTable.csv(faces, flip: flip).utf8).write(
             to: folder.appendingPathComponent("measurements.csv"), options: .atomic)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(faces).write(to: folder.appendingPathComponent("measurements.json"), options: .atomic)
-        let overlays = samples.map { MeasurementPage.overlay($0.image, faces: $0.faces, layout: layout, scale: $0.scale) }
-        func crop(_ face: FaceMeasurements, _ sample: Int) throws -> Data {
-            let region = MeasurementPage.eyeRegion(overlays[sample], face: face, layout: layout, scale: samples[sample].scale)
-            return try ImageCodec.encodeJPEG(region, quality: 90)
-        }
-        let crops = try samples.indices.flatMap { sample in try samples[sample].faces.map { try crop($0, sample) } }
-        try Data(MeasurementPage.html(faces, crops: crops).utf8).write(
+        try Data(MeasurementPage.html(faces, crops: images.flatMap(\.crops)).utf8).write(
             to: folder.appendingPathComponent("measurements.html"), options: .atomic)
-        if compare.count == 2 {
-            for (sample, photo) in zip(samples, compare) where sample.faces.isEmpty {
-                throw ValidationError("--compare: no face found in \(photo)")
-            }
-            let (a, b) = (samples[0].faces[0], samples[1].faces[0])
-            let html = MeasurementPage.comparison(a, b, crops: (try crop(a, 0), try crop(b, 1)))
-            try Data(html.utf8).write(to: folder.appendingPathComponent("compare.html"), options: .atomic)
-            for (x, y) in zip(a.measures, b.measures) {
-                let change = x.value.flatMap { v in y.value.map { String(format: "%+.3f", $0 - v) } } ?? "–"
-                func shown(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "–" }
-                print("\(x.name)  A \(shown(x.value))  B \(shown(y.value))  change \(change)")
-            }
+        guard compare.count == 2 else { return }
+        for (image, photo) in zip(images, compare) where image.faces.isEmpty {
+            throw ValidationError("--compare: no face found in \(photo)")
         }
-        if saveImg {
-            let images = folder.appendingPathComponent("images")
-            try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
-            for (sample, overlay) in zip(samples, overlays) {
-                let name = URL(fileURLWithPath: sample.file).deletingPathExtension().lastPathComponent + ".jpg"
-                try ImageCodec.write(overlay, to: images.appendingPathComponent(name))
-            }
+        let (a, b) = (images[0].faces[0], images[1].faces[0])
+        let html = MeasurementPage.comparison(a, b, crops: (images[0].crops[0], images[1].crops[0]))
+        try Data(html.utf8).write(to: folder.appendingPathComponent("compare.html"), options: .atomic)
+        for (x, y) in zip(a.measures, b.measures) {
+            let change = x.value.flatMap { v in y.value.map { String(format: "%+.3f", $0 - v) } } ?? "–"
+            func shown(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "–" }
+            print("\(x.name)  A \(shown(x.value))  B \(shown(y.value))  change \(change)")
         }
     }
 

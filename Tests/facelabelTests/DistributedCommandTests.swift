@@ -182,6 +182,25 @@ struct `several ranks under a launcher` {
         #expect(refused.allSatisfy { $0.status != 0 && $0.errors.contains("--shard is for the tasks of a job array") })
     }
 
+    @Test func `measure on two ranks writes and prints what one process does`() throws {
+        let scratch = try Scratch()
+        // 10 images in groups of 8: rank 0 measures the first group, rank 1 the second
+        let synth = try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "10", "--imgsz", "128", "--seed", "8"])
+        #expect(synth.status == 0)
+        let common = [
+            "measure", "--weights", Self.weights, "--source", scratch.path("data/images"), "--imgsz", "128", "--save-img", "--threads", "1",
+            "--json",
+        ]
+        let alone = try runFaceLabel(common + ["--out", scratch.path("alone")])
+        #expect(alone.status == 0, "\(alone.errors)")
+        let ranks = try Self.runRanks(2, common + ["--out", scratch.path("ranks")])
+        for (rank, result) in ranks.enumerated() { #expect(result.status == 0, "rank \(rank): \(result.errors)") }
+        #expect(ranks[0].output == alone.output && ranks[1].output.isEmpty)
+        let expected = try `autolabel in shards`.tree(scratch.path("alone"))
+        #expect(expected.keys.filter { $0.hasPrefix("images/") }.count == 10 && expected["measurements.html"] != nil)
+        #expect(try `autolabel in shards`.tree(scratch.path("ranks")) == expected)
+    }
+
     @Test func `val on two ranks prints the metrics one process prints`() throws {
         let scratch = try Scratch()
         let synth = try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "36", "--imgsz", "128", "--seed", "2"])
