@@ -292,7 +292,7 @@ struct `several ranks under a launcher` {
         #expect(!FileManager.default.fileExists(atPath: scratch.path("c")), "nothing written before the ranks agreed")
 
         let alone = try runFaceLabel(
-            ["measure", "--weights", Self.weights, "--source", scratch.path("data/images/val")],
+            ["calibrate", "--weights", Self.weights, "--data", scratch.path("data/data.yaml")],
             environment: Self.rankEnvironment(0, of: 2, port: 1))
         #expect(alone.status != 0)
         #expect(alone.errors.contains("torchrun started this process as rank 0 of 2, but this command runs as one process"))
