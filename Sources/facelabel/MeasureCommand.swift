@@ -144,12 +144,9 @@ struct MeasureCommand: AsyncParsableCommand {
         }
         progress?.finish()
         if let group {
-            do {
-                guard let all = try group.gatherBatches(measured, key: "measure") else { return }
-                measured = all
-            } catch let error as TorchError {
-                throw LaunchFailure.stopped(launch, by: error, kept: "each rank's --save-img images are written; run it again")
-            }
+            let kept = "each rank's --save-img images are written; run it again"
+            guard let all = try group.gatherBatches(measured, key: "measure", launch: launch, kept: kept) else { return }
+            measured = all
         }
         let seconds = Date().timeIntervalSince(started)
         let images = Array(measured.joined())

@@ -65,12 +65,9 @@ struct Predict: AsyncParsableCommand {
         }
         progress?.finish()
         if let group {
-            do {
-                guard let all = try group.gatherBatches(predicted, key: "predict") else { return }
-                predicted = all
-            } catch let error as TorchError {
-                throw LaunchFailure.stopped(launch, by: error, kept: "each rank's files are written; run it again for the rest")
-            }
+            let kept = "each rank's files are written; run it again for the rest"
+            guard let all = try group.gatherBatches(predicted, key: "predict", launch: launch, kept: kept) else { return }
+            predicted = all
         }
         let results = Array(predicted.joined())
         if runtime.json {

@@ -68,15 +68,12 @@ struct Val: AsyncParsableCommand {
             options: SuppressionOptions(confidence: detection.conf, iou: detection.iou, multiLabel: true))
         let metrics: ValidationMetrics
         if let group {
-            do {
-                let parts = await validator.accumulators(network, on: batches, rank: launch.rank, of: launch.worldSize)
-                guard let gathered = try group.gatherBatches(parts, key: "val") else { return }
-                var all = validator.accumulator(network.config)
-                for part in gathered { all.append(part) }
-                metrics = ValidationMetrics(all.result())
-            } catch let error as TorchError {
-                throw LaunchFailure.stopped(launch, by: error, kept: "nothing is written: run it again")
-            }
+            let parts = await validator.accumulators(network, on: batches, rank: launch.rank, of: launch.worldSize)
+            guard let gathered = try group.gatherBatches(parts, key: "val", launch: launch, kept: "nothing is written: run it again")
+            else { return }
+            var all = validator.accumulator(network.config)
+            for part in gathered { all.append(part) }
+            metrics = ValidationMetrics(all.result())
         } else {
             metrics = await validator(network, on: batches)
         }
