@@ -129,12 +129,13 @@ public struct PoseMetricsAccumulator: Sendable, Codable {
 
         let classesOfTruths = truths.map(\.classIndex)
         let classesOfDetections = detections.map(\.classIndex)
+        // every label against every detection: the box matching, and the detections no label covers
+        let iou = Similarity.boxIoU(truths: truths.map(\.box), detections: detections.map(\.box))
         if truths.isEmpty {
             let none = Array(repeating: Array(repeating: false, count: thresholds.count), count: detections.count)
             boxFlags += none
             poseFlags += none
         } else if !detections.isEmpty {
-            let iou = Similarity.boxIoU(truths: truths.map(\.box), detections: detections.map(\.box))
             boxFlags += Matching.truePositives(
                 similarity: iou, truthClasses: classesOfTruths, detectionClasses: classesOfDetections,
                 thresholds: thresholds)
@@ -153,10 +154,9 @@ public struct PoseMetricsAccumulator: Sendable, Codable {
         let matches = FaceAlignment.greedyMatches(
             truths: truths, detections: detections, minimumIoU: faceAlignment.minimumIoU)
         missedFaces += truths.count - matches.count
-        let covering = Similarity.boxIoU(truths: truths.map(\.box), detections: detections.map(\.box))
         coverage.add(
             labelled: truths.count, covered: matches.map { detections[$0.detection].confidence },
-            uncovered: detections.indices.filter { d in !covering.contains { $0[d] >= 0.5 } }.map { detections[$0].confidence })
+            uncovered: detections.indices.filter { d in !iou.contains { $0[d] >= 0.5 } }.map { detections[$0].confidence })
         if keypointCount > 0 {
             faces += matches.map {
                 FaceAlignment.error(

@@ -185,15 +185,14 @@ extension Calibrate {
         let labels = try run.auditedLabels(iteration: audited)
         let decided = labels.filter { $0.right != nil }.count
         guard decided > 0 else { throw ValidationError("iteration \(audited) of \(folder): no label of the audit decided yet") }
-        let rows = Calibration.sweep(audit: labels, minimumConf: try run.settings().autolabel.confidence)
+        let settings = try run.settings()
+        let rows = Calibration.sweep(audit: labels, minimumConf: settings.autolabel.confidence)
         let best = Calibration.recommend(rows, targetPrecision: targetPrecision, byLowerBound: byLowerBound)
         let plain = Calibration.recommend(rows, targetPrecision: targetPrecision, plainOnly: true, byLowerBound: byLowerBound)
         if let out {
-            let settings = try run.settings()
             try write(
                 best, to: out, faces: "\(decided) audited labels", confSingle: settings.autolabel.singleViewConfidence,
-                data: run.inputData.path,
-                weights: try run.ledger.weights(audited - 1).map { run.folder.appendingPathComponent($0).path } ?? "")
+                data: run.inputData.path, weights: try run.weights(audited - 1)?.path ?? "")
         }
         if runtime.json {
             return try printJSON(ReviewOutput(iteration: audited, rows: rows, recommended: best, plain: plain, audited: decided))

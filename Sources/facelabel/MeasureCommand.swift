@@ -117,6 +117,8 @@ struct MeasureCommand: AsyncParsableCommand {
         let mine = groups.indices.filter { $0 % launch.worldSize == launch.rank }
         let progress = launch.rank == 0 ? ProgressLine("measure", plainEvery: 50) : nil
         var measured: [[MeasuredImage]] = []
+        let total = mine.reduce(0) { $0 + groups[$1].count }
+        var done = 0
         let started = Date()
         for position in mine {
             let batch = groups[position]
@@ -140,7 +142,8 @@ struct MeasureCommand: AsyncParsableCommand {
                     }
                     return try drawn(url, scaled, faces: faces, layout: layout)
                 })
-            progress?.update(measured.joined().count, of: mine.reduce(0) { $0 + groups[$1].count })
+            done += batch.count
+            progress?.update(done, of: total)
         }
         progress?.finish()
         if let group {

@@ -58,10 +58,12 @@ struct Predict: AsyncParsableCommand {
         let progress = launch.rank == 0 ? ProgressLine("predict", plainEvery: 50) : nil
         var predicted: [[ImagePrediction]] = []
         let total = mine.reduce(0) { $0 + batches[$1].count }
+        var done = 0
         for batch in mine {
             predicted.append(try predictor.predict(batches[batch], batchSize: model.batch))
             try save(predicted.last!)
-            progress?.update(predicted.joined().count, of: total)
+            done += batches[batch].count
+            progress?.update(done, of: total)
         }
         progress?.finish()
         if let group {

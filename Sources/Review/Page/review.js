@@ -222,11 +222,9 @@ async function decide(status) {
   state.undo.push({ id: label.id, status: label.status, keypoints: label.status === "corrected" ? label.shape.keypoints : null });
   state.prefetched.delete(label.id);
   updateRow(answer);
-  if (!state.run.audit) {
-    showProgress(state.progress.reviewed + (label.status === "unreviewed" ? 1 : 0) - (answer.status === "unreviewed" ? 1 : 0), state.progress.total);
-  }
   message(`saved: ${answer.status}`, "saved");
   if (state.run.audit) await refreshAudit();
+  else showProgress(state.progress.reviewed + (label.status === "unreviewed" ? 1 : 0) - (answer.status === "unreviewed" ? 1 : 0), state.progress.total);
   await go(state.position + 1);
 }
 
@@ -243,9 +241,9 @@ async function undo() {
   if (status !== 200) return message(`undo not saved: ${answer.error}`, "error");
   state.prefetched.delete(last.id);
   updateRow(answer);
-  if (!state.run.audit) showProgress(state.queue.filter((item) => item.status !== "unreviewed").length, state.progress.total);
   message(`undone: ${answer.status}`, "saved");
   if (state.run.audit) await refreshAudit();
+  else showProgress(state.queue.filter((item) => item.status !== "unreviewed").length, state.progress.total);
   if (index >= 0) await go(index);
 }
 
