@@ -19,7 +19,9 @@ bootstrap:
 build: bootstrap
 	$(SWIFT) build $(BUILD_FLAGS)
 
-test: bootstrap
+# The tests also need onnx and onnxruntime (PyPI) in .deps/onnxruntime, for those of `export onnx`.
+test:
+	@bash Scripts/bootstrap.sh --onnxruntime
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 

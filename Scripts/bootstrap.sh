@@ -5,7 +5,9 @@
 #      with TORCH=cuda, the CUDA torch wheel and the nvidia-* runtime wheels its metadata requires,
 #      unpacked into .deps/torch-cuda in the wheels' own layout (torch/lib beside nvidia/*/lib), so
 #      that the libraries' RPATH finds cuDNN, cuBLAS and the rest with no LD_LIBRARY_PATH;
-#   2. the Debian development packages of the C libraries the project links (only the missing ones).
+#   2. the Debian development packages of the C libraries the project links (only the missing ones);
+#   3. with --onnxruntime (make test), onnx and onnxruntime from PyPI in .deps/onnxruntime, with which
+#      the tests check `export onnx`; where they cannot be installed it says so, and those tests skip.
 # Quiet and fast when everything is already in place.
 set -euo pipefail
 
@@ -128,8 +130,24 @@ PY
   mv "$target.partial" "$target"
 }
 
+# onnx's checker and onnxruntime for the export tests (pinned: the versions the tests were written with)
+install_onnxruntime() {
+  local target="$deps/onnxruntime" wanted="onnx==1.23.2 onnxruntime==1.31.1 numpy<3"
+  [ -f "$target/.complete" ] && [ "$(cat "$target/.complete")" = "$wanted" ] && return 0
+  say "installing $wanted into .deps/onnxruntime (for the tests of export onnx)"
+  rm -rf "$target"
+  # shellcheck disable=SC2086
+  if python3 -m venv "$target" >/dev/null 2>&1 && "$target/bin/pip" install --quiet $wanted >/dev/null 2>&1; then
+    echo "$wanted" > "$target/.complete"
+  else
+    say "onnxruntime could not be installed: the tests of export onnx will be skipped"
+    rm -rf "$target"
+  fi
+}
+
 install_debian_packages
 write_build_info
+if [ "${1:-}" = "--onnxruntime" ]; then install_onnxruntime; fi
 if [ -n "${LIBTORCH:-}" ]; then
   [ -d "$LIBTORCH/include" ] && [ -d "$LIBTORCH/lib" ] || { say "LIBTORCH=$LIBTORCH has no include/ and lib/"; exit 1; }
 elif [ "${TORCH:-cpu}" = "cuda" ]; then

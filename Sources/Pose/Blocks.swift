@@ -36,16 +36,24 @@ final class ConvBlock {
         return norm(conv(x), mode: mode).silu()
     }
 
-    /// Folds the BatchNorm's current statistics into one convolution for evaluation in
-    /// `computeType` (float32, or bfloat16 or float16 for half-precision inference), on the
-    /// weights' device:
-    /// `w' = w · γ / √(var + ε)`, `b' = β − mean · γ / √(var + ε)` (what the reference's `fuse()`
-    /// does). Training mode keeps using the separate layers; call again after the weights change.
-    func fold(computeType: DType = .float32) {
+    /// The BatchNorm's current statistics folded into the convolution, in float32 on the weights'
+    /// device: `w' = w · γ / √(var + ε)` `[O, I, k, k]`, `b' = β − mean · γ / √(var + ε)` `[O]`
+    /// (what the reference's `fuse()` does).
+    func foldedWeightAndBias() -> (weight: Tensor, bias: Tensor) {
         withNoGrad {
             let scale = norm.weight.value / (norm.runningVar.value + Scalar(norm.eps)).sqrt()  // [O]
-            let weight = (conv.weight.value * scale.reshaped([-1, 1, 1, 1])).to(computeType)  // [O, I, k, k]
-            let bias = norm.bias.value - norm.runningMean.value * scale  // [O]
+            return (conv.weight.value * scale.reshaped([-1, 1, 1, 1]), norm.bias.value - norm.runningMean.value * scale)
+        }
+    }
+
+    /// Folds the BatchNorm into one convolution (``foldedWeightAndBias()``) for evaluation in
+    /// `computeType` (float32, or bfloat16 or float16 for half-precision inference), on the
+    /// weights' device. Training mode keeps using the separate layers; call again after the
+    /// weights change.
+    func fold(computeType: DType = .float32) {
+        withNoGrad {
+            let (foldedWeight, bias) = foldedWeightAndBias()
+            let weight = foldedWeight.to(computeType)
             // oneDNN runs the convolution and the SiLU in one pass on a weight reordered once
             // (about 1.2x faster at batch 1 than convolution, then SiLU); without oneDNN, on a
             // GPU (cuDNN), and for bfloat16 on a CPU that does not compute it natively (oneDNN's

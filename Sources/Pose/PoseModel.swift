@@ -8,22 +8,22 @@ public final class PoseModel {
     public let config: PoseModelConfig
     public let store: ParameterStore
 
-    private let stem: ConvBlock  // 0: P1/2
-    private let down1: ConvBlock  // 1: P2/4
-    private let stage1: C2f  // 2
-    private let down2: ConvBlock  // 3: P3/8
-    private let stage2: C2f  // 4
-    private let down3: ConvBlock  // 5: P4/16
-    private let stage3: C2f  // 6
-    private let down4: ConvBlock  // 7: P5/32
-    private let stage4: C2f  // 8
-    private let pooling: SPPF  // 9
-    private let topDown1: C2f  // 12 (after upsample 10 and concat 11)
-    private let topDown2: C2f  // 15: P3 output
-    private let bottomUp1Down: ConvBlock  // 16
-    private let bottomUp1: C2f  // 18: P4 output
-    private let bottomUp2Down: ConvBlock  // 19
-    private let bottomUp2: C2f  // 21: P5 output
+    let stem: ConvBlock  // 0: P1/2
+    let down1: ConvBlock  // 1: P2/4
+    let stage1: C2f  // 2
+    let down2: ConvBlock  // 3: P3/8
+    let stage2: C2f  // 4
+    let down3: ConvBlock  // 5: P4/16
+    let stage3: C2f  // 6
+    let down4: ConvBlock  // 7: P5/32
+    let stage4: C2f  // 8
+    let pooling: SPPF  // 9
+    let topDown1: C2f  // 12 (after upsample 10 and concat 11)
+    let topDown2: C2f  // 15: P3 output
+    let bottomUp1Down: ConvBlock  // 16
+    let bottomUp1: C2f  // 18: P4 output
+    let bottomUp2Down: ConvBlock  // 19
+    let bottomUp2: C2f  // 21: P5 output
     let head: PoseHead  // 22
     /// The type evaluation computes in: float32, or bfloat16 after ``foldBatchNorm(computeType:)``
     /// with it (half-precision inference).

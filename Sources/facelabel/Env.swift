@@ -19,6 +19,8 @@ struct Env: ParsableCommand {
 
     /// facelabel's version (the commit says exactly which sources).
     static let version = "0.5.0"
+    /// The commit the binary was built from.
+    static var commit: String { String(cString: facelabel_commit()) }
 
     @Flag(help: "Print the result as one JSON object on stdout.") var json = false
     @Flag(help: "Form the process group of this launch (or of one rank) and check an allreduce on each rank.")
@@ -111,7 +113,7 @@ struct Env: ParsableCommand {
             backend: backend.rawValue, store: launch.isDistributed ? "\(launch.storeAddress), hosted by \(hosts)" : nil)
         let groupCheck = try checkGroup ? check(launch, device: device) : nil
         let report = Report(
-            facelabel: Self.version, commit: String(cString: facelabel_commit()), libtorch: runtime.version,
+            facelabel: Self.version, commit: Self.commit, libtorch: runtime.version,
             libtorchPath: runtime.libraryPath, cudaBuild: runtime.cudaBuild, cudaAvailable: runtime.cudaAvailable,
             cudaRuntime: runtime.cudaRuntime, cudnn: runtime.cudnn, devices: runtime.gpus, threads: runtime.threads,
             interopThreads: runtime.interopThreads, cpuCapability: runtime.cpuCapability, cpuBFloat16: runtime.cpuNativeBFloat16,

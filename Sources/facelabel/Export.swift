@@ -4,11 +4,79 @@ import Interchange
 import Pose
 import PoseData
 
-/// `facelabel export coco|labelstudio|cvat|weights`: labels in other formats, or weights in another precision.
+/// `facelabel export coco|labelstudio|cvat|weights|onnx`: labels in other formats, weights in another
+/// precision, or a model for deployment.
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Export labels to another annotation format or labelling tool, or weights to float16.",
-        subcommands: [ExportCOCOCommand.self, ExportLabelStudioCommand.self, ExportCVATCommand.self, ExportWeightsCommand.self])
+        abstract: "Export labels to another annotation format or labelling tool, weights to float16, or a model to ONNX.",
+        subcommands: [
+            ExportCOCOCommand.self, ExportLabelStudioCommand.self, ExportCVATCommand.self, ExportWeightsCommand.self,
+            ExportONNXCommand.self,
+        ])
+}
+
+/// `facelabel export onnx --weights W [--imgsz 640 | --imgsz H W] [--batch 1 | --dynamic] [--half] [--opset 17]`.
+struct ExportONNXCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "onnx",
+        abstract: "Write the model as an ONNX file in the reference's output layout, for deployment.",
+        discussion: """
+            Input 'images' [B, 3, H, W]: RGB in 0-1, float32. Output 'output0' [B, 4 + nc + K*D, anchors]: \
+            box centre x, y, width, height in input pixels, class scores after the sigmoid, then each \
+            keypoint's x, y in input pixels (and visibility after the sigmoid); no NMS. BatchNorm is \
+            folded into the convolutions. The metadata names the classes, kpt_shape, imgsz and stride \
+            as the reference's export does. docs/deploy.md shows how to decode it.
+            """)
+
+    @Option(help: "Weights (.safetensors or a PyTorch .pt).") var weights: String
+    @Option(help: "The ONNX file to write (default: the weights' name with .onnx; must not exist unless --overwrite).")
+    var out: String?
+    @Option(parsing: .upToNextOption, help: "Input size: one value (square) or height and width, multiples of 32.")
+    var imgsz: [Int] = [640]
+    @Option(help: "Fixed batch size (at most 1024).") var batch = 1
+    @Flag(help: "Batch, height and width given at run time (the reference's dynamic=True).") var dynamic = false
+    @Flag(help: "Store the weights as float16 (half the file; the graph still computes in float32).") var half = false
+    @Option(help: "ONNX operator set version (13 to 21).") var opset = 17
+    @Option(help: "A data.yaml whose class names the metadata carries (default: face, or class0, class1, ...).")
+    var data: String?
+    @Flag(help: "Replace the output file if it exists.") var overwrite = false
+
+    func validate() throws {
+        guard (1...2).contains(imgsz.count) else { throw ValidationError("--imgsz takes one or two values, not \(imgsz.count).") }
+        for size in imgsz { try OptionCheck.imageSize(size) }
+        try OptionCheck.batch(batch)
+        if dynamic && batch != 1 {
+            throw ValidationError("--dynamic and --batch \(batch) exclude each other: a dynamic batch is given at run time.")
+        }
+        try OptionCheck.atLeast(opset, ONNXExportOptions.opsets.lowerBound, "--opset", atMost: ONNXExportOptions.opsets.upperBound)
+    }
+
+    func run() async throws {
+        let weightsURL = URL(fileURLWithPath: weights)
+        let output = URL(fileURLWithPath: out ?? weightsURL.deletingPathExtension().appendingPathExtension("onnx").path)
+        if !overwrite && FileManager.default.fileExists(atPath: output.path) {
+            throw ValidationError("\(output.path) exists: choose another --out, or --overwrite.")
+        }
+        let model = try PoseModel.load(weightsURL)
+        let names =
+            try data.map { try DatasetConfig.read(contentsOf: URL(fileURLWithPath: $0)).names }
+            ?? (model.config.classCount == 1 ? ["face"] : (0..<model.config.classCount).map { "class\($0)" })
+        guard names.count == model.config.classCount else {
+            throw ValidationError("\(data ?? ""): \(names.count) class names for a model of \(model.config.classCount) classes.")
+        }
+        let (height, width) = (imgsz[0], imgsz.count == 2 ? imgsz[1] : imgsz[0])
+        let options = ONNXExportOptions(
+            imageSize: (height, width), batch: batch, dynamic: dynamic, halfWeights: half, opset: opset, names: names,
+            metadata: [
+                "version": "facelabel \(Env.version) (commit \(Env.commit))",
+                "date": ISO8601DateFormatter().string(from: Date()), "source": weightsURL.lastPathComponent,
+            ])
+        let (input, graphOutput) = try model.exportONNX(to: output, options: options)
+        let size = (try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? Int) ?? 0
+        note("input \(input) float32, output \(graphOutput), opset \(opset)\(half ? ", float16 weights" : "")")
+        note(String(format: "wrote %@ (%.1f MB)", output.path, Double(size) / 1e6))
+        print(output.path)
+    }
 }
 
 /// `facelabel export weights --weights W --out W16 [--half]`: a copy of a weights file (float16 with --half).

@@ -103,6 +103,10 @@ import Testing
             (["import", "coco", "--json", "a.json", "--images", "i", "--out", "o"], [("--val-fraction", fractions)]),
             (["export", "labelstudio", "--run", "r", "--out", "o.json"], [("--iteration", ["0", "-1"])]),
             (["export", "cvat", "--run", "r", "--out", "o.xml"], [("--iteration", ["0"])]),
+            (
+                ["export", "onnx", "--weights", "w.safetensors"],
+                [("--imgsz", imageSizes + ["100"]), ("--batch", batches), ("--opset", ["12", "22"])]
+            ),
             (["import", "cvat", "--run", "r", "--file", "f.xml"], [("--iteration", ["0"])]),
             (["review", "r"], [("--port", ["-1", "65536"]), ("--iteration", ["0"]), ("--audit", ["0", "-5"])]),
             (["review", "r", "--audit", "10"], [("--audit-images", ["-1"])]),
