@@ -11,7 +11,7 @@ RELEASE_DIR = $(if $(filter cuda,$(TORCH)),.build-cuda,.build)/release
 # Spinning OpenMP waits make two processes fight over two cores (DESIGN.md, performance notes).
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: bootstrap build test test-labelstudio lint format demo bench-torch bench-pose bench-accuracy bench-import bench-photos bench-review bench-dist bench-audit goldens device-check-cpu fuzz test-asan clean
+.PHONY: bootstrap build test test-labelstudio lint format demo bench-torch bench-pose bench-accuracy bench-import bench-photos bench-review bench-dist bench-audit bench-onnx goldens device-check-cpu fuzz test-asan clean
 
 bootstrap:
 	@bash Scripts/bootstrap.sh
@@ -67,6 +67,11 @@ bench-dist: bootstrap
 
 bench-audit: bootstrap
 	@bash Scripts/bench-audit.sh
+
+# export onnx against the reference's own ONNX export of the same weights, and onnxruntime's speed
+# beside facelabel predict's (docs/deploy.md).
+bench-onnx: bootstrap
+	@bash Scripts/bench-onnx.sh
 
 # The review page on 5,000 images: key press to next label shown in headless Chromium, server memory.
 bench-review: bootstrap

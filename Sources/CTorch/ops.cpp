@@ -182,6 +182,7 @@ ctorch_error *ctorch_clamp(ctorch_tensor *out, ctorch_tensor tensor, const doubl
 CTORCH_UNARY(neg, unwrap(tensor).neg())
 CTORCH_UNARY(abs, unwrap(tensor).abs())
 CTORCH_UNARY(sqrt, unwrap(tensor).sqrt())
+CTORCH_UNARY(rsqrt, unwrap(tensor).rsqrt())
 CTORCH_UNARY(exp, unwrap(tensor).exp())
 CTORCH_UNARY(log, unwrap(tensor).log())
 CTORCH_UNARY(atan, unwrap(tensor).atan())

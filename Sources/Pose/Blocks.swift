@@ -37,12 +37,14 @@ final class ConvBlock {
     }
 
     /// The BatchNorm's current statistics folded into the convolution, in float32 on the weights'
-    /// device: `w' = w · γ / √(var + ε)` `[O, I, k, k]`, `b' = β − mean · γ / √(var + ε)` `[O]`
-    /// (what the reference's `fuse()` does).
+    /// device: `w' = w · γ / √(var + ε)` `[O, I, k, k]`, `b' = β − mean · γ / √(var + ε)` `[O]`,
+    /// rounded as the reference's `fuse()` rounds them since Ultralytics 8.4 (torch's
+    /// `fuse_conv_bn_weights`), so that an exported graph's weights equal its export's.
     func foldedWeightAndBias() -> (weight: Tensor, bias: Tensor) {
         withNoGrad {
-            let scale = norm.weight.value / (norm.runningVar.value + Scalar(norm.eps)).sqrt()  // [O]
-            return (conv.weight.value * scale.reshaped([-1, 1, 1, 1]), norm.bias.value - norm.runningMean.value * scale)
+            let inverseDeviation = (norm.runningVar.value + Scalar(norm.eps)).rsqrt()  // [O]
+            let weight = conv.weight.value * (norm.weight.value * inverseDeviation).reshaped([-1, 1, 1, 1])
+            return (weight, -norm.runningMean.value * inverseDeviation * norm.weight.value + norm.bias.value)
         }
     }
 

@@ -87,6 +87,8 @@ extension Tensor {
 
     public func abs() -> Tensor { unary("abs", ctorch_abs) }
     public func sqrt() -> Tensor { unary("sqrt", ctorch_sqrt) }
+    /// `1 / √x`, rounded once.
+    public func rsqrt() -> Tensor { unary("rsqrt", ctorch_rsqrt) }
     public func exp() -> Tensor { unary("exp", ctorch_exp) }
     public func log() -> Tensor { unary("log", ctorch_log) }
     public func atan() -> Tensor { unary("atan", ctorch_atan) }

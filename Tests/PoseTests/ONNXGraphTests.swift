@@ -27,23 +27,23 @@ import Torch
         #expect(Set(graph.node.map(\.name)).count == graph.node.count)
         #expect(Set(graph.initializer.map(\.name)).count == graph.initializer.count)
 
-        // a convolution for every Conv-BN-SiLU block and the head's 9 output convolutions; no BatchNorm
+        // a convolution for every Conv-BN-SiLU block, the head's 9 output convolutions and the DFL's; no BatchNorm
         let operations = Dictionary(grouping: graph.node, by: \.opType).mapValues(\.count)
         let blocks = model.store.parameters.filter { $0.key.hasSuffix(".bn.weight") }.count
-        #expect(operations["Conv"] == blocks + 9)
+        #expect(operations["Conv"] == blocks + 9 + 1)
         #expect(operations["BatchNormalization"] == nil)
         #expect(operations["Sigmoid"] == blocks + 2)  // each SiLU, the class scores and the visibility
         #expect(operations["Resize"] == 2 && operations["MaxPool"] == 3)
 
-        // the weights: every convolution's, with one bias per BatchNorm channel in place of its four
-        // statistics; the DFL's bins are a constant of the decoding
+        // the weights: every convolution's (the DFL's bins included), with one bias per BatchNorm
+        // channel in place of its four statistics
         let stored = graph.initializer.filter { $0.name.hasSuffix(".weight") || $0.name.hasSuffix(".bias") }
         let values = stored.reduce(0) { $0 + $1.dims.reduce(1) { $0 * Int($1) } }
         let batchNormChannels = model.store.parameters.filter { $0.key.hasSuffix(".bn.weight") }.reduce(0) { $0 + $1.value.count }
         let convolutions = model.store.parameters.filter {
             $0.key.hasSuffix("conv.weight") || $0.key.range(of: #"\.2\.(weight|bias)$"#, options: .regularExpression) != nil
         }
-        #expect(values == convolutions.reduce(0) { $0 + $1.value.count } - 16 + batchNormChannels)
+        #expect(values == convolutions.reduce(0) { $0 + $1.value.count } + batchNormChannels)
         #expect(stored.allSatisfy { $0.dataType == Int32(Onnx_TensorProto.DataType.float.rawValue) })
 
         // serialised and read back, the same model
@@ -52,7 +52,7 @@ import Torch
         #expect(proto.opsetImport.map(\.version) == [17] && proto.irVersion == 8)
     }
 
-    @Test func `float16 weights are cast to float32 in the graph, the constants of decoding stay float32`() {
+    @Test func `float16 weights are cast to float32 in the graph, the DFL's bins stay float32`() {
         let proto = PoseModel(PoseModelConfig(), seed: 1).onnxModel(Self.options(half: true))
         let half = Int32(Onnx_TensorProto.DataType.float16.rawValue)
         let weights = proto.graph.initializer.filter { $0.dataType == half }
@@ -60,7 +60,8 @@ import Torch
         let casts = Set(proto.graph.node.filter { $0.opType == "Cast" }.flatMap(\.input))
         #expect(weights.allSatisfy { casts.contains($0.name) })
         #expect(
-            proto.graph.initializer.first { $0.name == "model.22.dfl.bins" }?.dataType == Int32(Onnx_TensorProto.DataType.float.rawValue))
+            proto.graph.initializer.first { $0.name == "model.22.dfl.conv.weight" }?.dataType
+                == Int32(Onnx_TensorProto.DataType.float.rawValue))
     }
 
     @Test func `dynamic sizes are named, fixed ones are numbers, and the opset sets the IR version`() {

@@ -315,6 +315,7 @@ ctorch_error *ctorch_clamp(ctorch_tensor *out, ctorch_tensor tensor, const doubl
 ctorch_error *ctorch_neg(ctorch_tensor *out, ctorch_tensor tensor);
 ctorch_error *ctorch_abs(ctorch_tensor *out, ctorch_tensor tensor);
 ctorch_error *ctorch_sqrt(ctorch_tensor *out, ctorch_tensor tensor);
+ctorch_error *ctorch_rsqrt(ctorch_tensor *out, ctorch_tensor tensor);
 ctorch_error *ctorch_exp(ctorch_tensor *out, ctorch_tensor tensor);
 ctorch_error *ctorch_log(ctorch_tensor *out, ctorch_tensor tensor);
 ctorch_error *ctorch_atan(ctorch_tensor *out, ctorch_tensor tensor);

@@ -118,7 +118,8 @@ extension PoseModel {
     }
 
     /// The reference's metadata entries, each value written as a Python literal (its loader reads
-    /// them with `ast.literal_eval`): stride, task, batch, imgsz, names, kpt_shape, channels, args.
+    /// them with `ast.literal_eval`): stride, task, head, end2end, batch, imgsz, names, kpt_shape,
+    /// channels, args.
     func onnxMetadata(_ options: ONNXExportOptions) -> [String: String] {
         let names = options.names.enumerated().map { "\($0.offset): \(Self.pythonString($0.element))" }
         let flags = [
@@ -127,7 +128,7 @@ extension PoseModel {
         ]
         return [
             "description": "facelabel YOLOv8\(config.scale.rawValue)-pose model, \(config.keypointCount) keypoints",
-            "author": "facelabel", "task": "pose", "stride": String(PoseModelConfig.strides.last!),
+            "author": "facelabel", "task": "pose", "head": "Pose", "end2end": "False", "stride": String(PoseModelConfig.strides.last!),
             "batch": String(options.batch), "imgsz": "[\(options.imageSize.height), \(options.imageSize.width)]",
             "names": "{\(names.joined(separator: ", "))}", "kpt_shape": "[\(config.keypointCount), \(config.keypointDimensions)]",
             "channels": "3", "args": "{\(flags.map { "'\($0.0)': \($0.1)" }.joined(separator: ", "))}",
@@ -278,15 +279,18 @@ extension PoseHead {
         let anchorPoints = concat(points, axis: 2)  // [1, 2, A]
         let anchorStrides = concat(strides, axis: 2)  // [1, 1, A]
 
-        // boxes: the DFL's expected distances l, t, r, b, then centre and size, times the stride
+        // boxes: the DFL's expected distances l, t, r, b (a 1×1 convolution of the bins' softmax
+        // with the values 0…15, as the reference's graph has it), then centre and size, times the stride
         let bins = PoseModelConfig.regressionBins
-        let binShape = graph.constant(int64: [0, 4, bins, -1], name: "\(scope).dfl.shape")
-        let logits = graph.value("Reshape", [concat(boxes, axis: 2), binShape], scope: scope)  // [B, 4, 16, A]
-        let probabilities = graph.value("Softmax", [logits], scope: scope, attributes: ["axis": .int(2)])
-        let binValues = graph.constant((0..<bins).map(Float.init), shape: [1, 1, bins, 1], name: "\(scope).dfl.bins")
-        let binAxis = graph.constant(int64: [2], name: "\(scope).dfl.axis")
+        let dfl = "\(scope).dfl"
+        let logits = graph.value(  // [B, 4, 16, A]
+            "Reshape", [concat(boxes, axis: 2), graph.constant(int64: [0, 4, bins, -1], name: "\(dfl).bins")], scope: dfl)
+        let binsFirst = graph.value("Transpose", [logits], scope: dfl, attributes: ["perm": .ints([0, 2, 1, 3])])  // [B, 16, 4, A]
+        let probabilities = graph.value("Softmax", [binsFirst], scope: dfl, attributes: ["axis": .int(1)])
+        let binValues = graph.constant((0..<bins).map(Float.init), shape: [1, bins, 1, 1], name: "\(dfl).conv.weight")
+        let expected = graph.value("Conv", [probabilities, binValues], scope: dfl, attributes: ["kernel_shape": .ints([1, 1])])
         let distances = graph.value(  // [B, 4, A]
-            "ReduceSum", [binary("Mul", probabilities, binValues), binAxis], scope: scope, attributes: ["keepdims": .int(0)])
+            "Reshape", [expected, graph.constant(int64: [0, 4, -1], name: "\(dfl).sides")], scope: dfl)
         let topLeft = binary("Sub", anchorPoints, slice(distances, axis: 1, from: 0, to: 2))
         let bottomRight = binary("Add", anchorPoints, slice(distances, axis: 1, from: 2, to: 4))
         let centre = binary("Div", binary("Add", topLeft, bottomRight), scalar(2, name: "two"))
