@@ -9,7 +9,9 @@ which has Ultralytics; Scripts/bench-onnx.sh runs it). Prints one JSON object pe
               detections and keypoints it finds in an image with each
   speed       onnxruntime's network time per image at batch 1, for each file
 
-usage: bench_onnx.py BENCH_DIR DATA.yaml WEIGHTS.safetensors FACELABEL.onnx IMAGE WORK_DIR [--seconds S] [--threads T]
+usage: bench_onnx.py BENCH_DIR DATA.yaml WEIGHTS.safetensors FACELABEL.onnx IMAGE WORK_DIR [--part compare|speed]
+       [--seconds S] [--threads T]
+(`--part compare` writes the reference's file into WORK_DIR, which `--part speed` then times.)
 """
 import argparse
 import json
@@ -25,6 +27,7 @@ def emit(row):
 parser = argparse.ArgumentParser()
 for name in ("bench", "data", "weights", "ours", "image", "work"):
     parser.add_argument(name)
+parser.add_argument("--part", choices=("compare", "speed"), default="compare")
 parser.add_argument("--seconds", type=float, default=10)
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--imgsz", type=int, default=640)
@@ -45,13 +48,16 @@ import cv2  # noqa: E402
 
 # the reference's export of the same weights
 os.chdir(a.work)
-model = reference.yolo_from(a.data, "n", a.weights)
-model.model.names = {0: "face"}
-model.model.args = {"imgsz": a.imgsz, "task": "pose", "data": a.data}
-model.model.task = "pose"
-theirs = os.path.abspath(model.export(format="onnx", imgsz=a.imgsz, opset=17, simplify=False, dynamic=False, device="cpu"))
-emit({"what": "export", "reference": os.path.basename(theirs), "mb": round(os.path.getsize(theirs) / 1e6, 1),
-      "facelabel_mb": round(os.path.getsize(a.ours) / 1e6, 1)})
+theirs = os.path.abspath("yolov8n-pose-kpt51.onnx")
+if a.part == "compare":
+    model = reference.yolo_from(a.data, "n", a.weights)
+    model.model.names = {0: "face"}
+    model.model.args = {"imgsz": a.imgsz, "task": "pose", "data": a.data}
+    model.model.task = "pose"
+    exported = model.export(format="onnx", imgsz=a.imgsz, opset=17, simplify=False, dynamic=False, device="cpu")
+    assert os.path.abspath(exported) == theirs, exported
+    emit({"what": "export", "reference": os.path.basename(theirs), "mb": round(os.path.getsize(theirs) / 1e6, 1),
+          "facelabel_mb": round(os.path.getsize(a.ours) / 1e6, 1)})
 
 
 def session(path):
@@ -61,6 +67,7 @@ def session(path):
 
 
 ours_session, theirs_session = session(a.ours), session(theirs)
+noise = np.random.default_rng(0).random((1, 3, a.imgsz, a.imgsz), dtype=np.float32)
 
 
 def signature(s):
@@ -69,41 +76,42 @@ def signature(s):
             "metadata": sorted(s.get_modelmeta().custom_metadata_map)}
 
 
-emit({"what": "layout", "facelabel": signature(ours_session), "reference": signature(theirs_session)})
+if a.part == "compare":
+    emit({"what": "layout", "facelabel": signature(ours_session), "reference": signature(theirs_session)})
 
-# values: a letterboxed image (as the predictor feeds it) and random input
-letterboxed = LetterBox((a.imgsz, a.imgsz), auto=False)(image=cv2.imread(a.image))
-image = np.ascontiguousarray(letterboxed[..., ::-1].transpose(2, 0, 1))[None].astype(np.float32) / 255
-noise = np.random.default_rng(0).random((1, 3, a.imgsz, a.imgsz), dtype=np.float32)
-k = 51
-for name, x in (("image", image), ("random", noise)):
-    (mine,) = ours_session.run(None, {"images": x})
-    (ref,) = theirs_session.run(None, {"images": x})
-    d = np.abs(mine - ref)
-    points = d[:, 5:].reshape(d.shape[0], k, 3, -1)
-    emit({"what": "values", "input": name, "shape": list(mine.shape), "reference_shape": list(ref.shape),
-          "pixels": float(max(d[:, :4].max(), points[:, :, :2].max())),
-          "probabilities": float(max(d[:, 4].max(), points[:, :, 2].max()))})
+    # values: a letterboxed image (as the predictor feeds it) and random input
+    letterboxed = LetterBox((a.imgsz, a.imgsz), auto=False)(image=cv2.imread(a.image))
+    image = np.ascontiguousarray(letterboxed[..., ::-1].transpose(2, 0, 1))[None].astype(np.float32) / 255
+    k = 51
+    for name, x in (("image", image), ("random", noise)):
+        (mine,) = ours_session.run(None, {"images": x})
+        (ref,) = theirs_session.run(None, {"images": x})
+        d = np.abs(mine - ref)
+        points = d[:, 5:].reshape(d.shape[0], k, 3, -1)
+        emit({"what": "values", "input": name, "shape": list(mine.shape), "reference_shape": list(ref.shape),
+              "pixels": float(max(d[:, :4].max(), points[:, :, :2].max())),
+              "probabilities": float(max(d[:, 4].max(), points[:, :, 2].max()))})
 
-# Ultralytics' predictor reads facelabel's file as one of its own
-found = {}
-for name, path in (("facelabel", a.ours), ("reference", theirs)):
-    result = YOLO(path, task="pose").predict(a.image, imgsz=a.imgsz, device="cpu", verbose=False)[0]
-    found[name] = (result.boxes.xyxy.numpy(), result.keypoints.data.numpy())
-boxes, points = found["facelabel"]
-reference_boxes, reference_points = found["reference"]
-same = boxes.shape == reference_boxes.shape
-emit({"what": "ultralytics", "faces": len(boxes), "reference_faces": len(reference_boxes),
-      "box_px": float(np.abs(boxes - reference_boxes).max()) if same and len(boxes) else None,
-      "keypoint_px": float(np.abs(points[..., :2] - reference_points[..., :2]).max()) if same and len(boxes) else None})
+    # Ultralytics' predictor reads facelabel's file as one of its own
+    found = {}
+    for name, path in (("facelabel", a.ours), ("reference", theirs)):
+        result = YOLO(path, task="pose").predict(a.image, imgsz=a.imgsz, device="cpu", verbose=False)[0]
+        found[name] = (result.boxes.xyxy.numpy(), result.keypoints.data.numpy())
+    boxes, points = found["facelabel"]
+    reference_boxes, reference_points = found["reference"]
+    same = boxes.shape == reference_boxes.shape
+    emit({"what": "ultralytics", "faces": len(boxes), "reference_faces": len(reference_boxes),
+          "box_px": float(np.abs(boxes - reference_boxes).max()) if same and len(boxes) else None,
+          "keypoint_px": float(np.abs(points[..., :2] - reference_points[..., :2]).max()) if same and len(boxes) else None})
 
-# onnxruntime's speed at batch 1
-for name, s in (("facelabel", ours_session), ("reference", theirs_session)):
-    for _ in range(3):
-        s.run(None, {"images": noise})
-    runs, start = 0, time.perf_counter()
-    while time.perf_counter() - start < a.seconds:
-        s.run(None, {"images": noise})
-        runs += 1
-    emit({"what": "speed", "file": name, "imgsz": a.imgsz, "batch": 1, "threads": a.threads,
-          "ort_ms_per_img": round((time.perf_counter() - start) / runs * 1000, 2)})
+if a.part == "speed":
+    # onnxruntime's speed at batch 1
+    for name, s in (("facelabel", ours_session), ("reference", theirs_session)):
+        for _ in range(3):
+            s.run(None, {"images": noise})
+        runs, start = 0, time.perf_counter()
+        while time.perf_counter() - start < a.seconds:
+            s.run(None, {"images": noise})
+            runs += 1
+        emit({"what": "speed", "file": name, "imgsz": a.imgsz, "batch": 1, "threads": a.threads,
+              "ort_ms_per_img": round((time.perf_counter() - start) / runs * 1000, 2)})
