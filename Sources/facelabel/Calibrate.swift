@@ -38,7 +38,7 @@ struct Calibrate: AsyncParsableCommand {
     @Option(help: "Write the recommended thresholds to this file (JSON).") var out: String?
     @Flag(help: "Recommend thresholds even when the split looks incompletely labelled (its unlabelled faces are mistakes).")
     var assumeComplete = false
-    @Option(help: "Weights (.safetensors, with the reference's state-dict names); not with --from-review.") var weights: String?
+    @Option(help: "Weights (.safetensors or a PyTorch .pt); not with --from-review.") var weights: String?
     @OptionGroup var size: ImageSizeOption<CalibrateDefaults>
     @Option(help: "Images per forward pass (at most 1024).") var batch: Int = CalibrateDefaults.batch
     @OptionGroup var decoding: DecodingOption<CalibrateDefaults>

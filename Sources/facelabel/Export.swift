@@ -84,7 +84,7 @@ struct ExportWeightsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "weights", abstract: "Copy a weights file, as float16 with --half (half the size).")
 
-    @Option(help: "Weights (.safetensors).") var weights: String
+    @Option(help: "Weights (.safetensors or a PyTorch .pt).") var weights: String
     @Option(help: "The file to write.") var out: String
     @Flag(help: "Store floating-point tensors as float16.") var half = false
 

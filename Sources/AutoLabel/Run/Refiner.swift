@@ -65,7 +65,7 @@ public final class Refiner {
             if try ledger.phase(index)! < .trained { try await train(index) }
             if try ledger.phase(index)! < .evaluated { try await evaluate(index) }
         }
-        try group?.broadcast([-1])  // the other ranks' follow() ends
+        _ = try group?.broadcast([-1])  // the other ranks' follow() ends
         return try run.summary()
     }
 
@@ -188,7 +188,7 @@ public final class Refiner {
 
     private func train(_ index: Int) async throws {
         let leads = (group?.rank ?? 0) == 0
-        if leads { try group?.broadcast([Double(index)]) }  // the other ranks train this iteration too
+        if leads { _ = try group?.broadcast([Double(index)]) }  // the other ranks train this iteration too
         let started = Date()
         let directory = run.training(index)
         let dataset = try Dataset.load(run.dataYAML(index))

@@ -72,7 +72,7 @@ struct LabellingOptions: ParsableArguments {
     func settings<Defaults>(
         _ detection: DetectionOptions<Defaults>, imageSize: Int, batchSize: Int, fastDecode: Bool
     ) throws -> AutolabelSettings {
-        var settings = AutolabelSettings(
+        let settings = AutolabelSettings(
             confidence: detection.conf, nmsIoU: detection.iou, mergeIoU: mergeIou, keypointConfidence: keypoints.kptConf,
             splits: try chosenSplits(), imageSize: imageSize, batchSize: batchSize, fastDecode: fastDecode,
             maxDisagreement: maxDisagreement,

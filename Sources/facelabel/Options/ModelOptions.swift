@@ -27,7 +27,7 @@ struct PrecisionOption: ParsableArguments {
 
 /// The model a command predicts with: `--weights`, `--imgsz`, `--batch`.
 struct ModelOptions<Defaults: CommandDefaults>: ParsableArguments {
-    @Option(help: "Weights (.safetensors, with the reference's state-dict names).") var weights: String
+    @Option(help: "Weights (.safetensors or a PyTorch .pt).") var weights: String
     @OptionGroup var size: ImageSizeOption<Defaults>
     @Option(help: "Images per forward pass (at most 1024).") var batch: Int = Defaults.batch
 
