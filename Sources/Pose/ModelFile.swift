@@ -24,11 +24,22 @@ extension PoseModel {
     /// `keypointDimensions` settles K·D when the file cannot (default 3). The model is placed on
     /// `device` (files hold no device: the same file loads anywhere).
     public static func load(_ url: URL, keypointDimensions: Int? = nil, device: Device = .cpu) throws(Safetensors.Error) -> PoseModel {
-        let contents = try readWeights(url)
-        let model = PoseModel(try architecture(of: contents, path: url.path, keypointDimensions: keypointDimensions))
-        try model.store.load(contents, strict: true, source: url.path)
+        try load(readWeights(url), path: url.path, keypointDimensions: keypointDimensions, device: device)
+    }
+
+    /// The model of weights already read (``readWeights(_:)``) from the file at `path`.
+    public static func load(
+        _ contents: Safetensors.Contents, path: String, keypointDimensions: Int? = nil, device: Device = .cpu
+    ) throws(Safetensors.Error) -> PoseModel {
+        let model = PoseModel(try architecture(of: contents, path: path, keypointDimensions: keypointDimensions))
+        try model.store.load(contents, strict: true, source: path)
         model.move(to: device)
         return model
+    }
+
+    /// The class names a weights file carries (a `.pt`'s model names them), if any.
+    public static func classNames(in contents: Safetensors.Contents) -> [String]? {
+        contents.metadata["names"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
     }
 
     /// Copies every tensor of `url` whose key and shape match (the reference's `intersect_dicts`),
@@ -57,7 +68,8 @@ extension PoseModel {
     /// checkpoint (its EMA model, else its model), a saved module or a state dict, read by
     /// ``Unpickler``, which runs none of the pickle's code. Tensors keep their stored dtype (an
     /// Ultralytics checkpoint stores float16); the `yaml`'s `nc`, `kpt_shape` and `scale` become
-    /// the metadata that ``architecture(of:path:keypointDimensions:)`` reads.
+    /// the metadata that ``architecture(of:path:keypointDimensions:)`` reads, and the model's class
+    /// names the metadata's `names` (``classNames(in:)``).
     public static func readCheckpoint(_ url: URL) throws(Safetensors.Error) -> Safetensors.Contents {
         do {
             return try checkpointContents(url)

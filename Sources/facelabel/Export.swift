@@ -37,7 +37,7 @@ struct ExportONNXCommand: AsyncParsableCommand {
     @Flag(help: "Batch, height and width given at run time (the reference's dynamic=True).") var dynamic = false
     @Flag(help: "Store the weights as float16 (half the file; the graph still computes in float32).") var half = false
     @Option(help: "ONNX operator set version (13 to 21).") var opset = 17
-    @Option(help: "A data.yaml whose class names the metadata carries (default: face, or class0, class1, ...).")
+    @Option(help: "A data.yaml whose class names the metadata carries (default: a .pt's own names, else face, or class0, class1, ...).")
     var data: String?
     @Flag(help: "Replace the output file if it exists.") var overwrite = false
 
@@ -57,12 +57,15 @@ struct ExportONNXCommand: AsyncParsableCommand {
         if !overwrite && FileManager.default.fileExists(atPath: output.path) {
             throw ValidationError("\(output.path) exists: choose another --out, or --overwrite.")
         }
-        let model = try PoseModel.load(weightsURL)
+        let contents = try PoseModel.readWeights(weightsURL)
+        let model = try PoseModel.load(contents, path: weightsURL.path)
+        let classes = model.config.classCount
         let names =
             try data.map { try DatasetConfig.read(contentsOf: URL(fileURLWithPath: $0)).names }
-            ?? (model.config.classCount == 1 ? ["face"] : (0..<model.config.classCount).map { "class\($0)" })
-        guard names.count == model.config.classCount else {
-            throw ValidationError("\(data ?? ""): \(names.count) class names for a model of \(model.config.classCount) classes.")
+            ?? PoseModel.classNames(in: contents).flatMap { $0.count == classes ? $0 : nil }
+            ?? (classes == 1 ? ["face"] : (0..<classes).map { "class\($0)" })
+        guard names.count == classes else {
+            throw ValidationError("\(data ?? ""): \(names.count) class names for a model of \(classes) classes.")
         }
         let (height, width) = (imgsz[0], imgsz.count == 2 ? imgsz[1] : imgsz[0])
         let options = ONNXExportOptions(

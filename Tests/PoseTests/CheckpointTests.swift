@@ -40,6 +40,7 @@ import TorchNN
     @Test func `an Ultralytics pose checkpoint names its architecture and has exactly facelabel's keys`() throws {
         let pose = try PoseModel.readWeights(Self.fixture("tiny-pose51.pt"))
         #expect(pose.metadata["nc"] == "1" && pose.metadata["kpt_shape"] == "51,3" && pose.metadata["scale"] == "n")
+        #expect(PoseModel.classNames(in: pose) == ["0"])  // Ultralytics' default names {0: '0'}, for export onnx
         #expect(try PoseModel.readWeights(Self.fixture("tiny-pose17-best.pt")).metadata["kpt_shape"] == "17,3")
         // the same keys, in the same order, as facelabel's own model of that layout (the shapes are
         // the tiny width's), so a checkpoint of a standard scale loads strictly

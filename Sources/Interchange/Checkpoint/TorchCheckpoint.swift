@@ -10,7 +10,8 @@ import Foundation
 public struct TorchCheckpoint {
     /// The state dict, in the module's order.
     public var tensors: [(name: String, tensor: PickleTensor)]
-    /// `nc`, `kpt_shape` (`K,D`) and `scale` where the model's `yaml` gives them.
+    /// `nc`, `kpt_shape` (`K,D`) and `scale` where the model's `yaml` gives them, and `names` (a JSON
+    /// array) where the model has class names.
     public var architecture: [String: String]
     /// What the weights were taken from, in words (e.g. "the EMA model of Ultralytics 8.4.190").
     public var source: String
@@ -89,13 +90,24 @@ public struct TorchCheckpoint {
         return tensors.isEmpty ? nil : tensors
     }
 
-    /// `nc`, `kpt_shape` and `scale` from an Ultralytics model's `yaml` dict.
+    /// `nc`, `kpt_shape` and `scale` from an Ultralytics model's `yaml` dict, and its class `names`
+    /// (a dict `{0: 'face', ...}`) as a JSON array.
     private static func architecture(of module: PickleObject) -> [String: String] {
-        guard let yaml = module["yaml"]?.dict else { return [:] }
         var found: [String: String] = [:]
-        if let classes = yaml["nc"]?.int { found["nc"] = String(classes) }
-        if let shape = yaml["kpt_shape"]?.items?.compactMap(\.int), shape.count == 2 { found["kpt_shape"] = "\(shape[0]),\(shape[1])" }
-        if let scale = yaml["scale"]?.string { found["scale"] = scale }
+        if let yaml = module["yaml"]?.dict {
+            if let classes = yaml["nc"]?.int { found["nc"] = String(classes) }
+            if let shape = yaml["kpt_shape"]?.items?.compactMap(\.int), shape.count == 2 { found["kpt_shape"] = "\(shape[0]),\(shape[1])" }
+            if let scale = yaml["scale"]?.string { found["scale"] = scale }
+        }
+        let names = (module["names"]?.dict?.entries ?? []).compactMap { key, value in
+            key.int.flatMap { index in value.string.map { (index, $0) } }
+        }
+        .sorted { $0.0 < $1.0 }
+        if !names.isEmpty, names.map(\.0) == Array(0..<names.count),
+            let json = try? JSONEncoder().encode(names.map(\.1))
+        {
+            found["names"] = String(decoding: json, as: UTF8.self)
+        }
         return found
     }
 }
