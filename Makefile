@@ -16,13 +16,16 @@ export OMP_WAIT_POLICY ?= PASSIVE
 bootstrap:
 	@bash Scripts/bootstrap.sh
 
+# Products are named: a plain `swift build` would also build every executable of the dependencies,
+# swift-protobuf's protoc (C++, minutes on two cores) among them.
 build: bootstrap
-	$(SWIFT) build $(BUILD_FLAGS)
+	$(SWIFT) build --product facelabel $(BUILD_FLAGS)
 
 # The tests also need onnx and onnxruntime (PyPI) in .deps/onnxruntime, for those of `export onnx`.
 test:
 	@bash Scripts/bootstrap.sh --onnxruntime
-	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	$(SWIFT) build --product facelabel $(BUILD_FLAGS)
+	$(SWIFT) build --product facelabelPackageTests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 
 # The Label Studio round trip against the real Label Studio from PyPI, on loopback (CI runs it after

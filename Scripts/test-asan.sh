@@ -9,7 +9,8 @@ cd "$root"
 export FACELABEL_SANITIZE=1
 flags=(--scratch-path "$root/.build-asan" --sanitize address -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined
   -Xcxx -fsanitize=undefined -Xcxx -fno-sanitize-recover=undefined)
-swift build --build-tests "${flags[@]}"
+# the test bundle by name: a plain --build-tests would also build swift-protobuf's protoc (see the Makefile)
+swift build --product facelabelPackageTests "${flags[@]}"
 # LeakSanitizer on: a leak in our code fails the run like a memory error does (the toolchain's own
 # are listed in Scripts/asan/lsan.supp)
 ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" LSAN_OPTIONS="suppressions=$root/Scripts/asan/lsan.supp:print_suppressions=0" \

@@ -25,7 +25,9 @@ struct MeasureCommand: AsyncParsableCommand {
             subject's: the right eye is on the image's left. Values are measurements, not a diagnosis. \
             Started by torchrun or srun as several ranks, rank r measures every W-th group of 8 \
             images (writing their --save-img images), and rank 0 gathers the faces and writes what \
-            one process writes.
+            one process writes. --shard I/N (or a job array's task) measures every N-th group from \
+            the I-th, keeps its part in OUT/shards, and the shard that finds every part there writes \
+            the tables and the page, as one process writes them.
             """)
 
     @Option(help: "Weights: measure the faces this model finds.") var weights: String?
@@ -42,6 +44,7 @@ struct MeasureCommand: AsyncParsableCommand {
     var flip = false
     @Flag(help: "Write images with the measured segments drawn (the values are in the CSV and the HTML).") var saveImg = false
     @Option(help: "Output folder.") var out = "runs/measure"
+    @Option(help: "Measure one shard: I/N (from 0), or auto/N with I from the job array's environment.") var shard: String?
     @OptionGroup var size: ImageSizeOption<MeasureDefaults>
     @OptionGroup var precision: PrecisionOption
     @OptionGroup var detection: DetectionOptions<MeasureDefaults>
@@ -80,6 +83,10 @@ struct MeasureCommand: AsyncParsableCommand {
         if launch.isDistributed && !compare.isEmpty {
             throw ValidationError("--compare measures two photos: run it as one process, not under \(launch.launcher)")
         }
+        let part = try launch.part(shard: shard)
+        if part.count > 1 && !compare.isEmpty {
+            throw ValidationError("--compare measures two photos: run it as one process, not in shards")
+        }
         let device = try runtime.apply(launch)
         let group = try launchOptions.join(launch, device: device)
         try group?.agree(on: Array(CommandLine.arguments.dropFirst()), what: "command lines")
@@ -112,9 +119,9 @@ struct MeasureCommand: AsyncParsableCommand {
         let folder = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(
             at: folder.appendingPathComponent(saveImg ? "images" : ""), withIntermediateDirectories: true)
-        // groups of images; with several ranks, rank r measures groups r, r + W, …
+        // groups of images; with several ranks or shards, rank or shard r measures groups r, r + W, …
         let groups = stride(from: 0, to: files.count, by: Self.groupSize).map { Array(files[$0..<min($0 + Self.groupSize, files.count)]) }
-        let mine = groups.indices.filter { $0 % launch.worldSize == launch.rank }
+        let mine = groups.indices.filter { $0 % part.count == part.index }
         let progress = launch.rank == 0 ? ProgressLine("measure", plainEvery: 50) : nil
         var measured: [[MeasuredImage]] = []
         let total = mine.reduce(0) { $0 + groups[$1].count }
@@ -150,6 +157,9 @@ struct MeasureCommand: AsyncParsableCommand {
             let kept = "each rank's --save-img images are written; run it again"
             guard let all = try group.gatherBatches(measured, key: "measure", launch: launch, kept: kept) else { return }
             measured = all
+        } else if part.count > 1 {
+            guard let all = try gatherShards(measured, groups: mine, part: part, images: files.count) else { return }
+            measured = all
         }
         let seconds = Date().timeIntervalSince(started)
         let images = Array(measured.joined())
@@ -164,6 +174,91 @@ struct MeasureCommand: AsyncParsableCommand {
                     format: "%d faces in %d images (%.1f faces/s); results in %@", faces.count, files.count,
                     Double(faces.count) / max(seconds, 1e-9), out))
         }
+    }
+
+    /// One shard's measured groups, kept in OUT/shards until every shard's part is there.
+    struct ShardPart: Codable {
+        var index: Int
+        var count: Int
+        /// The command line without `--shard`: the parts of one measurement share it.
+        var arguments: [String]
+        /// The images of the whole measurement.
+        var images: Int
+        /// The groups of ``groupSize`` images this shard measured, and what it measured in each.
+        var groups: [Int]
+        var measured: [[MeasuredImage]]
+    }
+
+    /// What a shard that is not the last prints with `--json`.
+    struct ShardProgress: Encodable {
+        var shard: String
+        var images: Int
+        var faces: Int
+        var missing: [Int]
+    }
+
+    /// Keeps this shard's part in OUT/shards (atomically, replacing a part of an earlier run of
+    /// the same shard). When every shard's part is there, returns every group in order, for the
+    /// tables one process writes; else says which shards are missing and returns nil.
+    func gatherShards(
+        _ measured: [[MeasuredImage]], groups: [Int], part: (index: Int, count: Int), images: Int
+    ) throws
+        -> [[MeasuredImage]]?
+    {
+        let folder = URL(fileURLWithPath: out).appendingPathComponent("shards")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func file(_ index: Int) -> URL { folder.appendingPathComponent("measure-\(index)-of-\(part.count).json") }
+        let arguments = Self.withoutShard(Array(CommandLine.arguments.dropFirst()))
+        let mine = ShardPart(index: part.index, count: part.count, arguments: arguments, images: images, groups: groups, measured: measured)
+        try AtomicFile.write(try JSONEncoder().encode(mine), to: file(part.index))
+        var parts: [ShardPart] = []
+        var missing: [Int] = []
+        for index in 0..<part.count {
+            guard let data = FileManager.default.contents(atPath: file(index).path) else {
+                missing.append(index)
+                continue
+            }
+            guard let other = try? JSONDecoder().decode(ShardPart.self, from: data) else {
+                throw ValidationError("\(file(index).path): not a shard of facelabel measure")
+            }
+            guard other.arguments == arguments, other.images == images, other.index == index else {
+                throw ValidationError(
+                    "\(file(index).path) is a shard of another measurement (facelabel \(other.arguments.joined(separator: " "))): "
+                        + "use another --out, or remove \(folder.path)")
+            }
+            parts.append(other)
+        }
+        guard missing.isEmpty else {
+            let faces = measured.joined().reduce(0) { $0 + $1.faces.count }
+            let waiting = missing.map(String.init).joined(separator: ", ")
+            if runtime.json {
+                try printJSON(
+                    ShardProgress(shard: "\(part.index)/\(part.count)", images: measured.joined().count, faces: faces, missing: missing))
+            } else {
+                print(
+                    "shard \(part.index)/\(part.count): \(faces) faces in \(measured.joined().count) images; waiting for shards \(waiting)")
+            }
+            note("the shard that finds every part in \(folder.path) writes measurements.csv, .json and .html")
+            return nil
+        }
+        let byGroup = Dictionary(uniqueKeysWithValues: parts.flatMap { zip($0.groups, $0.measured) })
+        return byGroup.keys.sorted().map { byGroup[$0]! }
+    }
+
+    /// A command line without its `--shard` option, whichever way it was written.
+    static func withoutShard(_ arguments: [String]) -> [String] {
+        var kept: [String] = []
+        var skipsValue = false
+        for argument in arguments {
+            if skipsValue {
+                skipsValue = false
+            } else if argument == "--shard" {
+                skipsValue = true
+            } else if !argument.hasPrefix("--shard=") {
+                kept.append(argument)
+            }
+        }
+        return kept
     }
 
     /// A face's score (nil for a label) and its points.

@@ -43,7 +43,7 @@ struct Predict: AsyncParsableCommand {
         let launch = try RuntimeOptions.launch()
         let device = try runtime.apply(launch)
         let group = try launchOptions.join(launch, device: device)
-        let part = try self.part(launch)
+        let part = try launch.part(shard: shard)
         try group?.agree(on: Array(CommandLine.arguments.dropFirst()), what: "command lines")
         let network = try PoseModel.load(URL(fileURLWithPath: model.weights), device: device)
         precision.prepare(network)
@@ -79,30 +79,6 @@ struct Predict: AsyncParsableCommand {
                 print("\(result.file): \(result.detections.count) detection\(result.detections.count == 1 ? "" : "s")")
             }
             if saveTxt || saveImg { print("results in \(URL(fileURLWithPath: out).path)") }
-        }
-    }
-
-    /// Which batches this process predicts: every `count`-th from `index`; the launch's rank
-    /// among its ranks, else `--shard` or the job array's, else all.
-    func part(_ launch: Launch) throws -> (index: Int, count: Int) {
-        let environment = ProcessInfo.processInfo.environment
-        if launch.isDistributed {
-            if shard != nil {
-                throw ValidationError(
-                    "--shard is for the tasks of a job array; under \(launch.launcher) each rank predicts its own batches")
-            }
-            return (launch.rank, launch.worldSize)
-        }
-        do {
-            if let shard {
-                let chosen = try Shard.parse(shard, environment: environment)
-                return (chosen.index, chosen.count)
-            }
-            guard let (chosen, source) = try Shard.fromEnvironment(environment) else { return (0, 1) }
-            note("shard \(chosen) (from \(source))")
-            return (chosen.index, chosen.count)
-        } catch {
-            throw ValidationError(error.description)
         }
     }
 

@@ -182,7 +182,7 @@ struct `several ranks under a launcher` {
         #expect(refused.allSatisfy { $0.status != 0 && $0.errors.contains("--shard is for the tasks of a job array") })
     }
 
-    @Test func `measure on two ranks writes and prints what one process does`() throws {
+    @Test func `measure on two ranks, and in three shards of a job array, writes and prints what one process does`() throws {
         let scratch = try Scratch()
         // 10 images in groups of 8: rank 0 measures the first group, rank 1 the second
         let synth = try runFaceLabel(["synth", "--out", scratch.path("data"), "--images", "10", "--imgsz", "128", "--seed", "8"])
@@ -199,6 +199,25 @@ struct `several ranks under a launcher` {
         let expected = try `autolabel in shards`.tree(scratch.path("alone"))
         #expect(expected.keys.filter { $0.hasPrefix("images/") }.count == 10 && expected["measurements.html"] != nil)
         #expect(try `autolabel in shards`.tree(scratch.path("ranks")) == expected)
+
+        // shards in any order (shard 2 has no group of its own): the last one writes the tables
+        let sharded = common + ["--out", scratch.path("shards")]
+        let first = try runFaceLabel(sharded + ["--shard", "0/3"])
+        #expect(first.status == 0 && first.output.contains(#""missing":[1,2]"#), "\(first.output) \(first.errors)")
+        let slurm = ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1"]
+        let empty = try runFaceLabel(sharded, environment: slurm)
+        #expect(empty.status == 0 && empty.errors.contains("shard 2/3 (from SLURM_ARRAY_TASK_ID") && empty.output.contains(#""images":0"#))
+        let last = try runFaceLabel(sharded + ["--shard=1/3"])
+        #expect(last.status == 0 && last.output == alone.output, "\(last.errors)")
+        let parts = try `autolabel in shards`.tree(scratch.path("shards"))
+        #expect(parts.filter { !$0.key.hasPrefix("shards/") } == expected)
+        #expect(parts.keys.filter { $0.hasPrefix("shards/") }.sorted() == (0..<3).map { "shards/measure-\($0)-of-3.json" })
+        // a shard run again writes the same; a shard of another measurement is refused, naming the part
+        #expect(try runFaceLabel(sharded + ["--shard", "0/3"]).output == alone.output)
+        let other = try runFaceLabel(sharded + ["--shard", "2/3", "--conf", "0.5"])
+        #expect(other.status != 0 && other.errors.contains("measure-0-of-3.json is a shard of another measurement"), "\(other.errors)")
+        let compare = try runFaceLabel(["measure", "--weights", Self.weights, "--compare", "a.jpg", "b.jpg", "--shard", "0/2"])
+        #expect(compare.status != 0 && compare.errors.contains("--compare measures two photos: run it as one process, not in shards"))
     }
 
     @Test func `val on two ranks prints the metrics one process prints`() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AutoLabel
 import Foundation
 import Torch
 
@@ -35,6 +36,29 @@ struct LaunchOptions: ParsableArguments {
 }
 
 extension Launch {
+    /// Which share of a command's work this process does, as every `count`-th unit from `index`:
+    /// its rank among the launch's ranks, else `--shard` (`shard`) or the job array's task, else all.
+    func part(shard: String?) throws -> (index: Int, count: Int) {
+        let environment = ProcessInfo.processInfo.environment
+        if isDistributed {
+            if shard != nil {
+                throw ValidationError("--shard is for the tasks of a job array; under \(launcher) each rank takes its own share")
+            }
+            return (rank, worldSize)
+        }
+        do {
+            if let shard {
+                let chosen = try Shard.parse(shard, environment: environment)
+                return (chosen.index, chosen.count)
+            }
+            guard let (chosen, source) = try Shard.fromEnvironment(environment) else { return (0, 1) }
+            note("shard \(chosen) (from \(source))")
+            return (chosen.index, chosen.count)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
     /// A training batch (`--batch`) is the batch of all ranks together: refused unless it splits
     /// evenly over them.
     func checkSplits(batch: Int) throws {
