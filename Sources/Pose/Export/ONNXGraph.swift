@@ -21,7 +21,6 @@ struct ONNXGraph {
     enum Attribute {
         case int(Int)
         case ints([Int])
-        case float(Float)
         case string(String)
 
         func proto(_ name: String) -> Onnx_AttributeProto {
@@ -30,7 +29,6 @@ struct ONNXGraph {
             switch self {
             case .int(let value): (attribute.type, attribute.i) = (.int, Int64(value))
             case .ints(let values): (attribute.type, attribute.ints) = (.ints, values.map(Int64.init))
-            case .float(let value): (attribute.type, attribute.f) = (.float, value)
             case .string(let value): (attribute.type, attribute.s) = (.string, Data(value.utf8))
             }
             return attribute
@@ -61,6 +59,18 @@ struct ONNXGraph {
         _ operation: String, _ inputs: [String], scope: String, attributes: [String: Attribute] = [:]
     ) -> String {
         node(operation, inputs, scope: scope, attributes: attributes)[0]
+    }
+
+    /// A 2-d convolution node: a square kernel, one group, no dilation, an optional bias.
+    mutating func convolution(
+        _ x: String, weight: String, bias: String? = nil, kernel: Int, stride: Int = 1, padding: Int = 0, scope: String
+    ) -> String {
+        value(
+            "Conv", [x, weight] + (bias.map { [$0] } ?? []), scope: scope,
+            attributes: [
+                "kernel_shape": .ints([kernel, kernel]), "strides": .ints([stride, stride]),
+                "pads": .ints([padding, padding, padding, padding]), "dilations": .ints([1, 1]), "group": .int(1),
+            ])
     }
 
     /// A weight of the network under `name` (a state-dict key): float32, or float16 cast to

@@ -24,7 +24,7 @@ public struct ONNXExportOptions: Sendable {
     public var metadata: [String: String]
 
     /// The operator sets the graph is valid in: every operator it uses has had its present form
-    /// since 13 (Split's, Unsqueeze's and ReduceSum's axes as inputs).
+    /// since 13 (Split's sizes and Unsqueeze's axes as inputs).
     public static let opsets = 13...21
 
     public init(
@@ -181,24 +181,12 @@ extension ConvBlock {
     /// Convolution with the BatchNorm folded in, then SiLU.
     func emit(_ x: String, into graph: inout ONNXGraph) -> String {
         let (weight, bias) = foldedWeightAndBias()
-        let convolution = emitConvolution(
+        let convolution = graph.convolution(
             x, weight: graph.weight(weight, name: "\(scope).conv.weight"), bias: graph.weight(bias, name: "\(scope).conv.bias"),
-            kernel: weight.size(2), stride: conv.stride, padding: conv.padding, scope: scope, into: &graph)
+            kernel: weight.size(2), stride: conv.stride, padding: conv.padding, scope: scope)
         let gate = graph.value("Sigmoid", [convolution], scope: scope)
         return graph.value("Mul", [convolution, gate], scope: scope)
     }
-}
-
-/// A 2-d convolution node.
-func emitConvolution(
-    _ x: String, weight: String, bias: String, kernel: Int, stride: Int, padding: Int, scope: String, into graph: inout ONNXGraph
-) -> String {
-    graph.value(
-        "Conv", [x, weight, bias], scope: scope,
-        attributes: [
-            "kernel_shape": .ints([kernel, kernel]), "strides": .ints([stride, stride]),
-            "pads": .ints([padding, padding, padding, padding]), "dilations": .ints([1, 1]), "group": .int(1),
-        ])
 }
 
 extension Bottleneck {
@@ -238,10 +226,9 @@ extension PoseHead.Branch {
     func emit(_ x: String, into graph: inout ONNXGraph) -> String {
         let key = String(output.weight.key.dropLast(".weight".count))
         let features = second.emit(first.emit(x, into: &graph), into: &graph)
-        let convolution = emitConvolution(
+        let convolution = graph.convolution(
             features, weight: graph.weight(output.weight.value, name: "\(key).weight"),
-            bias: graph.weight(output.bias!.value, name: "\(key).bias"), kernel: output.weight.value.size(2), stride: 1,
-            padding: 0, scope: key, into: &graph)
+            bias: graph.weight(output.bias!.value, name: "\(key).bias"), kernel: output.weight.value.size(2), scope: key)
         let shape = graph.constant(int64: [0, output.weight.value.size(0), -1], name: "\(key).flat")
         return graph.value("Reshape", [convolution, shape], scope: key)
     }
@@ -288,7 +275,7 @@ extension PoseHead {
         let binsFirst = graph.value("Transpose", [logits], scope: dfl, attributes: ["perm": .ints([0, 2, 1, 3])])  // [B, 16, 4, A]
         let probabilities = graph.value("Softmax", [binsFirst], scope: dfl, attributes: ["axis": .int(1)])
         let binValues = graph.constant((0..<bins).map(Float.init), shape: [1, bins, 1, 1], name: "\(dfl).conv.weight")
-        let expected = graph.value("Conv", [probabilities, binValues], scope: dfl, attributes: ["kernel_shape": .ints([1, 1])])
+        let expected = graph.convolution(probabilities, weight: binValues, kernel: 1, scope: dfl)
         let distances = graph.value(  // [B, 4, A]
             "Reshape", [expected, graph.constant(int64: [0, 4, -1], name: "\(dfl).sides")], scope: dfl)
         let topLeft = binary("Sub", anchorPoints, slice(distances, axis: 1, from: 0, to: 2))
