@@ -80,12 +80,11 @@ struct MeasureCommand: AsyncParsableCommand {
 
     func run() async throws {
         let launch = try RuntimeOptions.launch()
-        if launch.isDistributed && !compare.isEmpty {
-            throw ValidationError("--compare measures two photos: run it as one process, not under \(launch.launcher)")
-        }
         let part = try launch.part(shard: shard)
         if part.count > 1 && !compare.isEmpty {
-            throw ValidationError("--compare measures two photos: run it as one process, not in shards")
+            throw ValidationError(
+                "--compare measures two photos: run it as one process, not \(launch.isDistributed ? "under \(launch.launcher)" : "in shards")"
+            )
         }
         let device = try runtime.apply(launch)
         let group = try launchOptions.join(launch, device: device)
@@ -120,15 +119,12 @@ struct MeasureCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(
             at: folder.appendingPathComponent(saveImg ? "images" : ""), withIntermediateDirectories: true)
         // groups of images; with several ranks or shards, rank or shard r measures groups r, r + W, …
-        let groups = stride(from: 0, to: files.count, by: Self.groupSize).map { Array(files[$0..<min($0 + Self.groupSize, files.count)]) }
-        let mine = groups.indices.filter { $0 % part.count == part.index }
+        let share = WorkShare(files, groupSize: Self.groupSize, part: part)
         let progress = launch.rank == 0 ? ProgressLine("measure", plainEvery: 50) : nil
         var measured: [[MeasuredImage]] = []
-        let total = mine.reduce(0) { $0 + groups[$1].count }
         var done = 0
         let started = Date()
-        for position in mine {
-            let batch = groups[position]
+        for batch in share.groups {
             // labels are measured on the full-size image; predictions may come from a reduced decode
             let decoded = try batch.map {
                 try ImageCodec.decode(contentsOf: $0, forLongSide: predictor != nil && decoding.fastDecode ? size.imgsz : nil)
@@ -150,7 +146,7 @@ struct MeasureCommand: AsyncParsableCommand {
                     return try drawn(url, scaled, faces: faces, layout: layout)
                 })
             done += batch.count
-            progress?.update(done, of: total)
+            progress?.update(done, of: share.itemCount)
         }
         progress?.finish()
         if let group {
@@ -158,7 +154,7 @@ struct MeasureCommand: AsyncParsableCommand {
             guard let all = try group.gatherBatches(measured, key: "measure", launch: launch, kept: kept) else { return }
             measured = all
         } else if part.count > 1 {
-            guard let all = try gatherShards(measured, groups: mine, part: part, images: files.count) else { return }
+            guard let all = try gatherShards(measured, groups: share.mine, part: part, images: files.count) else { return }
             measured = all
         }
         let seconds = Date().timeIntervalSince(started)
@@ -229,14 +225,15 @@ struct MeasureCommand: AsyncParsableCommand {
             parts.append(other)
         }
         guard missing.isEmpty else {
-            let faces = measured.joined().reduce(0) { $0 + $1.faces.count }
-            let waiting = missing.map(String.init).joined(separator: ", ")
+            let images = Array(measured.joined())
+            let progress = ShardProgress(
+                shard: "\(part.index)/\(part.count)", images: images.count, faces: images.reduce(0) { $0 + $1.faces.count },
+                missing: missing)
             if runtime.json {
-                try printJSON(
-                    ShardProgress(shard: "\(part.index)/\(part.count)", images: measured.joined().count, faces: faces, missing: missing))
+                try printJSON(progress)
             } else {
-                print(
-                    "shard \(part.index)/\(part.count): \(faces) faces in \(measured.joined().count) images; waiting for shards \(waiting)")
+                let waiting = missing.map(String.init).joined(separator: ", ")
+                print("shard \(progress.shard): \(progress.faces) faces in \(progress.images) images; waiting for shards \(waiting)")
             }
             note("the shard that finds every part in \(folder.path) writes measurements.csv, .json and .html")
             return nil

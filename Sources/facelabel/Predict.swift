@@ -53,17 +53,15 @@ struct Predict: AsyncParsableCommand {
             options: SuppressionOptions(confidence: detection.conf, iou: detection.iou, maxDetections: maxDet, classAgnostic: agnosticNms),
             fastDecode: decoding.fastDecode)
         // the batches one process forms, so that every image is letterboxed and predicted as there
-        let batches = stride(from: 0, to: files.count, by: model.batch).map { Array(files[$0..<min($0 + model.batch, files.count)]) }
-        let mine = batches.indices.filter { $0 % part.count == part.index }
+        let share = WorkShare(files, groupSize: model.batch, part: part)
         let progress = launch.rank == 0 ? ProgressLine("predict", plainEvery: 50) : nil
         var predicted: [[ImagePrediction]] = []
-        let total = mine.reduce(0) { $0 + batches[$1].count }
         var done = 0
-        for batch in mine {
-            predicted.append(try predictor.predict(batches[batch], batchSize: model.batch))
+        for batch in share.groups {
+            predicted.append(try predictor.predict(batch, batchSize: model.batch))
             try save(predicted.last!)
-            done += batches[batch].count
-            progress?.update(done, of: total)
+            done += batch.count
+            progress?.update(done, of: share.itemCount)
         }
         progress?.finish()
         if let group {
