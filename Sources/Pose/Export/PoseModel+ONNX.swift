@@ -238,14 +238,14 @@ extension PoseHead {
     /// The three levels' features → the decoded output `[B, 4 + nc + K·D, A]` (``PoseModel/decode(_:)``).
     func emit(_ features: [String], into graph: inout ONNXGraph, config: PoseModelConfig) -> String {
         let scope = "model.22"
-        func concat(_ values: [String], axis: Int, in scope: String = scope) -> String {
+        func concat(_ values: [String], axis: Int) -> String {
             graph.value("Concat", values, scope: scope, attributes: ["axis": .int(axis)])
         }
         func slice(_ x: String, axis: Int, from start: Int, to end: Int) -> String {
             let bounds = [start, end, axis].map { graph.constant(int64: [$0], name: "\(scope).slice\(start)_\(end)_\(axis).\($0)") }
             return graph.value("Slice", [x] + bounds, scope: scope)
         }
-        func binary(_ operation: String, _ a: String, _ b: String, in scope: String = scope) -> String {
+        func binary(_ operation: String, _ a: String, _ b: String) -> String {
             graph.value(operation, [a, b], scope: scope)
         }
         func scalar(_ value: Float, name: String) -> String { graph.constant([value], shape: [], name: "\(scope).\(name)") }
