@@ -79,7 +79,7 @@ public struct AutolabelSettings: Sendable, Codable, Equatable {
 }
 
 /// One label a pass appended (or a candidate it left out), with what made it.
-public struct GeneratedLabel: Sendable, Equatable {
+public struct GeneratedLabel: Sendable, Equatable, Codable {
     public var image: ImageKey
     public var instance: PoseInstance
     /// Its box score.
@@ -140,17 +140,63 @@ public struct Autolabeler {
         public var dropped: [GeneratedLabel]
         /// The existing labels of each split's images, in image order (what they start from).
         public var existing: [Split: [(image: Dataset.Image, existing: Existing)]]
+
+        public var findings: Findings { Findings(splits: splits, generated: generated, dropped: dropped) }
+    }
+
+    /// What a pass found, without the label files it started from: what a process that labelled
+    /// its ``Share`` of the images sends to the one that records the pass.
+    public struct Findings: Sendable, Codable {
+        public var splits: [Split: AutolabelResult.SplitSummary]
+        public var generated: [GeneratedLabel]
+        public var dropped: [GeneratedLabel]
+
+        /// What one pass over `dataset` finds, from what it found on each share of the images: the
+        /// counts summed, the labels in the pass's order (split by split, image by image, and an
+        /// image's labels in the order its share found them).
+        public init(combining shares: [Findings], of dataset: Dataset) {
+            var position: [ImageKey: Int] = [:]
+            for split in dataset.config.splits {
+                for image in dataset.images(split).images { position[ImageKey(split, image.relativePath)] = position.count }
+            }
+            func ordered(_ lists: [[GeneratedLabel]]) -> [GeneratedLabel] {
+                lists.flatMap { list in list.enumerated().map { (position[$0.element.image] ?? .max, $0.offset, $0.element) } }
+                    .sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
+            }
+            splits = shares.flatMap(\.splits).reduce(into: [:]) { sums, part in
+                var sum = sums[part.key] ?? AutolabelResult.SplitSummary(images: 0, existing: 0, added: 0)
+                (sum.images, sum.existing, sum.added) = (
+                    sum.images + part.value.images, sum.existing + part.value.existing, sum.added + part.value.added
+                )
+                sums[part.key] = sum
+            }
+            generated = ordered(shares.map(\.generated))
+            dropped = ordered(shares.map(\.dropped))
+        }
+
+        init(splits: [Split: AutolabelResult.SplitSummary], generated: [GeneratedLabel], dropped: [GeneratedLabel]) {
+            (self.splits, self.generated, self.dropped) = (splits, generated, dropped)
+        }
+    }
+
+    /// The part of a pass's images one process looks at when several share the pass.
+    public enum Share: Sendable {
+        /// The images of a shard: a job array's task.
+        case shard(Shard)
+        /// Every `count`-th batch of each split, from the `index`-th: a rank's. Each batch is then
+        /// the batch one process forms, so its numbers are one process's, bit for bit.
+        case batches(index: Int, count: Int)
     }
 
     public init(settings: AutolabelSettings) { self.settings = settings }
 
     /// Predicts on the chosen splits of `dataset`; `existing` gives each image's labels (nil: its
     /// label file); `shapes` is the shape model of ``AutolabelSettings/shapeCheck`` (nil: fitted
-    /// on the data set's own labels when the check is on); with a `shard`, only its images are
+    /// on the data set's own labels when the check is on); with a `share`, only its images are
     /// looked at, and each gets the labels it gets in the whole pass.
     public func label(
         _ dataset: Dataset, model: PoseModel, existing: ((Dataset.Image, ImageKey) throws -> Existing)? = nil, shapes: ShapeModel? = nil,
-        shard: Shard? = nil, progress: (Int, Int) -> Void = { _, _ in }
+        share: Share? = nil, progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> Pass {
         let shape = dataset.config.keypointShape
         guard model.config.keypointCount == shape.count, model.config.keypointDimensions == shape.dimensions else {
@@ -166,20 +212,24 @@ public struct Autolabeler {
         let finder = CandidateFinder(model: model, settings: settings, flipIndex: dataset.config.flipIndex, shapes: shapeModel)
         var pass = Pass(splits: [:], generated: [], dropped: [], existing: [:])
         let labelled = Set(settings.splits)
-        func images(_ split: Split) -> (images: [Dataset.Image], problems: [DataProblem]) {
-            let (images, problems) = dataset.images(split)
-            guard let shard else { return (images, problems) }
-            return (images.filter { shard.contains(ImageKey(split, $0.relativePath)) }, problems)
-        }
-        let total = Split.allCases.filter { labelled.contains($0) }.reduce(0) { $0 + images($1).images.count }
-        var done = 0
-        for split in dataset.config.splits {
-            let (images, problems) = images(split)
+        /// The batches of `split` this pass looks at.
+        func batches(_ split: Split) throws -> [[Dataset.Image]] {
+            var (images, problems) = dataset.images(split)
             if !problems.isEmpty { throw DataProblems(problems) }
-            var summary = AutolabelResult.SplitSummary(images: images.count, existing: 0, added: 0)
+            if case .shard(let shard) = share { images = images.filter { shard.contains(ImageKey(split, $0.relativePath)) } }
+            let batches = stride(from: 0, to: images.count, by: settings.batchSize).map {
+                Array(images[$0..<min($0 + settings.batchSize, images.count)])
+            }
+            guard case .batches(let index, let count) = share else { return batches }
+            return batches.enumerated().filter { $0.offset % count == index }.map(\.element)
+        }
+        let splitBatches = try dataset.config.splits.map { ($0, try batches($0)) }
+        let total = splitBatches.filter { labelled.contains($0.0) }.reduce(0) { $0 + $1.1.joined().count }
+        var done = 0
+        for (split, batches) in splitBatches {
+            var summary = AutolabelResult.SplitSummary(images: batches.joined().count, existing: 0, added: 0)
             var splitExisting: [(image: Dataset.Image, existing: Existing)] = []
-            for start in stride(from: 0, to: images.count, by: settings.batchSize) {
-                let group = Array(images[start..<min(start + settings.batchSize, images.count)])
+            for group in batches {
                 let starts = try group.map {
                     try existing?($0, ImageKey(split, $0.relativePath)) ?? Existing.labelFile(of: $0, in: dataset)
                 }

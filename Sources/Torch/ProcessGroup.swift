@@ -66,6 +66,8 @@ public final class ProcessGroup: @unchecked Sendable {
     public let options: Options
     /// How many times ``checkAgreement(on:what:)`` was called.
     private var agreements = 0
+    /// How many times the members gathered through the store (each gathering has keys of its own).
+    private var gatherings = 0
     public var rank: Int { options.rank }
     public var worldSize: Int { options.worldSize }
 
@@ -161,6 +163,22 @@ extension ProcessGroup {
                     message: "rank \(other)'s \(what) differ from rank 0's")
             }
         }
+    }
+
+    /// On member 0, every member's `bytes` (its results, say), in rank order; nil on the others,
+    /// once theirs are in the store. `what` names the keys, for a reader of the store.
+    public func gather(_ bytes: [UInt8], what: String) throws(TorchError) -> [[UInt8]]? {
+        gatherings += 1
+        let key = "gather/\(gatherings)/\(what)"
+        if rank != 0 {
+            try set("\(key)/\(rank)", bytes)
+            try barrier()  // member 0 has read them before any member leaves
+            return nil
+        }
+        var all = [bytes]
+        for other in 1..<worldSize { all.append(try get("\(key)/\(other)")) }
+        try barrier()
+        return all
     }
 
     /// Where the small tensors of these conveniences live: NCCL reduces only GPU tensors.

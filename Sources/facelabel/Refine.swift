@@ -23,8 +23,9 @@ struct Refine: AsyncParsableCommand {
             FILE' labels from the next pass on with FILE's thresholds (calibrate, or calibrate \
             --from-review RUN); \
             '--from RUN' starts a new run from the originals and the confirmed labels of a reviewed one. \
-            Started by torchrun or srun as several ranks, every iteration trains data-parallel; rank 0 \
-            labels, measures and writes RUN while the others wait (docs/clusters.md).
+            Started by torchrun or srun as several ranks, each rank labels every W-th batch of \
+            the images and every iteration trains data-parallel; rank 0 measures and writes RUN while the others \
+            wait (docs/clusters.md).
             """)
 
     @Option(help: "The data set's data.yaml (not needed with --resume or --from).") var data: String?
@@ -110,7 +111,9 @@ struct Refine: AsyncParsableCommand {
             let batch = refiner.settings.training.batchSize
             try launch.checkSplits(batch: batch)
             try group.barrier()  // the run is there for the other ranks to open
-            note("every iteration trains on \(group.worldSize) ranks (batch \(batch / group.worldSize) each, \(group.options.backend))")
+            note(
+                "every iteration labels and trains on \(group.worldSize) ranks (batch \(batch / group.worldSize) each, \(group.options.backend))"
+            )
         }
         let summary: RunSummary
         do {

@@ -1,4 +1,6 @@
 import AutoLabel
+import Foundation
+import Pose
 import PoseData
 import Testing
 
@@ -50,5 +52,38 @@ import Testing
         }
         #expect(Shard.arrayList([7, 2, 5, 6, 9, 10, 11]) == "2,5-7,9-11")
         #expect(Shard.arrayList([0]) == "0" && Shard.arrayList([]) == "")
+    }
+}
+
+@Suite struct `A labelling pass shared by several processes` {
+    @Test func `what each finds combines into what one process finds, bit for bit and in its order`() async throws {
+        let (folder, data, _) = try await tinyDataSet(images: 12)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let dataset = try Dataset.load(data)
+        // the bundled model at a low threshold finds many faces, kept and dropped (repeats of one face)
+        var settings = tinySettings(truth: nil).autolabel
+        (settings.confidence, settings.batchSize) = (0.01, 2)
+        let labeller = Autolabeler(settings: settings)
+        let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Weights/yolov8n-pose-synth51.safetensors")
+        let model = try PoseModel.load(weights, keypointDimensions: 3, device: .cpu)
+        let whole = try labeller.label(dataset, model: model).findings
+        #expect(whole.generated.count >= 10 && whole.dropped.count >= 10, "\(whole.generated.count) kept, \(whole.dropped.count) dropped")
+        // three ranks, each every third batch of two: its numbers are one process's
+        let ranks = try (0..<3).map { try labeller.label(dataset, model: model, share: .batches(index: $0, count: 3)).findings }
+        #expect(ranks.allSatisfy { !$0.generated.isEmpty }, "every rank adds labels")
+        // the last rank first: the order comes from the data set
+        let combined = Autolabeler.Findings(combining: ranks.reversed(), of: dataset)
+        #expect(combined.generated == whole.generated)
+        #expect(combined.dropped == whole.dropped)
+        #expect(combined.splits == whole.splits)
+        let counts = ranks.map { $0.splits[.train]!.images + $0.splits[.val]!.images }
+        #expect(counts.reduce(0, +) == 12 && counts.allSatisfy { $0 > 0 }, "\(counts)")
+        // shards of a job array group images by hash, so batches differ: the same labels, scores
+        // within float32's rounding
+        let shards = try (0..<3).map { try labeller.label(dataset, model: model, share: .shard(Shard($0, of: 3))).findings }
+        let sharded = Autolabeler.Findings(combining: shards, of: dataset)
+        #expect(sharded.generated.map(\.instance) == whole.generated.map(\.instance))
+        #expect(zip(sharded.generated, whole.generated).allSatisfy { abs($0.confidence - $1.confidence) < 1e-5 })
     }
 }

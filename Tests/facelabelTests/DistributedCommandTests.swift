@@ -1,4 +1,6 @@
+import AutoLabel
 import Foundation
+import PoseData
 import Testing
 import Torch
 import TorchTestSupport
@@ -238,7 +240,7 @@ struct `several ranks under a launcher` {
         #expect(ranks[0].output == alone.output && ranks[1].output.isEmpty)
     }
 
-    @Test func `refine on two ranks trains every iteration on both, and rank 0 alone writes the run`() throws {
+    @Test func `refine on two ranks labels and trains every iteration on both, and rank 0 alone writes the run`() throws {
         let scratch = try Scratch()
         let synth = try runFaceLabel([
             "synth", "--out", scratch.path("data"), "--images", "20", "--imgsz", "64", "--unlabeled", "0.4", "--seed", "5",
@@ -254,7 +256,7 @@ struct `several ranks under a launcher` {
         for (rank, result) in ranks.enumerated() { #expect(result.status == 0, "rank \(rank): \(result.errors)") }
         #expect(ranks[1].output.isEmpty && ranks[1].errors.isEmpty, "rank 1 reports nothing: \(ranks[1].errors)")
         // each iteration's training ended with the ranks' weights compared (they agreed, or the ranks would have failed)
-        #expect(ranks[0].errors.contains("every iteration trains on 2 ranks (batch 2 each, gloo)"))
+        #expect(ranks[0].errors.contains("every iteration labels and trains on 2 ranks (batch 2 each, gloo)"))
         #expect(ranks[0].errors.contains("iteration 1: pose mAP50-95"))
         #expect(ranks[0].output.contains("report: \(run)/report/report.html"))
         for iteration in 0...1 {
@@ -264,6 +266,24 @@ struct `several ranks under a launcher` {
         }
         let report = try runFaceLabel(["report", run, "--json"])
         #expect(report.status == 0, "\(report.errors)")
+
+        // the ranks labelled their shards of iteration 1's images: together, what one process adds
+        // with iteration 0's weights, in the same order
+        let alone = try runFaceLabel([
+            "autolabel", "--data", "\(run)/iter0/data/data.yaml", "--weights", "\(run)/iter0/train/weights/best.safetensors",
+            "--imgsz", "64", "--batch", "4", "--conf", "0.01", "--threads", "1", "--out", scratch.path("alone"),
+        ])
+        #expect(alone.status == 0, "\(alone.errors)")
+        let expected = try `autolabel in shards`.tree(scratch.path("alone")).filter { $0.key.hasPrefix("labels/") }
+        let found = try `autolabel in shards`.tree("\(run)/iter1/data").filter { $0.key.hasPrefix("labels/") }
+        #expect(expected.count == 20 && expected == found, "files differ: \(expected.keys.filter { expected[$0] != found[$0] }.sorted())")
+        let original = try `autolabel in shards`.tree("\(run)/iter0/data")
+        // synth writes labels/<split>/<name>.txt for images/<split>/<name>.jpg
+        let labelled = expected.filter { original[$0.key] != $0.value }.keys.map { path in
+            let parts = path.split(separator: "/")
+            return Shard.index(of: ImageKey(Split(rawValue: String(parts[1]))!, String(parts[2]).replacing(".txt", with: ".jpg")), count: 2)
+        }
+        #expect(Set(labelled) == [0, 1], "each rank's shard holds images that gained labels")
     }
 
     @Test func `env shows the launch and checks the group's allreduce on every rank`() throws {

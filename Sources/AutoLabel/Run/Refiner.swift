@@ -28,9 +28,10 @@ public final class Refiner {
     /// Where models train, label and are measured (not a setting of the run: a run started on a GPU
     /// resumes on a CPU and the other way round).
     public var device = Device.cpu
-    /// The ranks that train together (nil: this process alone). Rank 0 runs ``refine()`` and the
-    /// others ``follow()``: each iteration's training is data-parallel over all of them, while
-    /// labelling, measuring, the ledger and the files are rank 0's alone.
+    /// The ranks that work together (nil: this process alone). Rank 0 runs ``refine()`` and the
+    /// others ``follow()``: each labelling pass is split over all of them (each labels every W-th
+    /// batch of the images) and each iteration's training is data-parallel over all of them, while
+    /// measuring, the ledger and the files are rank 0's alone.
     public var group: ProcessGroup?
 
     public init(run: RefinementRun) throws {
@@ -65,28 +66,43 @@ public final class Refiner {
             if try ledger.phase(index)! < .trained { try await train(index) }
             if try ledger.phase(index)! < .evaluated { try await evaluate(index) }
         }
-        _ = try group?.broadcast([-1])  // the other ranks' follow() ends
+        try announce(.end)
         return try run.summary()
     }
 
-    /// The part of a rank other than 0: trains each iteration rank 0 announces, until it announces
+    /// The part of a rank other than 0: labels and trains as rank 0 announces, until it announces
     /// the end. The run was opened read-only: rank 0 writes everything.
     public func follow() async throws {
         guard let group else { return }
         while true {
-            let index = Int(try group.broadcast([0])[0])
-            guard index >= 0 else { return }
-            try await train(index)
+            let announced = try group.broadcast([0, 0])
+            let index = Int(announced[1])
+            switch Phase(rawValue: announced[0]) {
+            case .labelling: _ = try labelPass(index)
+            case .training: try await train(index)
+            case .end, nil: return
+            }
         }
+    }
+
+    /// What rank 0 announces to the other ranks before each phase they share.
+    private enum Phase: Double {
+        case end = 0, labelling = 1, training = 2
+    }
+
+    /// On rank 0 of a group, tells the others that `phase` of iteration `index` starts.
+    private func announce(_ phase: Phase, iteration index: Int = 0) throws {
+        guard let group, group.rank == 0 else { return }
+        _ = try group.broadcast([phase.rawValue, Double(index)])
     }
 
     // MARK: Labelling
 
-    /// Iteration 0 copies the input's labels (and, for a run started from a reviewed one, the
-    /// labels a person confirmed there); later iterations add pseudo-labels.
-    private func label(_ index: Int) throws {
-        let started = Date()
-        if index == 0 { return try labelStart(started) }
+    /// Iteration `index`'s pass over the images nobody labelled, with the previous iteration's best
+    /// weights: in this process, or over the ranks, each labelling every W-th batch of the images
+    /// and rank 0 combining what they found. What the pass found on rank 0; nil on the others.
+    private func labelPass(_ index: Int) throws -> Autolabeler.Findings? {
+        try announce(.labelling, iteration: index)
         let base = try Dataset.load(run.dataYAML(0))
         let previous = try run.ledger.weights(index - 1)!
         let model = try PoseModel.load(
@@ -105,10 +121,26 @@ public final class Refiner {
                 existing.labels += reviewed.image(key).labels.map(\.current)
                 existing.rejected = reviewed.image(key).rejected.map(\.instance.box)
                 return existing
-            }, shapes: shapes)
+            }, shapes: shapes, share: group.map { .batches(index: $0.rank, count: $0.worldSize) })
+        guard let group else { return pass.findings }
+        let encoder = PropertyListEncoder()
+        encoder.outputFormat = .binary  // every float's bits, NaN included
+        let parts = try group.gather(Array(try encoder.encode(pass.findings)), what: "labels of iteration \(index)")
+        return try parts.map { parts in
+            Autolabeler.Findings(
+                combining: try parts.map { try PropertyListDecoder().decode(Autolabeler.Findings.self, from: Data($0)) }, of: base)
+        }
+    }
+
+    /// Iteration 0 copies the input's labels (and, for a run started from a reviewed one, the
+    /// labels a person confirmed there); later iterations add pseudo-labels.
+    private func label(_ index: Int) throws {
+        let started = Date()
+        if index == 0 { return try labelStart(started) }
+        let pass = try labelPass(index)!
         try writeData(index, adding: pass.generated)
         try run.ledger.recordGenerated(
-            iteration: index, labels: pass.generated, dropped: pass.dropped, model: previous,
+            iteration: index, labels: pass.generated, dropped: pass.dropped, model: try run.ledger.weights(index - 1)!,
             seconds: Date().timeIntervalSince(started))
         observer?.message("iteration \(index): \(pass.generated.count) labels added")
         let existing = pass.splits.values.reduce(0) { $0 + $1.existing }
@@ -188,7 +220,7 @@ public final class Refiner {
 
     private func train(_ index: Int) async throws {
         let leads = (group?.rank ?? 0) == 0
-        if leads { _ = try group?.broadcast([Double(index)]) }  // the other ranks train this iteration too
+        try announce(.training, iteration: index)
         let started = Date()
         let directory = run.training(index)
         let dataset = try Dataset.load(run.dataYAML(index))

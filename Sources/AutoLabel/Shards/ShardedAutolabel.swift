@@ -88,7 +88,7 @@ public struct ShardedAutolabel {
             if manifest.index == shard.index { return .alreadyDone(manifest) }
         }
         let dataset = try Dataset.load(URL(fileURLWithPath: pass.data))
-        let labels = try Autolabeler(settings: pass.settings).label(dataset, model: loadModel(), shard: shard, progress: progress)
+        let labels = try Autolabeler(settings: pass.settings).label(dataset, model: loadModel(), share: .shard(shard), progress: progress)
         let output = folder(of: shard)
         // a folder without a manifest is an interrupted run's: replaced
         _ = try Autolabeler.write(labels, of: dataset, to: output)

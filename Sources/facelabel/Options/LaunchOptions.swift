@@ -104,20 +104,12 @@ extension ProcessGroup {
 extension ProcessGroup {
     /// On rank 0, every rank's `items`, one per batch of its share (batch b of one process is rank
     /// b mod W's (b / W)-th), in the order of one process's batches; nil on the other ranks, once
-    /// theirs are sent through the store under `key`. A failed collective stops the rank of
+    /// theirs are sent through the store (keys named by `key`). A failed collective stops the rank of
     /// `launch` with ``LaunchFailure``, saying what of the work is `kept`.
     func gatherBatches<Item: Codable>(_ items: [Item], key: String, launch: Launch, kept: String) throws -> [Item]? {
         do {
-            if rank != 0 {
-                try set("\(key)/\(rank)", Array(try JSONEncoder().encode(items)))
-                try barrier()
-                return nil
-            }
-            var byRank = [items]
-            for other in 1..<worldSize {
-                byRank.append(try JSONDecoder().decode([Item].self, from: Data(try get("\(key)/\(other)"))))
-            }
-            try barrier()
+            guard let parts = try gather(Array(try JSONEncoder().encode(items)), what: key) else { return nil }
+            let byRank = try parts.map { try JSONDecoder().decode([Item].self, from: Data($0)) }
             return (0..<byRank.map(\.count).reduce(0, +)).map { byRank[$0 % worldSize][$0 / worldSize] }
         } catch let error as TorchError {
             throw LaunchFailure.stopped(launch, by: error, kept: kept)
