@@ -87,7 +87,9 @@ write_build_info() {
 
 unpack_cuda_torch() {
   local target="$deps/torch-cuda"
-  [ -f "$target/.complete-$CUDA_TORCH_VERSION" ] && return 0
+  # the marker names the layout: since NCCL's process group is compiled, the crt and cccl headers are in it
+  local complete=".complete-$CUDA_TORCH_VERSION-headers"
+  [ -f "$target/$complete" ] && return 0
   local wheels="$deps/wheels-cuda"
   mkdir -p "$wheels"
   say "downloading torch $CUDA_TORCH_VERSION (CUDA) and the nvidia runtime wheels it requires (about 2.5 GB)"
@@ -95,7 +97,9 @@ unpack_cuda_torch() {
   python3 -m pip download --quiet --no-deps --dest "$wheels" "torch===$CUDA_TORCH_VERSION"
   local wheel
   wheel=$(ls "$wheels"/torch-"$CUDA_TORCH_VERSION"-*.whl | head -n 1)
-  # the runtime libraries of its Linux metadata (cuda-toolkit[...] and nvidia-*), not its Python packages
+  # the runtime libraries of its Linux metadata (cuda-toolkit[...] and nvidia-*), not its Python
+  # packages; and the toolkit's crt and cccl headers, which cuda_runtime.h and cuda_fp16.h include
+  # (ProcessGroupNCCL.hpp includes them)
   local requirements
   mapfile -t requirements < <(python3 - "$wheel" <<'PY'
 import sys, zipfile
@@ -106,7 +110,9 @@ with zipfile.ZipFile(sys.argv[1]) as archive:
             continue
         requirement, _, marker = line[len("Requires-Dist:"):].partition(";")
         name = requirement.strip()
-        if "Linux" in marker and (name.startswith("nvidia-") or name.startswith("cuda-toolkit")):
+        if "Linux" in marker and name.startswith("cuda-toolkit["):
+            print(name.replace("cuda-toolkit[", "cuda-toolkit[crt,cccl,", 1))
+        elif "Linux" in marker and name.startswith("nvidia-"):
             print(name)
 PY
 )
@@ -126,7 +132,7 @@ for path in sorted(wheels.glob("nvidia_*.whl")):
             if name.startswith("nvidia/"):
                 archive.extract(name, out)
 PY
-  touch "$target.partial/.complete-$CUDA_TORCH_VERSION"
+  touch "$target.partial/$complete"
   mv "$target.partial" "$target"
 }
 

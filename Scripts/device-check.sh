@@ -49,6 +49,27 @@ cp "$root"/Sources/CTorch/*.cpp "$root/Sources/CTorch/internal.h" "$package/ctor
 cp "$root/Sources/CTorch/include/ctorch.h" "$package/ctorch/include/"
 # the gloo headers (the machine there has no system packages) for c10d's Gloo group
 [ -d /usr/include/gloo ] && mkdir -p "$package/ctorch/gloo-include" && cp -r /usr/include/gloo "$package/ctorch/gloo-include/"
+# the CUDA toolkit's crt and cccl headers, which cuda_runtime.h and cuda_fp16.h include but torch's
+# wheels leave out, for c10d's NCCL group (CUDA 13.0, the toolkit of the CUDA 13 torch wheels)
+wheels="$out/cuda-header-wheels"
+if [ -n "$(ls "$wheels"/nvidia_cuda_c*.whl 2>/dev/null)" ] \
+  || python3 -m pip download --quiet --no-deps --dest "$wheels" "nvidia-cuda-crt==13.0.*" "nvidia-cuda-cccl==13.0.*" >&2; then
+  python3 - "$package/ctorch/cuda-include" "$wheels"/nvidia_cuda_c*.whl <<'PY'
+import pathlib, sys, zipfile
+out = pathlib.Path(sys.argv[1])
+for wheel in sys.argv[2:]:
+    with zipfile.ZipFile(wheel) as archive:
+        for name in archive.namelist():
+            parts = pathlib.PurePosixPath(name).parts
+            # nvidia/cu13/include/{crt,nv}/...
+            if len(parts) > 4 and parts[2] == "include" and parts[3] in ("crt", "nv") and not name.endswith("/"):
+                target = out.joinpath(*parts[3:])
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(archive.read(name))
+PY
+else
+  say "the CUDA crt and cccl headers could not be fetched: NCCL's group will not compile there"
+fi
 cp "$root"/Scripts/device/{run.sh,build-ctorch.sh,checks.py} "$package/"
 cp "$root/Weights/yolov8n-pose-synth51.safetensors" "$package/"
 tar -cJf "$out/facelabel-device.tar.xz.partial" -C "$out" facelabel-device

@@ -14,7 +14,8 @@ mkdir -p "$out"
 objects="$(mktemp -d)"
 trap 'rm -rf "$objects"' EXIT
 # c10d's process groups (distributed.cpp): Gloo with the gloo headers (carried in SOURCE_DIR/gloo-include,
-# or the system's), NCCL in a CUDA torch whose nvidia wheels hold nccl.h and the CUDA headers
+# or the system's), NCCL in a CUDA torch whose nvidia wheels hold nccl.h and the CUDA headers (the
+# toolkit's crt and cccl headers, which torch's wheels leave out, carried in SOURCE_DIR/cuda-include)
 groups=()
 for folder in "$source/gloo-include" /usr/include; do
   [ -f "$folder/gloo/config.h" ] && groups+=(-DUSE_C10D_GLOO -I"$folder") && break
@@ -22,7 +23,7 @@ done
 nccl=()
 if [ -f "$torch/lib/libtorch_cuda.so" ] && ls "$torch"/../nvidia/*/include/nccl.h >/dev/null 2>&1; then
   nccl=(-DUSE_C10D_NCCL)
-  for folder in "$torch"/../nvidia/*/include; do nccl+=(-I"$folder"); done
+  for folder in "$torch"/../nvidia/*/include "$source/cuda-include"; do [ -d "$folder" ] && nccl+=(-I"$folder"); done
 fi
 compile() {  # FILE [FLAGS...]
   local file="$1"
@@ -35,14 +36,19 @@ for file in "$source"/*.cpp; do
   [ "$(basename "$file")" = distributed.cpp ] && continue
   compile "$file" &
 done
-distributed=("${groups[@]}" "${nccl[@]}")
-[ ${#distributed[@]} -gt 0 ] && distributed+=(-I"$torch/include/torch/csrc/api/include")
-if ! compile "$source/distributed.cpp" "${distributed[@]}" 2>"$objects/distributed.log"; then
-  # a torch whose headers do not fit keeps the rest of the check: the group is left out, and said so
-  echo "build-ctorch: the process groups did not compile (${distributed[*]}), built without them:" >&2
+# a torch whose headers do not fit keeps the rest of the check: NCCL is left out (then Gloo), and said so
+api=(-I"$torch/include/torch/csrc/api/include")
+if [ ${#nccl[@]} -gt 0 ] && ! compile "$source/distributed.cpp" "${groups[@]}" "${nccl[@]}" "${api[@]}" 2>"$objects/distributed.log"; then
+  echo "build-ctorch: NCCL's process group did not compile (${nccl[*]}), built without it:" >&2
   tail -5 "$objects/distributed.log" >&2
-  compile "$source/distributed.cpp"
+  nccl=()
 fi
+if [ ${#nccl[@]} -eq 0 ] && [ ${#groups[@]} -gt 0 ] && ! compile "$source/distributed.cpp" "${groups[@]}" "${api[@]}" 2>"$objects/distributed.log"; then
+  echo "build-ctorch: Gloo's process group did not compile (${groups[*]}), built without it:" >&2
+  tail -5 "$objects/distributed.log" >&2
+  groups=()
+fi
+[ ${#nccl[@]} -eq 0 ] && [ ${#groups[@]} -eq 0 ] && compile "$source/distributed.cpp"
 for job in $(jobs -p); do wait "$job"; done
 echo "build-ctorch: process groups: $([ ${#groups[@]} -gt 0 ] && echo "Gloo ")$([ ${#nccl[@]} -gt 0 ] && echo "NCCL")" >&2
 cuda=()

@@ -125,11 +125,12 @@ public final class Refiner {
         guard let group else { return pass.findings }
         let encoder = PropertyListEncoder()
         encoder.outputFormat = .binary  // every float's bits, NaN included
-        let parts = try group.gather(Array(try encoder.encode(pass.findings)), what: "labels of iteration \(index)")
-        return try parts.map { parts in
-            Autolabeler.Findings(
-                combining: try parts.map { try PropertyListDecoder().decode(Autolabeler.Findings.self, from: Data($0)) }, of: base)
+        guard let shares = try group.gather(Array(try encoder.encode(pass.findings)), what: "labels of iteration \(index)") else {
+            return nil
         }
+        let decoder = PropertyListDecoder()
+        return Autolabeler.Findings(
+            combining: try shares.map { try decoder.decode(Autolabeler.Findings.self, from: Data($0)) }, of: base)
     }
 
     /// Iteration 0 copies the input's labels (and, for a run started from a reviewed one, the
