@@ -95,6 +95,11 @@ struct Refine: AsyncParsableCommand {
         guard launch.rank == 0 else { return try await follow(launch, group: group!, device: device) }
         let refiner: Refiner
         if resume {
+            guard RefinementRun.isRun(folder) else {
+                throw ValidationError(
+                    "\(folder.standardizedFileURL.path): not a refinement run (no ledger.sqlite), so nothing to resume: "
+                        + "a run stopped before it wrote its ledger starts again without --resume")
+            }
             refiner = try Refiner(run: try RefinementRun.open(folder, access: .readWrite))
             let calibrated = labelling.calibrated == nil ? nil : try labelling.applyCalibration(to: refiner.settings.autolabel)
             try refiner.extend(iterations: iterations, trainOn: trainOn, labelling: calibrated)

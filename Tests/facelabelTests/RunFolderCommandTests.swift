@@ -23,6 +23,7 @@ import Testing
             #expect(result.status != 0, "\(arguments)")
             #expect(result.errors.contains("\(folder): not a refinement run (no ledger.sqlite)"), "\(arguments): \(result.errors)")
             #expect(!FileManager.default.fileExists(atPath: folder), "\(arguments) created \(folder)")
+            if arguments[0] == "refine" { #expect(result.errors.contains("starts again without --resume"), "\(result.errors)") }
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
     }
