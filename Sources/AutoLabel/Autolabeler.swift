@@ -216,12 +216,13 @@ public struct Autolabeler {
         func batches(_ split: Split) throws -> [[Dataset.Image]] {
             var (images, problems) = dataset.images(split)
             if !problems.isEmpty { throw DataProblems(problems) }
-            if case .shard(let shard) = share { images = images.filter { shard.contains(ImageKey(split, $0.relativePath)) } }
-            let batches = stride(from: 0, to: images.count, by: settings.batchSize).map {
-                Array(images[$0..<min($0 + settings.batchSize, images.count)])
+            var part = (index: 0, count: 1)
+            switch share {
+            case .shard(let shard): images = images.filter { shard.contains(ImageKey(split, $0.relativePath)) }
+            case .batches(let index, let count): part = (index, count)
+            case nil: break
             }
-            guard case .batches(let index, let count) = share else { return batches }
-            return batches.enumerated().filter { $0.offset % count == index }.map(\.element)
+            return WorkShare(images, groupSize: settings.batchSize, part: part).groups
         }
         let splitBatches = try dataset.config.splits.map { ($0, try batches($0)) }
         let total = splitBatches.filter { labelled.contains($0.0) }.reduce(0) { $0 + $1.1.joined().count }

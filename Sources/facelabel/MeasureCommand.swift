@@ -1,4 +1,5 @@
 import ArgumentParser
+import AutoLabel
 import Foundation
 import Imaging
 import Measure

@@ -78,7 +78,7 @@ public final class Refiner {
             let announced = try group.broadcast([0, 0])
             let index = Int(announced[1])
             switch Phase(rawValue: announced[0]) {
-            case .labelling: _ = try labelPass(index)
+            case .labelling: _ = try labelPass(index, weights: try run.ledger.weights(index - 1)!)
             case .training: try await train(index)
             case .end, nil: return
             }
@@ -98,13 +98,12 @@ public final class Refiner {
 
     // MARK: Labelling
 
-    /// Iteration `index`'s pass over the images nobody labelled, with the previous iteration's best
-    /// weights: in this process, or over the ranks, each labelling every W-th batch of the images
+    /// Iteration `index`'s pass over the images nobody labelled, with `previous`, the previous
+    /// iteration's best weights (relative to the run): in this process, or over the ranks, each labelling every W-th batch of the images
     /// and rank 0 combining what they found. What the pass found on rank 0; nil on the others.
-    private func labelPass(_ index: Int) throws -> Autolabeler.Findings? {
+    private func labelPass(_ index: Int, weights previous: String) throws -> Autolabeler.Findings? {
         try announce(.labelling, iteration: index)
         let base = try Dataset.load(run.dataYAML(0))
-        let previous = try run.ledger.weights(index - 1)!
         let model = try PoseModel.load(
             run.folder.appendingPathComponent(previous), keypointDimensions: base.config.keypointShape.dimensions, device: device)
         var autolabel = settings.autolabel
@@ -138,10 +137,11 @@ public final class Refiner {
     private func label(_ index: Int) throws {
         let started = Date()
         if index == 0 { return try labelStart(started) }
-        let pass = try labelPass(index)!
+        let previous = try run.ledger.weights(index - 1)!
+        let pass = try labelPass(index, weights: previous)!
         try writeData(index, adding: pass.generated)
         try run.ledger.recordGenerated(
-            iteration: index, labels: pass.generated, dropped: pass.dropped, model: try run.ledger.weights(index - 1)!,
+            iteration: index, labels: pass.generated, dropped: pass.dropped, model: previous,
             seconds: Date().timeIntervalSince(started))
         observer?.message("iteration \(index): \(pass.generated.count) labels added")
         let existing = pass.splits.values.reduce(0) { $0 + $1.existing }

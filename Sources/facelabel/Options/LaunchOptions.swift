@@ -35,25 +35,6 @@ struct LaunchOptions: ParsableArguments {
     }
 }
 
-/// The share of a command's items one process works on: the items in consecutive groups as one
-/// process forms them (so that each is handled as there), and the groups of this part, every
-/// `count`-th from `index` (``Launch/part(shard:)``).
-struct WorkShare<Item> {
-    /// The positions of this part's groups among all groups.
-    let mine: [Int]
-    /// This part's groups, in order.
-    let groups: [[Item]]
-    /// How many items this part's groups hold.
-    let itemCount: Int
-
-    init(_ items: [Item], groupSize: Int, part: (index: Int, count: Int)) {
-        let all = stride(from: 0, to: items.count, by: groupSize).map { Array(items[$0..<min($0 + groupSize, items.count)]) }
-        mine = all.indices.filter { $0 % part.count == part.index }
-        groups = mine.map { all[$0] }
-        itemCount = groups.reduce(0) { $0 + $1.count }
-    }
-}
-
 extension Launch {
     /// Which share of a command's work this process does, as every `count`-th unit from `index`:
     /// its rank among the launch's ranks, else `--shard` (`shard`) or the job array's task, else all.
