@@ -1,4 +1,3 @@
-import AutoLabel
 import Foundation
 import PoseData
 import Testing
@@ -267,8 +266,8 @@ struct `several ranks under a launcher` {
         let report = try runFaceLabel(["report", run, "--json"])
         #expect(report.status == 0, "\(report.errors)")
 
-        // the ranks labelled their shards of iteration 1's images: together, what one process adds
-        // with iteration 0's weights, in the same order
+        // the ranks labelled their batches of iteration 1's images (rank r every second batch of 4
+        // from the r-th): together, what one process adds with iteration 0's weights
         let alone = try runFaceLabel([
             "autolabel", "--data", "\(run)/iter0/data/data.yaml", "--weights", "\(run)/iter0/train/weights/best.safetensors",
             "--imgsz", "64", "--batch", "4", "--conf", "0.01", "--threads", "1", "--out", scratch.path("alone"),
@@ -278,12 +277,15 @@ struct `several ranks under a launcher` {
         let found = try `autolabel in shards`.tree("\(run)/iter1/data").filter { $0.key.hasPrefix("labels/") }
         #expect(expected.count == 20 && expected == found, "files differ: \(expected.keys.filter { expected[$0] != found[$0] }.sorted())")
         let original = try `autolabel in shards`.tree("\(run)/iter0/data")
-        // synth writes labels/<split>/<name>.txt for images/<split>/<name>.jpg
-        let labelled = expected.filter { original[$0.key] != $0.value }.keys.map { path in
-            let parts = path.split(separator: "/")
-            return Shard.index(of: ImageKey(Split(rawValue: String(parts[1]))!, String(parts[2]).replacing(".txt", with: ".jpg")), count: 2)
+        let dataset = try Dataset.load(URL(fileURLWithPath: "\(run)/iter0/data/data.yaml"))
+        // the rank of each image whose label file gained labels
+        let labelled = [Split.train, .val].flatMap { split in
+            dataset.images(split).images.enumerated().filter { _, image in
+                let file = "labels/\(split)/" + image.labelURL.lastPathComponent
+                return expected[file] != nil && original[file] != expected[file]
+            }.map { position, _ in position / 4 % 2 }
         }
-        #expect(Set(labelled) == [0, 1], "each rank's shard holds images that gained labels")
+        #expect(Set(labelled) == [0, 1], "each rank's batches hold images that gained labels")
     }
 
     @Test func `env shows the launch and checks the group's allreduce on every rank`() throws {
