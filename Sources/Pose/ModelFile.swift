@@ -9,7 +9,7 @@ extension PoseModel {
     /// The metadata written with every weights file.
     public var architectureMetadata: [String: String] {
         [
-            "format": "yolov8-pose", "scale": config.scale.rawValue, "nc": String(config.classCount),
+            "format": "yolov8-pose", "scale": config.scale.name, "nc": String(config.classCount),
             "kpt_shape": "\(config.keypointCount),\(config.keypointDimensions)",
         ]
     }
@@ -128,10 +128,11 @@ extension PoseModel {
     {
         func fail(_ reason: String) -> Safetensors.Error { Safetensors.Error(path: path, reason: reason) }
         let meta = contents.metadata
-        if let scaleName = meta["scale"], let scale = ModelScale(rawValue: scaleName), let nc = meta["nc"].flatMap(Int.init),
+        if meta["scale"] != nil, let nc = meta["nc"].flatMap(Int.init),
             let shape = meta["kpt_shape"]?.split(separator: ",").compactMap({ Int($0) }), shape.count == 2
         {
-            return PoseModelConfig(scale: scale, classCount: nc, keypointCount: shape[0], keypointDimensions: shape[1])
+            return PoseModelConfig(
+                scale: try scale(of: contents, path: path), classCount: nc, keypointCount: shape[0], keypointDimensions: shape[1])
         }
         guard let classes = contents["model.22.cv3.0.2.weight"], let keypoints = contents["model.22.cv4.0.2.weight"] else {
             throw fail("not YOLOv8-pose weights: model.22.cv3.0.2.weight or model.22.cv4.0.2.weight is missing")
@@ -144,14 +145,22 @@ extension PoseModel {
             scale: scale, classCount: classes.size(0), keypointCount: channels / dimensions, keypointDimensions: dimensions)
     }
 
-    /// The scale (n to x) of a weights file, pose or detection: from its metadata, or else from
-    /// the channels of its first convolution.
+    /// The scale of a weights file, pose or detection: from its metadata (n to x, or a custom
+    /// scale's multipliers), or else from the channels of its first convolution (n to x).
     public static func scale(of contents: Safetensors.Contents, path: String) throws(Safetensors.Error) -> ModelScale {
-        if let name = contents.metadata["scale"], let scale = ModelScale(rawValue: name) { return scale }
+        if let name = contents.metadata["scale"] {
+            guard let scale = ModelScale(name) else {
+                throw Safetensors.Error(
+                    path: path,
+                    reason: "its scale \"\(name)\" is neither n, s, m, l, x nor depth,width,max_channels with multipliers in "
+                        + "\(ModelScale.multipliers) and max_channels in \(ModelScale.channelCaps)")
+            }
+            return scale
+        }
         guard let stem = contents["model.0.conv.weight"] else {
             throw Safetensors.Error(path: path, reason: "not YOLOv8 weights: model.0.conv.weight is missing")
         }
-        guard let scale = ModelScale.allCases.first(where: { $0.channels(64) == stem.size(0) }) else {
+        guard let scale = ModelScale.named.map(\.scale).first(where: { $0.channels(64) == stem.size(0) }) else {
             throw Safetensors.Error(
                 path: path, reason: "model.0.conv.weight has \(stem.size(0)) output channels, which no scale n/s/m/l/x has")
         }

@@ -48,7 +48,7 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let device = try runtime.apply()
-        if ModelScale(rawValue: model) == nil && !FileManager.default.fileExists(atPath: model) {
+        if ModelScale(model) == nil && !FileManager.default.fileExists(atPath: model) {
             throw ValidationError("\(model) not found: run from the repository root, or pass --model PATH or --model n.")
         }
         let imgsz = size.imgsz

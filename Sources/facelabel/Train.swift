@@ -17,7 +17,10 @@ struct Train: AsyncParsableCommand {
             """)
 
     @Option(help: "The data set's data.yaml.") var data: String?
-    @Option(help: "Model scale n, s, m, l or x (fresh weights), or a .safetensors file to start from.") var model = "n"
+    @Option(
+        help:
+            "Model scale n, s, m, l or x, or depth,width,max_channels (fresh weights); or weights to start from (.safetensors or a PyTorch .pt)."
+    ) var model = "n"
     @Option(help: "Run folder.") var out = "runs/train/exp"
     @Flag(help: "Continue the run in --out from its last epoch.") var resume = false
     @OptionGroup var hyper: Hyperparameters
@@ -108,7 +111,7 @@ struct Train: AsyncParsableCommand {
         let ranks = group.map { " (rank 0 of \($0.worldSize), batch \(training.batchSize / $0.worldSize) each)" } ?? ""
         if leads {
             note(
-                "training \(runConfig.model.scale.rawValue) (\(network.store.parameterCount) parameters) on \(trainImages.count) images, "
+                "training \(runConfig.model.scale.summary) (\(network.store.parameterCount) parameters) on \(trainImages.count) images, "
                     + "validating on \(valImages.count), on \(device)\(precision)\(ranks)")
         }
         let firstEpoch = trainer.state.nextEpoch

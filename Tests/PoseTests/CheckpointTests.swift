@@ -1,9 +1,10 @@
 import Foundation
-import Pose
 import PoseData
 import Testing
 import Torch
 import TorchNN
+
+@testable import Pose
 
 /// PyTorch checkpoints written by the reference (`Scripts/fixtures/make_checkpoint_fixtures.py`,
 /// Ultralytics 8.4.190), each beside a digest of the state dict Ultralytics' own `state_dict()` gives.
@@ -39,15 +40,48 @@ import TorchNN
 
     @Test func `an Ultralytics pose checkpoint names its architecture and has exactly facelabel's keys`() throws {
         let pose = try PoseModel.readWeights(Self.fixture("tiny-pose51.pt"))
-        #expect(pose.metadata["nc"] == "1" && pose.metadata["kpt_shape"] == "51,3" && pose.metadata["scale"] == "n")
+        // the yaml's scales entry for its scale n: the n depth, a width of 1/16
+        #expect(pose.metadata["nc"] == "1" && pose.metadata["kpt_shape"] == "51,3" && pose.metadata["scale"] == "0.33,0.0625,1024")
         #expect(PoseModel.classNames(in: pose) == ["0"])  // Ultralytics' default names {0: '0'}, for export onnx
         #expect(try PoseModel.readWeights(Self.fixture("tiny-pose17-best.pt")).metadata["kpt_shape"] == "17,3")
-        // the same keys, in the same order, as facelabel's own model of that layout (the shapes are
-        // the tiny width's), so a checkpoint of a standard scale loads strictly
+        // the same keys, in the same order, as facelabel's own model of that layout
         let model = PoseModel(PoseModelConfig(scale: .n, classCount: 1, keypointCount: 51))
         #expect(pose.tensors.map(\.name) == model.store.entries.map(\.key))
-        // a tiny width is no standard scale: loading says so, naming the file
-        #expect(throws: Safetensors.Error.self) { try PoseModel.load(Self.fixture("tiny-pose51.pt")) }
+        // built at the checkpoint's own scale, every shape matches: the load is strict
+        let loaded = try PoseModel.load(pose, path: "tiny-pose51.pt")
+        #expect(loaded.config.scale == ModelScale(depth: 0.33, width: 0.0625, maxChannels: 1024))
+        #expect(loaded.store.entries.map(\.value.shape) == pose.tensors.map(\.tensor.shape))
+        #expect(loaded.config.keypointCount == 51 && loaded.config.classCount == 1)
+    }
+
+    @Test func `a model scale is one of n to x or a custom yaml's multipliers, stored by name`() throws {
+        #expect(ModelScale("s") == .s && ModelScale("0.33,0.25,1024") == .n && ModelScale.n.name == "n")
+        let tiny = try #require(ModelScale("0.33,0.0625,1024"))
+        #expect(tiny.name == "0.33,0.0625,1024" && tiny.standardName == nil)
+        #expect(tiny.channels(64) == 8 && tiny.channels(1024) == 64 && tiny.repeats(3) == 1 && tiny.repeats(6) == 2)
+        for refused in ["q", "0.33,0.25", "0.33,99,1024", "0,0.25,1024", "0.33,0.25,4", "0.33,0.25,1024.5", "0.33,,1024"] {
+            #expect(ModelScale(refused) == nil, "\(refused)")
+        }
+        // settings written before custom scales ("scale": "n") read unchanged; a custom one round-trips
+        let old = try JSONDecoder().decode(
+            PoseModelConfig.self, from: Data(#"{"scale":"m","classCount":1,"keypointCount":51,"keypointDimensions":3}"#.utf8))
+        #expect(old.scale == .m)
+        let custom = PoseModelConfig(scale: tiny, keypointCount: 17)
+        #expect(try JSONDecoder().decode(PoseModelConfig.self, from: JSONEncoder().encode(custom)) == custom)
+    }
+
+    @Test func `weights whose metadata names an impossible scale are refused, naming the file and the scale`() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("scale-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        try PoseModel(PoseModelConfig(scale: .n, keypointCount: 5)).save(to: scratch, metadata: ["scale": "0.33,99,1024"])
+        do {
+            _ = try PoseModel.load(scratch)
+            Issue.record("a width of 99 was built")
+        } catch {
+            #expect(
+                error.description.hasPrefix(scratch.path) && error.description.contains(#"its scale "0.33,99,1024" is neither"#), "\(error)"
+            )
+        }
     }
 
     @Test func `a TorchScript archive, a truncated file and a zip without a pickle are refused with the reason`() throws {

@@ -97,7 +97,7 @@ public struct TorchCheckpoint {
         if let yaml = module["yaml"]?.dict {
             if let classes = yaml["nc"]?.int { found["nc"] = String(classes) }
             if let shape = yaml["kpt_shape"]?.items?.compactMap(\.int), shape.count == 2 { found["kpt_shape"] = "\(shape[0]),\(shape[1])" }
-            if let scale = yaml["scale"]?.string { found["scale"] = scale }
+            if let scale = scale(in: yaml) { found["scale"] = scale }
         }
         let names = (module["names"]?.dict?.entries ?? []).compactMap { key, value in
             key.int.flatMap { index in value.string.map { (index, $0) } }
@@ -109,6 +109,22 @@ public struct TorchCheckpoint {
             found["names"] = String(decoding: json, as: UTF8.self)
         }
         return found
+    }
+
+    /// The scale a model yaml gives, as `depth,width,max_channels` (facelabel's spelling of a custom
+    /// scale): as Ultralytics builds it, the `scales` entry `scale` names (the first one when the
+    /// yaml names none), else `depth_multiple` and `width_multiple` without a channel cap; else the
+    /// bare `scale` name.
+    private static func scale(in yaml: PickleDict) -> String? {
+        let name = yaml["scale"]?.string
+        if let scales = yaml["scales"]?.dict, let entry = name != nil ? scales[name!] : scales.entries.first?.value {
+            guard let values = entry.items?.compactMap(\.number), values.count == 3, let cap = Int(exactly: values[2]) else { return name }
+            return "\(values[0]),\(values[1]),\(cap)"
+        }
+        if let depth = yaml["depth_multiple"]?.number, let width = yaml["width_multiple"]?.number {
+            return "\(depth),\(width),8192"  // no cap: above every channel count of the YOLOv8 yamls
+        }
+        return name
     }
 }
 

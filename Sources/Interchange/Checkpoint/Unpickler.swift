@@ -47,6 +47,14 @@ public enum PickleValue: CustomStringConvertible {
 
     public var string: String? { if case .string(let value) = self { value } else { nil } }
     public var int: Int? { if case .int(let value) = self { value } else { nil } }
+    /// An int or a float, as a double.
+    public var number: Double? {
+        switch self {
+        case .int(let value): Double(value)
+        case .float(let value): value
+        default: nil
+        }
+    }
     public var dict: PickleDict? { if case .dict(let value) = self { value } else { nil } }
     public var object: PickleObject? { if case .object(let value) = self { value } else { nil } }
     public var tensor: PickleTensor? { if case .tensor(let value) = self { value } else { nil } }

@@ -56,7 +56,7 @@ extension PoseModel {
         let (height, width) = options.imageSize
         let anchors = PoseModelConfig.strides.reduce(0) { $0 + (height / $1) * (width / $1) }
         var proto = Onnx_GraphProto()
-        proto.name = "facelabel-yolov8\(config.scale.rawValue)-pose"
+        proto.name = "facelabel-yolov8\(config.scale.standardName ?? "")-pose"
         proto.node = graph.nodes
         proto.initializer = graph.initializers
         proto.input = [
@@ -127,7 +127,7 @@ extension PoseModel {
             ("dynamic", options.dynamic ? "True" : "False"), ("opset", String(options.opset)), ("nms", "False"),
         ]
         return [
-            "description": "facelabel YOLOv8\(config.scale.rawValue)-pose model, \(config.keypointCount) keypoints",
+            "description": "facelabel YOLOv8\(config.scale.standardName ?? "")-pose model, \(config.keypointCount) keypoints",
             "author": "facelabel", "task": "pose", "head": "Pose", "end2end": "False", "stride": String(PoseModelConfig.strides.last!),
             "batch": String(options.batch), "imgsz": "[\(options.imageSize.height), \(options.imageSize.width)]",
             "names": "{\(names.joined(separator: ", "))}", "kpt_shape": "[\(config.keypointCount), \(config.keypointDimensions)]",

@@ -138,14 +138,15 @@ public struct RunDirectory: Sendable {
 }
 
 extension RunDirectory.RunConfig {
-    /// A run that trains `model` on `dataset`: `model` is a scale (n, s, m, l, x: fresh weights) or
+    /// A run that trains `model` on `dataset`: `model` is a scale (n, s, m, l, x, or a custom
+    /// `depth,width,max_channels`: fresh weights) or
     /// a weights file to start from (safetensors, or a PyTorch checkpoint such as the reference's
     /// `yolov8n-pose.pt` or a detection model's), whose scale is kept while the head follows the data set's
     /// classes and keypoint layout.
     public init(dataset: Dataset, model: String, training: TrainingConfig) throws {
         let scale: ModelScale
         var startingWeights: String?
-        if let named = ModelScale(rawValue: model) {
+        if let named = ModelScale(model) {
             scale = named
         } else {
             let url = URL(fileURLWithPath: model)
