@@ -3,7 +3,8 @@
 # on loopback: facelabel's export imports cleanly, Label Studio serves the images through a Local
 # files storage, answers made through its API come back through `facelabel import labelstudio`
 # as the right decisions with the right reviewer, from its JSON export and from its JSON-min
-# export alike. CI runs it after `make test`; where Label Studio cannot be installed it says why and
+# export alike; its own YOLO export is a data set `facelabel check` reads, and its YOLO and COCO
+# exports keep the configuration's model_index order. CI runs it after `make test`; where Label Studio cannot be installed it says why and
 # exits 0 (a skip, not a pass: the line says so).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,6 +48,14 @@ for _ in $(seq 1 180); do
 done
 "$venv/bin/python" Scripts/labelstudio/roundtrip.py "http://127.0.0.1:$port" "$token" "$work/root" "$work/tasks.json" \
   "$work/tasks.xml" "$work"
+
+# Label Studio's YOLO export is a data set facelabel reads
+if ! "$bin" check "$work/yolo-export/data.yaml" --no-decode >"$work/check.txt" 2>"$work/check.err"; then
+  cat "$work/check.txt" "$work/check.err"
+  say "FAILED: facelabel check refused Label Studio's YOLO export"
+  exit 1
+fi
+say "facelabel check reads Label Studio's YOLO export as a data set: $(grep -E '^(train|val) ' "$work/check.txt" | tr -s ' \n' ' ')"
 
 # the JSON export back into the run, and the JSON-min export into a copy of it: one task accepted,
 # one point moved, one face deleted and one drawn, the same decisions from either
