@@ -22,9 +22,12 @@ build: bootstrap
 	$(SWIFT) build --product facelabel $(BUILD_FLAGS)
 
 # The tests also need onnx and onnxruntime (PyPI) in .deps/onnxruntime, for those of `export onnx`.
+# The benchmarks are built too (not run), so that a change cannot leave them uncompilable.
 test:
 	@bash Scripts/bootstrap.sh --onnxruntime
 	$(SWIFT) build --product facelabel $(BUILD_FLAGS)
+	$(SWIFT) build --product PoseBench $(BUILD_FLAGS)
+	$(SWIFT) build --product TorchBench $(BUILD_FLAGS)
 	$(SWIFT) build --product facelabelPackageTests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 

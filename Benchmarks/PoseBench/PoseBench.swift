@@ -50,7 +50,7 @@ struct Common: ParsableArguments {
         Torch.setThreadCount(threads)
         let dataset = try Dataset.load(URL(fileURLWithPath: data))
         let shape = dataset.config.keypointShape
-        guard let scale = ModelScale(rawValue: scale) else { throw ValidationError("--scale must be n, s, m, l or x") }
+        guard let scale = ModelScale(scale) else { throw ValidationError("--scale must be n, s, m, l, x or depth,width,max_channels") }
         return (dataset, PoseModelConfig(scale: scale, classCount: 1, keypointCount: shape.count, keypointDimensions: shape.dimensions))
     }
 }
