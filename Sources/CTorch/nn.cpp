@@ -62,6 +62,22 @@ ctorch_error *ctorch_onednn_conv2d(ctorch_tensor *out, ctorch_tensor input, ctor
                                c10::List<std::optional<at::Scalar>>(), c10::IValue()}))
 }
 
+bool ctorch_has_nnpack(void) { return at::_nnpack_available(); }
+
+ctorch_error *ctorch_nnpack_conv2d(ctorch_tensor *out, ctorch_tensor input, ctorch_tensor weight, ctorch_tensor bias,
+                                   const int64_t *padding, ctorch_fused_activation activation) {
+  CTORCH_RETURN(([&] {
+    const at::Tensor x = unwrap(input).contiguous();
+    std::vector<at::Tensor> images;
+    for (int64_t i = 0; i < x.size(0); ++i) {
+      images.push_back(at::_nnpack_spatial_convolution(x.narrow(0, i, 1), unwrap(weight), optional(bias),
+                                                       sizes(padding, 2), std::vector<int64_t>{1, 1}));
+    }
+    at::Tensor y = images.size() == 1 ? images[0] : at::cat(images);
+    return activation == CTORCH_FUSED_SILU ? at::silu_(y) : y;
+  }()))
+}
+
 ctorch_error *ctorch_batch_norm(ctorch_tensor *out, ctorch_tensor input, ctorch_tensor weight, ctorch_tensor bias,
                                 ctorch_tensor running_mean, ctorch_tensor running_var, bool training, double momentum,
                                 double eps) {

@@ -26,6 +26,9 @@ final class ConvBlock {
     func callAsFunction(_ x: Tensor, mode: Mode) -> Tensor {
         if mode == .eval, let folded {
             let (stride, padding) = ((conv.stride, conv.stride), (conv.padding, conv.padding))
+            if folded.packs && usesNNPACK(for: x.shape) {
+                return x.nnpackConv2d(weight: folded.weight, bias: folded.bias, padding: padding, activation: .silu)
+            }
             if folded.packs {
                 let input = x.channelsLast()
                 return input.fusedConv2d(
@@ -69,6 +72,20 @@ final class ConvBlock {
             }
         }
     }
+
+    /// Whether NNPACK's Winograd kernels run this (folded, float32) convolution for inputs of
+    /// `shape` rather than oneDNN's: on a CPU whose best SIMD level is AVX2, for 3×3 convolutions of
+    /// stride 1 with at least 128 outputs on maps of at least 40×40. There, in the keypoint head of
+    /// a 51-point model, NNPACK takes 22 ms where oneDNN takes 39 ms at 80×80 (docs/benchmarks.md);
+    /// for narrower or smaller layers, and with AVX512, oneDNN is as fast or faster. A fixed rule,
+    /// not a timing taken at run time, so that every process computes an image's labels alike.
+    func usesNNPACK(for shape: [Int]) -> Bool {
+        Self.nnpackFavoured && folded?.weight.dtype == .float32 && conv.weight.value.shape[2] == 3 && conv.stride == 1 && conv.groups == 1
+            && conv.weight.value.shape[0] >= 128 && shape[2] * shape[3] >= 40 * 40
+    }
+
+    /// Whether this CPU is one where NNPACK's kernels beat oneDNN's for wide 3×3 convolutions.
+    private static let nnpackFavoured = Tensor.hasNNPACK && Tensor.cpuCapability == "AVX2"
 
     /// The folded weight in oneDNN's layout for inputs of `shape` (`[N, C, H, W]`), packed at the
     /// first such input: the layout oneDNN picks depends on the shape, and a weight packed for

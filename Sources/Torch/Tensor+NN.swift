@@ -130,6 +130,26 @@ extension Tensor {
         }
     }
 
+    /// Whether this libtorch has NNPACK and it runs on this CPU, for
+    /// ``nnpackConv2d(weight:bias:padding:activation:)``.
+    public static let hasNNPACK: Bool = ctorch_has_nnpack()
+
+    /// The SIMD level ATen's CPU kernels dispatch to here (`AVX512`, `AVX2`, `DEFAULT`).
+    public static let cpuCapability = String(cString: ctorch_cpu_capability())
+
+    /// Inference convolution by NNPACK (CPU, float32, stride 1, dilation 1, groups 1), then
+    /// `activation`: Winograd kernels, fewer multiplications than oneDNN's direct ones for 3×3
+    /// convolutions. Each image is convolved on its own, so its result is the same in any batch; the
+    /// result is contiguous (NCHW). No gradients flow through it.
+    public func nnpackConv2d(weight: Tensor, bias: Tensor?, padding: (Int, Int), activation: FusedActivation) -> Tensor {
+        let paddings = [Int64(padding.0), Int64(padding.1)]
+        return withExtendedLifetime(bias) {
+            Tensor.make("nnpackConv2d", [self, weight] + (bias.map { [$0] } ?? [])) {
+                ctorch_nnpack_conv2d($0, handle, weight.handle, bias.c, paddings, activation.c)
+            }
+        }
+    }
+
     /// Inference convolution (dilation 1) with `activation` applied in the same pass by oneDNN, on a
     /// weight from ``packedConvolutionWeight(stride:padding:groups:)`` with the same geometry; the
     /// result keeps `self`'s memory format. No gradients flow through it.

@@ -94,6 +94,27 @@ import TorchTestSupport
         #expect(again.toArray(of: Float.self) == plain.toArray(of: Float.self))
     }
 
+    @Test func `a 51-point model's wide keypoint layers evaluate folded as unfolded, and each image alike alone and in a batch`() {
+        let model = PoseModel(PoseModelConfig(scale: .n, keypointCount: 51), seed: 4)
+        _ = model(Tensor.randn([2, 3, 64, 64], generator: Generator(seed: 1)), mode: .train)
+        // at 320 the first level is 40×40: its 153-wide 3×3 keypoint layers are the ones that run on
+        // NNPACK on an AVX2 CPU (oneDNN elsewhere); the narrower and smaller layers stay on oneDNN
+        let keypointLayer = model.head.keypointBranches[0].second
+        let onNNPACK = Tensor.hasNNPACK && Tensor.cpuCapability == "AVX2"
+        let input = Tensor.randn([2, 3, 320, 320], generator: Generator(seed: 2))
+        let plain = withNoGrad { model.decode(model(input, mode: .eval)) }
+        model.foldBatchNorm()
+        #expect(keypointLayer.usesNNPACK(for: [2, 153, 40, 40]) == onNNPACK)
+        #expect(!keypointLayer.usesNNPACK(for: [2, 153, 32, 40]) && !model.head.boxBranches[0].second.usesNNPACK(for: [2, 64, 40, 40]))
+        let folded = withNoGrad { model.decode(model(input, mode: .eval)) }
+        expectClose(folded, plain, rtol: 1e-4, atol: 1e-3)
+        // labels must not depend on the batch an image came in (sharded passes merge byte for byte)
+        let second = withNoGrad { model.decode(model(input.narrow(dim: 0, start: 1, length: 1), mode: .eval)) }
+        let same = second.toArray(of: Float.self) == folded.narrow(dim: 0, start: 1, length: 1).toArray(of: Float.self)
+        #expect(same, "the second image's outputs differ alone and in the batch")
+        model.unfoldBatchNorm()
+    }
+
     @Test func `half-precision evaluation finds the faces float32 finds with the bundled checkpoint, within a pixel`() throws {
         let weights = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Weights/yolov8n-pose-synth51.safetensors")

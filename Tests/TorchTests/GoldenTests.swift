@@ -46,6 +46,28 @@ import TorchTestSupport
             atol: 1e-5)
     }
 
+    @Test(.enabled(if: Tensor.hasNNPACK))
+    func `NNPACK's convolution equals conv2d, then SiLU, and gives an image the same result in any batch`() {
+        let generator = Generator(seed: 5)
+        let x = Tensor.randn([3, 64, 40, 40], generator: generator)
+        let (weight, bias) = (Tensor.randn([128, 64, 3, 3], generator: generator) * 0.1, Tensor.randn([128], generator: generator))
+        let plain = x.nnpackConv2d(weight: weight, bias: bias, padding: (1, 1), activation: .none)
+        let expected = x.conv2d(weight: weight, bias: bias, padding: (1, 1))
+        // Winograd's transforms round otherwise than a direct convolution: close, not equal
+        expectClose(plain, expected, rtol: 1e-4, atol: 1e-4)
+        #expect(plain.toArray(of: Float.self) != expected.toArray(of: Float.self))
+        let activated = x.channelsLast().nnpackConv2d(weight: weight, bias: bias, padding: (1, 1), activation: .silu)
+        #expect(!activated.isChannelsLast)
+        expectClose(activated, expected.silu(), rtol: 1e-4, atol: 1e-4)
+        // NNPACK would pick another algorithm for the batch of 3: each image is convolved alone
+        for image in 0..<3 {
+            let alone = x.narrow(dim: 0, start: image, length: 1).nnpackConv2d(
+                weight: weight, bias: bias, padding: (1, 1), activation: .none)
+            let same = alone.toArray(of: Float.self) == plain.narrow(dim: 0, start: image, length: 1).toArray(of: Float.self)
+            #expect(same, "image \(image) differs from its row of the batch")
+        }
+    }
+
     @Test func `batch norm in training updates the running statistics as torch does`() throws {
         let mean = try golden.required("batchnorm_train.running_mean_before").clone()
         let variance = try golden.required("batchnorm_train.running_var_before").clone()

@@ -381,6 +381,14 @@ ctorch_error *ctorch_onednn_pack_conv_weight(ctorch_tensor *out, ctorch_tensor w
 ctorch_error *ctorch_onednn_conv2d(ctorch_tensor *out, ctorch_tensor input, ctorch_tensor packed_weight,
                                    ctorch_tensor bias, const int64_t *stride, const int64_t *padding, int64_t groups,
                                    ctorch_fused_activation activation);
+/* NNPACK's inference convolution (CPU, float32, stride 1, dilation 1, groups 1; Winograd or FFT
+ * kernels, chosen by NNPACK), then the activation, on a contiguous [N, C, H, W] result. Images are
+ * convolved one at a time: NNPACK picks another algorithm for a batch, and an image's result must
+ * not depend on the batch it came in. ctorch_has_nnpack initialises NNPACK and says whether it runs
+ * on this CPU. No autograd. */
+bool ctorch_has_nnpack(void);
+ctorch_error *ctorch_nnpack_conv2d(ctorch_tensor *out, ctorch_tensor input, ctorch_tensor weight, ctorch_tensor bias,
+                                   const int64_t *padding, ctorch_fused_activation activation);
 /* Updates running_mean / running_var in place when training (momentum as in torch.nn). Any of
  * weight, bias, running_mean, running_var may have a NULL ptr. */
 ctorch_error *ctorch_batch_norm(ctorch_tensor *out, ctorch_tensor input, ctorch_tensor weight, ctorch_tensor bias,
