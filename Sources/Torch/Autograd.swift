@@ -80,6 +80,6 @@ extension DType {
     public static var cpuBFloat16Fallback: String? {
         guard !cpuHasNativeBFloat16 else { return nil }
         return "this CPU computes bfloat16 natively only with AVX512-BF16 or AMX, and has neither "
-            + "(SIMD level \(String(cString: ctorch_cpu_capability()))), so it computes in float32"
+            + "(SIMD level \(Tensor.cpuCapability)), so it computes in float32"
     }
 }

@@ -58,7 +58,7 @@ public struct TorchRuntime: Sendable, Codable, Equatable {
             version: String(cString: ctorch_torch_version()), libraryPath: String(cString: ctorch_library_path()),
             cudaBuild: ctorch_has_cuda_build(), cudaAvailable: count > 0, cudaRuntime: runtime > 0 ? runtime : nil,
             cudnn: cudnn > 0 ? cudnn : nil, gpus: gpus, threads: Torch.threadCount,
-            interopThreads: Int(ctorch_get_num_interop_threads()), cpuCapability: String(cString: ctorch_cpu_capability()),
+            interopThreads: Int(ctorch_get_num_interop_threads()), cpuCapability: Tensor.cpuCapability,
             cpuNativeBFloat16: DType.cpuHasNativeBFloat16)
     }
 }
