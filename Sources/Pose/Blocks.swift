@@ -9,8 +9,9 @@ final class ConvBlock {
     /// The BatchNorm folded into the convolution, for evaluation (see ``fold(computeType:)``): the
     /// weight in the compute type, to be packed into oneDNN's layout for each input shape when
     /// `packs` (with a float32 bias), else channels-last (with the bias in the compute type). Inputs
-    /// come in that type.
-    private var folded: (weight: Tensor, bias: Tensor, packs: Bool)?
+    /// come in that type. `nnpack`: the layer is one NNPACK runs on large enough maps
+    /// (``usesNNPACK(for:)``), decided once here rather than on every call.
+    private var folded: (weight: Tensor, bias: Tensor, packs: Bool, nnpack: Bool)?
     /// The folded weight packed for oneDNN, by the input shape it was packed for.
     private var packed: [[Int]: Tensor] = [:]
     /// The most input shapes whose packed weights are kept: a run meets a few (the batch and the
@@ -26,7 +27,7 @@ final class ConvBlock {
     func callAsFunction(_ x: Tensor, mode: Mode) -> Tensor {
         if mode == .eval, let folded {
             let (stride, padding) = ((conv.stride, conv.stride), (conv.padding, conv.padding))
-            if folded.packs && usesNNPACK(for: x.shape) {
+            if usesNNPACK(for: x.shape) {
                 return x.nnpackConv2d(weight: folded.weight, bias: folded.bias, padding: padding, activation: .silu)
             }
             if folded.packs {
@@ -66,9 +67,13 @@ final class ConvBlock {
             let packable = computeType == .float32 || DType.cpuHasNativeBFloat16
             packed = [:]
             if Tensor.hasOneDNN && weight.device == .cpu && packable {
-                folded = (weight.detached(), bias.detached(), true)
+                let shape = weight.shape  // [O, I, k, k]
+                let nnpack =
+                    Self.nnpackFavoured && computeType == .float32 && shape[2] == 3 && conv.stride == 1 && conv.groups == 1
+                    && shape[0] >= 128
+                folded = (weight.detached(), bias.detached(), true, nnpack)
             } else {
-                folded = (weight.detached().channelsLast(), bias.to(computeType).detached(), false)
+                folded = (weight.detached().channelsLast(), bias.to(computeType).detached(), false, false)
             }
         }
     }
@@ -80,8 +85,7 @@ final class ConvBlock {
     /// for narrower or smaller layers, and with AVX512, oneDNN is as fast or faster. A fixed rule,
     /// not a timing taken at run time, so that every process computes an image's labels alike.
     func usesNNPACK(for shape: [Int]) -> Bool {
-        Self.nnpackFavoured && folded?.weight.dtype == .float32 && conv.weight.value.shape[2] == 3 && conv.stride == 1 && conv.groups == 1
-            && conv.weight.value.shape[0] >= 128 && shape[2] * shape[3] >= 40 * 40
+        folded?.nnpack == true && shape[2] * shape[3] >= 40 * 40
     }
 
     /// Whether this CPU is one where NNPACK's kernels beat oneDNN's for wide 3×3 convolutions.

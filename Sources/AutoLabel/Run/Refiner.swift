@@ -99,8 +99,9 @@ public final class Refiner {
     // MARK: Labelling
 
     /// Iteration `index`'s pass over the images nobody labelled, with `previous`, the previous
-    /// iteration's best weights (relative to the run): in this process, or over the ranks, each labelling every W-th batch of the images
-    /// and rank 0 combining what they found. What the pass found on rank 0; nil on the others.
+    /// iteration's best weights (relative to the run): in this process, or over the ranks, each
+    /// labelling every W-th batch of the images and rank 0 combining what they found. What the pass
+    /// found on rank 0; nil on the others.
     private func labelPass(_ index: Int, weights previous: String) throws -> Autolabeler.Findings? {
         try announce(.labelling, iteration: index)
         let base = try Dataset.load(run.dataYAML(0))
