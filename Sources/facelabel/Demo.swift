@@ -40,6 +40,7 @@ struct Demo: AsyncParsableCommand {
 
     func validate() throws {
         try OptionCheck.atLeast(images, 4, "--images", atMost: 100_000)
+        try OptionCheck.model(model)
         try OptionCheck.fraction(unlabeled, "--unlabeled")
         try OptionCheck.atLeast(iterations, 0, "--iterations", atMost: 1000)
         try OptionCheck.atLeast(epochs, 1, "--epochs")

@@ -53,7 +53,7 @@ struct Refine: AsyncParsableCommand {
             """
     )
     var stopBelow = StopThreshold.percent(2)
-    @Option(help: "Model scale n…x, or weights iteration 0 starts from.") var model = "n"
+    @Option(help: "Model scale n…x or depth,width,max_channels, or weights iteration 0 starts from.") var model = "n"
     @Flag(help: "Continue the run in --out.") var resume = false
     @Option(
         help:
@@ -73,6 +73,7 @@ struct Refine: AsyncParsableCommand {
         if !resume && data == nil && startRun == nil { throw ValidationError("--data is required (unless --resume or --from).") }
         if resume && startRun != nil { throw ValidationError("--from starts a new run; it cannot be combined with --resume.") }
         if let iterations { try OptionCheck.atLeast(iterations, 0, "--iterations", atMost: 1000) }
+        try OptionCheck.model(model)
     }
 
     /// The run's settings for training on `device`.

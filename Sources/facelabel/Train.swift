@@ -29,6 +29,7 @@ struct Train: AsyncParsableCommand {
 
     func validate() throws {
         if !resume && data == nil { throw ValidationError("--data is required (unless --resume).") }
+        try OptionCheck.model(model)
     }
 
     struct Result: Encodable {

@@ -19,6 +19,7 @@ import Testing
         let imageSizes = ["0", "7", "4128"]
         let batches = ["0", "-1", "1025"]
         let workers = ["0", "-3", "257"]
+        let customScales = ["0.33,99,1024", "0,0.25,1024", "0.33,0.25,4", "0.33,0.25,1024.5"]
         let commands: [(prefix: [String], options: [(String, [String])])] = [
             (
                 ["train", "--data", "d.yaml"],
@@ -32,7 +33,7 @@ import Testing
                     ("--hsv-h", ["-2", "1.5"]), ("--hsv-s", fractions), ("--hsv-v", fractions), ("--degrees", ["-1", "181"]),
                     ("--translate", fractions), ("--scale", fractions), ("--shear", ["-1", "90"]), ("--perspective", fractions),
                     ("--flipud", fractions), ("--fliplr", ["3", "-0.5"]), ("--mosaic", ["7", "-1"]), ("--threads", ["0", "257"]),
-                    ("--seed", ["-1"]),
+                    ("--seed", ["-1"]), ("--model", customScales),
                 ]
             ),
             (
@@ -62,7 +63,7 @@ import Testing
                 [
                     ("--iterations", ["-1", "1001"]), ("--conf", fractions), ("--iou", fractions), ("--merge-iou", fractions),
                     ("--kpt-conf", fractions), ("--conf-single", fractions), ("--max-disagreement", ["0"]),
-                    ("--stop-below", ["-1", "150%"]),
+                    ("--stop-below", ["-1", "150%"]), ("--model", customScales),
                     ("--epochs", ["0"]), ("--imgsz", ["7"]), ("--batch", ["0"]), ("--lr0", ["-1"]), ("--fliplr", ["3"]),
                 ]
             ),
@@ -85,7 +86,7 @@ import Testing
                 [
                     ("--images", ["0", "3"]), ("--imgsz", ["100", "0"]), ("--unlabeled", fractions), ("--iterations", ["-1"]),
                     ("--epochs", ["0"]),
-                    ("--batch", batches), ("--conf", ["2", "-1"]),
+                    ("--batch", batches), ("--conf", ["2", "-1"]), ("--model", customScales),
                 ]
             ),
             (

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Pose
 
 /// The range checks of numeric options: a value out of range is a `ValidationError` that names the
 /// option and what it accepts, so that the command stops before any work (never a trap later).
@@ -53,4 +55,16 @@ enum OptionCheck {
     static func batch(_ value: Int, _ option: String = "--batch") throws { try atLeast(value, 1, option, atMost: maximumBatch) }
 
     static func workers(_ value: Int, _ option: String = "--workers") throws { try atLeast(value, 1, option, atMost: maximumWorkers) }
+
+    /// `--model`: a scale, a weights file, or a custom scale `depth,width,max_channels`; three numbers
+    /// that name no file are a custom scale, and must lie within ``ModelScale``'s bounds.
+    static func model(_ value: String, _ option: String = "--model") throws {
+        let parts = value.split(separator: ",", omittingEmptySubsequences: false)
+        guard ModelScale(value) == nil, parts.count == 3, parts.allSatisfy({ Double($0) != nil }),
+            !FileManager.default.fileExists(atPath: value)
+        else { return }
+        throw ValidationError(
+            "\(option) \(value): a custom scale is depth,width,max_channels with depth and width in \(ModelScale.multipliers) "
+                + "and a whole max_channels in \(ModelScale.channelCaps).")
+    }
 }
